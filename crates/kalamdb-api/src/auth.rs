@@ -1,0 +1,396 @@
+//! Turning credentials into a [`Caller`], and the `/v1/api/auth/*` endpoints.
+//!
+//! Every path that checks a password goes through [`AppState::verify_password`]:
+//! unknown users burn the same Argon2 work as known ones (no timing oracle),
+//! five consecutive failures lock the account for 15 minutes, and verifications
+//! run on the blocking pool, at most one per core. A successful Basic check is
+//! remembered for up to 60 s (keyed hash, never the password) so `curl -u`
+//! sessions do not pay Argon2 on every request.
+
+use std::net::SocketAddr;
+
+use axum::Json;
+use axum::extract::{ConnectInfo, State};
+use axum::http::{HeaderMap, HeaderValue, header};
+use axum::response::{IntoResponse, Response};
+use chrono::{SecondsFormat, TimeZone, Utc};
+use kalamdb_auth::{AuthError, Credentials, TokenType};
+use kalamdb_core::{Caller, UserRecord};
+use kalamdb_types::{ErrorCode, Role, UserId};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use crate::error::{ApiError, AuthEndpointError};
+use crate::state::SharedState;
+
+const LOCKOUT_THRESHOLD: u32 = 5;
+const LOCKOUT_MICROS: i64 = 15 * 60 * 1_000_000;
+
+/// Why a request could not be authenticated.
+#[derive(Debug)]
+pub enum AuthFailure {
+    Missing,
+    Invalid,
+    Expired,
+    Locked(i64),
+    SetupRequired,
+    RemoteDenied,
+    Internal(String),
+}
+
+impl AuthFailure {
+    /// The `/v1/api/sql` answer (SQL envelope, so clients can branch on
+    /// `TOKEN_EXPIRED`).
+    pub fn api_error(&self) -> ApiError {
+        match self {
+            AuthFailure::Missing => ApiError::new(ErrorCode::MissingAuthorization, "Authentication required"),
+            AuthFailure::Invalid => ApiError::new(ErrorCode::InvalidCredentials, "Invalid credentials"),
+            AuthFailure::Expired => ApiError::new(ErrorCode::TokenExpired, "Token expired"),
+            AuthFailure::Locked(until) => ApiError::new(
+                ErrorCode::AccountLocked,
+                format!("Account locked until {}", rfc3339(*until)),
+            ),
+            AuthFailure::SetupRequired => ApiError::new(
+                ErrorCode::SetupRequired,
+                "Server requires initial setup: root has no password. Use POST /v1/api/auth/setup.",
+            ),
+            AuthFailure::RemoteDenied => ApiError::new(
+                ErrorCode::RemoteAccessDenied,
+                "A system user without a password may only connect from localhost",
+            ),
+            AuthFailure::Internal(_) => ApiError::new(ErrorCode::AuthenticationError, "Authentication error"),
+        }
+    }
+
+    fn endpoint_error(&self) -> AuthEndpointError {
+        match self {
+            AuthFailure::Missing | AuthFailure::Invalid => {
+                AuthEndpointError::Unauthorized("Invalid credentials".into())
+            }
+            AuthFailure::Expired => AuthEndpointError::Unauthorized("Token expired".into()),
+            AuthFailure::Locked(until) => {
+                AuthEndpointError::AccountLocked(format!("Account locked until {}", rfc3339(*until)))
+            }
+            AuthFailure::SetupRequired => AuthEndpointError::SetupRequired(
+                "Server requires initial setup: root has no password. Use POST /v1/api/auth/setup.".into(),
+            ),
+            AuthFailure::RemoteDenied => AuthEndpointError::Forbidden(
+                "A system user without a password may only connect from localhost".into(),
+            ),
+            AuthFailure::Internal(m) => AuthEndpointError::Internal(m.clone()),
+        }
+    }
+}
+
+pub fn rfc3339(micros: i64) -> String {
+    Utc.timestamp_micros(micros)
+        .single()
+        .map(|t| t.to_rfc3339_opts(SecondsFormat::Secs, false))
+        .unwrap_or_default()
+}
+
+fn rfc3339_secs(secs: i64) -> String {
+    rfc3339(secs.saturating_mul(1_000_000))
+}
+
+pub fn is_loopback(peer: &SocketAddr) -> bool {
+    peer.ip().is_loopback()
+}
+
+impl crate::state::AppState {
+    /// Authenticates `/v1/api/sql`: Bearer JWT or Basic.
+    pub async fn authenticate(&self, headers: &HeaderMap, peer: SocketAddr) -> Result<Caller, AuthFailure> {
+        let Some(value) = headers.get(header::AUTHORIZATION) else {
+            return Err(AuthFailure::Missing);
+        };
+        let value = value.to_str().map_err(|_| AuthFailure::Invalid)?;
+        match kalamdb_auth::parse_authorization(value).map_err(|_| AuthFailure::Invalid)? {
+            Credentials::Bearer(token) => {
+                let user = self.user_for_token(&token, TokenType::Access)?;
+                Ok(Caller { user: user.user_id, role: user.role })
+            }
+            Credentials::Basic { user, password } => {
+                let record = self.verify_password(&user, &password, peer, false).await?;
+                Ok(Caller { user: record.user_id, role: record.role })
+            }
+        }
+    }
+
+    /// Validates a JWT and re-checks it against the stored user: it must
+    /// exist, not be deleted or locked, and still have the token's role.
+    pub fn user_for_token(&self, token: &str, expected: TokenType) -> Result<UserRecord, AuthFailure> {
+        let claims = self.jwt.verify(token, expected).map_err(|e| match e {
+            AuthError::TokenExpired => AuthFailure::Expired,
+            _ => AuthFailure::Invalid,
+        })?;
+        let id = UserId::parse(&claims.sub).map_err(|_| AuthFailure::Invalid)?;
+        let user = self.engine.catalog().user(&id).ok_or(AuthFailure::Invalid)?;
+        if !user.is_active() {
+            return Err(AuthFailure::Invalid);
+        }
+        if let Some(until) = user.locked_until
+            && until > kalamdb_types::now_micros()
+        {
+            return Err(AuthFailure::Locked(until));
+        }
+        if claims.role.is_some_and(|r| r != user.role) {
+            return Err(AuthFailure::Invalid);
+        }
+        Ok(user)
+    }
+
+    /// Checks a user's password (login, Basic). `is_login` also records
+    /// `last_login_at`.
+    pub async fn verify_password(
+        &self,
+        user: &str,
+        password: &str,
+        peer: SocketAddr,
+        is_login: bool,
+    ) -> Result<UserRecord, AuthFailure> {
+        let record = UserId::parse(user).ok().and_then(|id| self.engine.catalog().user(&id));
+        let Some(mut record) = record.filter(UserRecord::is_active) else {
+            let password = password.to_string();
+            let _permit = self.verify_slots.acquire().await.map_err(|e| AuthFailure::Internal(e.to_string()))?;
+            let _ = tokio::task::spawn_blocking(move || kalamdb_auth::verify_dummy(&password)).await;
+            return Err(AuthFailure::Invalid);
+        };
+        let now = kalamdb_types::now_micros();
+        if let Some(until) = record.locked_until
+            && until > now
+        {
+            return Err(AuthFailure::Locked(until));
+        }
+        let Some(hash) = record.password_hash.clone() else {
+            if record.role == Role::System {
+                return Err(if is_loopback(&peer) { AuthFailure::SetupRequired } else { AuthFailure::RemoteDenied });
+            }
+            return Err(AuthFailure::Invalid);
+        };
+        let cached = !is_login && self.basic_cache.check(user, password);
+        let ok = if cached {
+            true
+        } else {
+            let pw = password.to_string();
+            let _permit = self.verify_slots.acquire().await.map_err(|e| AuthFailure::Internal(e.to_string()))?;
+            tokio::task::spawn_blocking(move || kalamdb_auth::verify_password(&pw, &hash))
+                .await
+                .map_err(|e| AuthFailure::Internal(e.to_string()))?
+                .map_err(|e| AuthFailure::Internal(e.to_string()))?
+        };
+        if !ok {
+            record.failed_login_attempts += 1;
+            if record.failed_login_attempts >= LOCKOUT_THRESHOLD {
+                record.locked_until = Some(now + LOCKOUT_MICROS);
+                record.failed_login_attempts = 0;
+            }
+            record.updated_at = now;
+            self.engine.put_user(record).await.map_err(|e| AuthFailure::Internal(e.to_string()))?;
+            return Err(AuthFailure::Invalid);
+        }
+        if !cached {
+            self.basic_cache.remember(user, password);
+        }
+        if record.failed_login_attempts > 0 || record.locked_until.is_some() || is_login {
+            record.failed_login_attempts = 0;
+            record.locked_until = None;
+            if is_login {
+                record.last_login_at = Some(now);
+            }
+            self.engine.put_user(record.clone()).await.map_err(|e| AuthFailure::Internal(e.to_string()))?;
+        }
+        Ok(record)
+    }
+
+    fn user_info(&self, user: &UserRecord) -> Value {
+        json!({
+            "id": user.user_id.as_str(),
+            "role": user.role.as_str(),
+            "email": user.email,
+            "created_at": rfc3339(user.created_at),
+            "updated_at": rfc3339(user.updated_at),
+        })
+    }
+
+    /// The token-pair body of login and refresh, with its cookies.
+    fn token_response(&self, user: &UserRecord) -> Result<Response, AuthEndpointError> {
+        let issue = |t| {
+            self.jwt
+                .issue(&user.user_id, user.role, user.email.as_deref(), t)
+                .map_err(|e| AuthEndpointError::Internal(e.to_string()))
+        };
+        let access = issue(TokenType::Access)?;
+        let refresh = issue(TokenType::Refresh)?;
+        let body = json!({
+            "user": self.user_info(user),
+            "admin_ui_access": user.role.is_admin(),
+            "expires_at": rfc3339_secs(access.expires_at),
+            "access_token": access.token,
+            "refresh_token": refresh.token,
+            "refresh_expires_at": rfc3339_secs(refresh.expires_at),
+        });
+        let now_secs = kalamdb_types::now_micros() / 1_000_000;
+        let mut resp = Json(body).into_response();
+        let headers = resp.headers_mut();
+        for (name, token, exp) in [
+            ("kalamdb_auth", &access.token, access.expires_at),
+            ("kalamdb_refresh", &refresh.token, refresh.expires_at),
+        ] {
+            headers.append(header::SET_COOKIE, self.cookie(name, token, exp - now_secs)?);
+        }
+        Ok(resp)
+    }
+
+    fn cookie(&self, name: &str, value: &str, max_age: i64) -> Result<HeaderValue, AuthEndpointError> {
+        let secure = if self.config.cookie_secure { "; Secure" } else { "" };
+        HeaderValue::from_str(&format!(
+            "{name}={value}; HttpOnly; SameSite=Strict; Path=/; Max-Age={max_age}{secure}"
+        ))
+        .map_err(|e| AuthEndpointError::Internal(e.to_string()))
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LoginRequest {
+    #[serde(alias = "username")]
+    user: String,
+    password: String,
+}
+
+fn parse_json<T: for<'de> Deserialize<'de>>(body: &[u8]) -> Result<T, AuthEndpointError> {
+    serde_json::from_slice(body).map_err(|e| AuthEndpointError::BadRequest(format!("Invalid JSON payload: {e}")))
+}
+
+pub async fn login(
+    State(app): State<SharedState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    body: axum::body::Bytes,
+) -> Result<Response, AuthEndpointError> {
+    let req: LoginRequest = parse_json(&body)?;
+    if req.user.is_empty() || req.user.len() > 128 || req.password.len() > 256 {
+        return Err(AuthEndpointError::Unauthorized("Invalid credentials".into()));
+    }
+    let user = app
+        .verify_password(&req.user, &req.password, peer, true)
+        .await
+        .map_err(|f| f.endpoint_error())?;
+    app.token_response(&user)
+}
+
+fn cookie_value(headers: &HeaderMap, name: &str) -> Option<String> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|kv| kv.trim().split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v.to_string())
+}
+
+fn bearer(headers: &HeaderMap) -> Option<String> {
+    let v = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+    match kalamdb_auth::parse_authorization(v).ok()? {
+        Credentials::Bearer(t) => Some(t),
+        Credentials::Basic { .. } => None,
+    }
+}
+
+pub async fn refresh(State(app): State<SharedState>, headers: HeaderMap) -> Result<Response, AuthEndpointError> {
+    let token = cookie_value(&headers, "kalamdb_refresh")
+        .or_else(|| bearer(&headers))
+        .ok_or_else(|| AuthEndpointError::Unauthorized("Invalid credentials".into()))?;
+    let user = app.user_for_token(&token, TokenType::Refresh).map_err(|f| f.endpoint_error())?;
+    app.token_response(&user)
+}
+
+pub async fn me(State(app): State<SharedState>, headers: HeaderMap) -> Result<Response, AuthEndpointError> {
+    let token = bearer(&headers)
+        .or_else(|| cookie_value(&headers, "kalamdb_auth"))
+        .ok_or_else(|| AuthEndpointError::Unauthorized("Invalid credentials".into()))?;
+    let user = app.user_for_token(&token, TokenType::Access).map_err(|f| f.endpoint_error())?;
+    Ok(Json(json!({"user": app.user_info(&user), "admin_ui_access": user.role.is_admin()})).into_response())
+}
+
+pub async fn logout(State(app): State<SharedState>) -> Result<Response, AuthEndpointError> {
+    let mut resp = Json(json!({"message": "Logged out successfully"})).into_response();
+    for name in ["kalamdb_auth", "kalamdb_refresh"] {
+        resp.headers_mut().append(header::SET_COOKIE, app.cookie(name, "", 0)?);
+    }
+    Ok(resp)
+}
+
+fn root_needs_setup(app: &crate::state::AppState) -> bool {
+    app.engine.catalog().user(&UserId::root()).is_some_and(|r| r.password_hash.is_none())
+}
+
+fn check_setup_peer(app: &crate::state::AppState, peer: &SocketAddr) -> Result<(), AuthEndpointError> {
+    if is_loopback(peer) || app.config.allow_remote_setup {
+        Ok(())
+    } else {
+        Err(AuthEndpointError::Forbidden("Setup is only available from localhost".into()))
+    }
+}
+
+pub async fn status(
+    State(app): State<SharedState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+) -> Result<Response, AuthEndpointError> {
+    check_setup_peer(&app, &peer)?;
+    let body = if root_needs_setup(&app) {
+        json!({"needs_setup": true, "message": "Server requires initial setup. Set a root password and create a DBA user with POST /v1/api/auth/setup."})
+    } else {
+        json!({"needs_setup": false, "message": "Server is configured and ready."})
+    };
+    Ok(Json(body).into_response())
+}
+
+#[derive(Deserialize)]
+pub struct SetupRequest {
+    #[serde(alias = "username")]
+    user: String,
+    password: String,
+    root_password: String,
+    email: Option<String>,
+}
+
+pub async fn setup(
+    State(app): State<SharedState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    body: axum::body::Bytes,
+) -> Result<Response, AuthEndpointError> {
+    check_setup_peer(&app, &peer)?;
+    let req: SetupRequest = parse_json(&body)?;
+    let Some(mut root) = app.engine.catalog().user(&UserId::root()) else {
+        return Err(AuthEndpointError::Internal("root user missing".into()));
+    };
+    if root.password_hash.is_some() {
+        return Err(AuthEndpointError::AlreadyConfigured("Server is already configured".into()));
+    }
+    let id = UserId::parse(&req.user)
+        .ok()
+        .filter(|u| !u.is_root() && u.as_str() != "anonymous")
+        .ok_or_else(|| AuthEndpointError::InvalidUser(format!("Invalid user name '{}'", req.user)))?;
+    if app.engine.catalog().user(&id).is_some() {
+        return Err(AuthEndpointError::UserExists(format!("User '{id}' already exists")));
+    }
+    for pw in [&req.password, &req.root_password] {
+        kalamdb_auth::check_password_policy(pw).map_err(|e| AuthEndpointError::WeakPassword(e.to_string()))?;
+    }
+    let hash = |p: String| async move {
+        kalamdb_core::hash_password(p).await.map_err(|e| AuthEndpointError::Internal(e.to_string()))
+    };
+    let admin = UserRecord::new(id.clone(), Role::Dba, Some(hash(req.password).await?), req.email);
+    root.password_hash = Some(hash(req.root_password).await?);
+    root.updated_at = kalamdb_types::now_micros();
+    let internal = |e: kalamdb_core::KalamError| AuthEndpointError::Internal(e.to_string());
+    app.engine.put_user(admin.clone()).await.map_err(internal)?;
+    app.engine.put_user(root).await.map_err(internal)?;
+    app.basic_cache.invalidate_user(UserId::root().as_str());
+    Ok(Json(json!({
+        "user": app.user_info(&admin),
+        "message": format!("Server setup complete. Root password configured and DBA user '{id}' created. Please login to continue."),
+    }))
+    .into_response())
+}

@@ -1,0 +1,177 @@
+//! `POST /v1/api/sql` (`wire-protocol.md` §3): request decoding, execution,
+//! and the response shapes the published clients decode strictly.
+
+use std::net::SocketAddr;
+use std::time::Instant;
+
+use axum::Json;
+use axum::body::Body;
+use axum::extract::{ConnectInfo, State};
+use axum::http::HeaderMap;
+use axum::response::{IntoResponse, Response};
+use kalamdb_core::{Caller, DmlKind, ExecuteRequest, ParamValue, StatementOutput, StatementResult};
+use kalamdb_types::ErrorCode;
+use serde_json::{Map, Value, json};
+
+use crate::encode;
+use crate::error::{ApiError, round3};
+use crate::state::SharedState;
+
+pub async fn execute_sql(
+    State(app): State<SharedState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
+    let started = Instant::now();
+    let took = || started.elapsed().as_secs_f64() * 1000.0;
+    let with_took = |mut e: ApiError| {
+        e.took_ms = took();
+        e.into_response()
+    };
+    let caller = match app.authenticate(&headers, peer).await {
+        Ok(c) => c,
+        Err(f) => return with_took(f.api_error()),
+    };
+    let limit = app.config.max_body_bytes;
+    let bytes = match axum::body::to_bytes(body, limit).await {
+        Ok(b) => b,
+        Err(_) => {
+            return with_took(ApiError::new(
+                ErrorCode::PayloadTooLarge,
+                format!("Request body exceeds the limit of {limit} bytes"),
+            ));
+        }
+    };
+    let req = match decode_request(&bytes, &caller) {
+        Ok(r) => r,
+        Err(e) => return with_took(e),
+    };
+    let is_admin = caller.role.is_admin();
+    match app.engine.execute(req).await {
+        Ok(results) => match success_body(results, took()) {
+            Ok(body) => Json(body).into_response(),
+            Err(e) => with_took(e),
+        },
+        Err(failure) => {
+            let mut e = ApiError::from_kalam(&failure.error, is_admin);
+            if failure.total > 1 {
+                e.message = format!("Statement {} failed: {}", failure.index, e.message);
+            }
+            if is_admin && failure.index > 0 {
+                e.details = Some(failure.sql);
+            }
+            with_took(e)
+        }
+    }
+}
+
+/// Decodes the body whatever its Content-Type (so `curl -d` works).
+fn decode_request(bytes: &[u8], caller: &Caller) -> Result<ExecuteRequest, ApiError> {
+    let invalid = |msg: String| ApiError::new(ErrorCode::InvalidInput, format!("Invalid JSON payload: {msg}"));
+    let value: Value = serde_json::from_slice(bytes).map_err(|e| invalid(e.to_string()))?;
+    let Value::Object(obj) = value else {
+        return Err(invalid("expected a JSON object".into()));
+    };
+    let sql = match obj.get("sql") {
+        None | Some(Value::Null) => return Err(ApiError::new(ErrorCode::EmptySql, "SQL query cannot be empty")),
+        Some(Value::String(s)) => s.clone(),
+        Some(_) => return Err(invalid("field 'sql' must be a string".into())),
+    };
+    if sql.trim().is_empty() {
+        return Err(ApiError::new(ErrorCode::EmptySql, "SQL query cannot be empty"));
+    }
+    let params = match obj.get("params") {
+        None | Some(Value::Null) => Vec::new(),
+        Some(Value::Array(items)) => items
+            .iter()
+            .enumerate()
+            .map(|(i, v)| decode_param(i + 1, v))
+            .collect::<Result<_, _>>()?,
+        Some(_) => return Err(invalid("field 'params' must be an array".into())),
+    };
+    let namespace = match obj.get("namespace_id") {
+        None | Some(Value::Null) => None,
+        Some(Value::String(s)) => Some(s.clone()),
+        Some(_) => return Err(invalid("field 'namespace_id' must be a string".into())),
+    };
+    Ok(ExecuteRequest { sql, params, namespace, caller: caller.clone() })
+}
+
+fn decode_param(n: usize, v: &Value) -> Result<ParamValue, ApiError> {
+    Ok(match v {
+        Value::Null => ParamValue::Null,
+        Value::Bool(b) => ParamValue::Bool(*b),
+        Value::Number(num) => match num.as_i64() {
+            Some(i) => ParamValue::Int(i),
+            None => ParamValue::Float(num.as_f64().unwrap_or(f64::NAN)),
+        },
+        Value::String(s) => ParamValue::Text(s.clone()),
+        Value::Array(_) | Value::Object(_) => {
+            return Err(ApiError::new(
+                ErrorCode::InvalidParameter,
+                format!("Parameter ${n} invalid: arrays and objects are not supported"),
+            ));
+        }
+    })
+}
+
+/// Builds the success body, applying the batch rule: with more than one
+/// statement, plain DML results are summed into at most three entries
+/// (Inserted, Updated, Deleted) after all other results.
+fn success_body(results: Vec<StatementResult>, took_ms: f64) -> Result<Value, ApiError> {
+    let batch = results.len() > 1;
+    let mut out = Vec::with_capacity(results.len());
+    let mut sums: [(u64, bool, Option<String>); 3] = Default::default();
+    for r in results {
+        let as_user = r.as_user.to_string();
+        match r.output {
+            StatementOutput::Rows { schema, batches } => {
+                let rows = encode::encode_rows(&schema, &batches)
+                    .map_err(|e| ApiError::new(ErrorCode::SqlExecutionError, e.to_string()))?;
+                let mut m = Map::new();
+                m.insert("schema".into(), json!(encode::describe_schema(&schema)));
+                m.insert("row_count".into(), json!(rows.len()));
+                m.insert("rows".into(), json!(rows));
+                m.insert("as_user".into(), json!(as_user));
+                out.push(Value::Object(m));
+            }
+            StatementOutput::Dml { kind, count } => {
+                if batch {
+                    let slot = &mut sums[dml_slot(kind)];
+                    slot.0 += count;
+                    slot.1 = true;
+                    slot.2 = Some(as_user);
+                } else {
+                    out.push(dml_entry(kind, count, &as_user));
+                }
+            }
+            StatementOutput::Message(message) => {
+                out.push(json!({"row_count": 0, "message": message, "as_user": as_user}));
+            }
+        }
+    }
+    for (kind, (count, seen, as_user)) in [DmlKind::Insert, DmlKind::Update, DmlKind::Delete].into_iter().zip(sums) {
+        if seen {
+            out.push(dml_entry(kind, count, as_user.as_deref().unwrap_or_default()));
+        }
+    }
+    Ok(json!({"status": "success", "results": out, "took": round3(took_ms)}))
+}
+
+fn dml_slot(kind: DmlKind) -> usize {
+    match kind {
+        DmlKind::Insert => 0,
+        DmlKind::Update => 1,
+        DmlKind::Delete => 2,
+    }
+}
+
+fn dml_entry(kind: DmlKind, count: u64, as_user: &str) -> Value {
+    let verb = match kind {
+        DmlKind::Insert => "Inserted",
+        DmlKind::Update => "Updated",
+        DmlKind::Delete => "Deleted",
+    };
+    json!({"row_count": count, "message": format!("{verb} {count} row(s)"), "as_user": as_user})
+}

@@ -1,0 +1,55 @@
+//! What every handler shares: the engine, the token codec, the Basic cache
+//! and the API's configuration.
+
+use std::sync::Arc;
+
+use kalamdb_auth::{BasicAuthCache, JwtCodec};
+use kalamdb_core::Engine;
+use tokio::sync::Semaphore;
+
+/// API settings (the server maps its config here).
+#[derive(Debug, Clone)]
+pub struct ApiConfig {
+    /// `security.max_request_body_size`: larger bodies get 413.
+    pub max_body_bytes: usize,
+    /// CORS origins; empty or `*` means any.
+    pub cors_origins: Vec<String>,
+    pub cookie_secure: bool,
+    pub allow_remote_setup: bool,
+}
+
+impl Default for ApiConfig {
+    fn default() -> Self {
+        Self {
+            max_body_bytes: 10 * 1024 * 1024,
+            cors_origins: Vec::new(),
+            cookie_secure: false,
+            allow_remote_setup: false,
+        }
+    }
+}
+
+pub struct AppState {
+    pub engine: Engine,
+    pub jwt: JwtCodec,
+    pub basic_cache: BasicAuthCache,
+    pub config: ApiConfig,
+    /// Argon2 verifications in flight, at most one per core (§5.4): a login
+    /// flood queues here instead of exhausting memory and CPU.
+    pub verify_slots: Semaphore,
+}
+
+pub type SharedState = Arc<AppState>;
+
+impl AppState {
+    pub fn new(engine: Engine, jwt: JwtCodec, config: ApiConfig) -> Self {
+        let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
+        Self {
+            engine,
+            jwt,
+            basic_cache: BasicAuthCache::new(kalamdb_auth::BASIC_CACHE_MAX_TTL),
+            config,
+            verify_slots: Semaphore::new(cores),
+        }
+    }
+}

@@ -1,0 +1,278 @@
+//! The commit pipeline: the one place where writes become durable.
+//!
+//! Every write (DML and DDL) is a [`CommitFn`] submitted to a single
+//! committer thread. The thread takes all requests waiting at that moment as
+//! one *group*, runs their closures one after another — each reads the
+//! current state (hot store plus the group's not-yet-written overlay),
+//! checks constraints, assigns `_seq` values and stages its writes — then
+//! writes the whole group as one atomic batch, fsync'd once (group commit),
+//! and only then answers every request in the group.
+//!
+//! Why one thread: `_seq` must strictly increase in commit order
+//! (`wire-protocol.md` §7) and primary-key checks must see every earlier
+//! write; running the closures sequentially gives both without locks, while
+//! the single `write` per group lets N concurrent writers share one fsync.
+//! Closures are short (point reads and encoding); scans happen before
+//! submission, outside the thread.
+//!
+//! A request marked `exclusive` (DDL) runs alone in its own group, and its
+//! `post_commit` hook (updating the in-memory catalog) runs after its write
+//! is durable and before any later request's closure — so a later INSERT
+//! never sees a table whose definition is not yet on disk, and never writes
+//! into a table whose DROP has committed.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::mpsc;
+
+use kalamdb_store::{HotStore, MetaKey, Space, WriteBatch};
+use kalamdb_types::{SeqId, SnowflakeGenerator};
+use tokio::sync::oneshot;
+
+use crate::error::{KalamError, Result};
+
+/// What a commit closure hands back.
+#[derive(Default)]
+pub struct CommitReceipt {
+    /// Rows affected (inserted/updated/deleted).
+    pub affected: u64,
+    /// Runs on the committer thread after the group is durable.
+    pub post_commit: Option<Box<dyn FnOnce() + Send>>,
+}
+
+pub type CommitFn = Box<dyn FnOnce(&mut CommitContext<'_>) -> Result<CommitReceipt> + Send>;
+
+/// A closure's view of the store during commit: reads see the store plus
+/// writes staged earlier in the same group; writes are staged until the
+/// group is written.
+pub struct CommitContext<'a> {
+    store: &'a dyn HotStore,
+    seq: &'a SnowflakeGenerator,
+    group: &'a HashMap<(Space, Vec<u8>), Option<Vec<u8>>>,
+    local: HashMap<(Space, Vec<u8>), Option<Vec<u8>>>,
+    batch: WriteBatch,
+    /// Statement start time (µs) shared by every row of the statement.
+    pub now_micros: i64,
+    issued: std::cell::Cell<i64>,
+}
+
+impl CommitContext<'_> {
+    pub fn get(&self, space: Space, key: &[u8]) -> Result<Option<Vec<u8>>> {
+        let k = (space, key.to_vec());
+        if let Some(v) = self.local.get(&k) {
+            return Ok(v.clone());
+        }
+        if let Some(v) = self.group.get(&k) {
+            return Ok(v.clone());
+        }
+        Ok(self.store.get(space, key)?)
+    }
+
+    pub fn put(&mut self, space: Space, key: Vec<u8>, value: Vec<u8>) {
+        self.local.insert((space, key.clone()), Some(value.clone()));
+        self.batch.put(space, key, value);
+    }
+
+    pub fn delete(&mut self, space: Space, key: Vec<u8>) {
+        self.local.insert((space, key.clone()), None);
+        self.batch.delete(space, key);
+    }
+
+    /// Range deletes bypass the overlay, so only exclusive requests (which
+    /// run alone) may use them.
+    pub fn delete_range(&mut self, space: Space, range: kalamdb_store::KeyRange) {
+        self.batch.delete_range(space, range);
+    }
+
+    /// The next `_seq` (also used for `SNOWFLAKE_ID()` defaults and row ids).
+    pub fn next_seq(&self) -> SeqId {
+        let id = self.seq.next_id();
+        self.issued.set(id.as_i64());
+        id
+    }
+
+    pub fn store(&self) -> &dyn HotStore {
+        self.store
+    }
+}
+
+/// Where the largest `_seq` ever committed is kept, written with every group
+/// that issued one, so start-up can seed the generator in O(1).
+fn high_water_key() -> Vec<u8> {
+    MetaKey::Setting("seq_high_water".into()).encode()
+}
+
+/// The largest `_seq` committed before this start.
+pub fn load_high_water(store: &dyn HotStore) -> Result<SeqId> {
+    let Some(bytes) = store.get(Space::Meta, &high_water_key())? else {
+        return Ok(SeqId::ZERO);
+    };
+    let arr: [u8; 8] = bytes
+        .as_slice()
+        .try_into()
+        .map_err(|_| KalamError::internal("corrupt seq high-water mark"))?;
+    Ok(SeqId(i64::from_be_bytes(arr)))
+}
+
+struct Request {
+    f: CommitFn,
+    exclusive: bool,
+    now_micros: i64,
+    reply: oneshot::Sender<Result<u64>>,
+}
+
+/// Counters for tests and `system.stats`: `groups < requests` under
+/// concurrency is group commit at work.
+#[derive(Debug, Default)]
+pub struct CommitStats {
+    pub groups: AtomicU64,
+    pub requests: AtomicU64,
+}
+
+/// Handle to the committer thread. Dropping every handle stops the thread
+/// after it drains its queue.
+#[derive(Clone)]
+pub struct Committer {
+    tx: mpsc::Sender<Request>,
+    stats: Arc<CommitStats>,
+}
+
+/// Bound on one group, so a burst cannot build an unbounded batch.
+const MAX_GROUP: usize = 512;
+
+impl Committer {
+    pub fn start(store: Arc<dyn HotStore>, seq: Arc<SnowflakeGenerator>) -> Result<Self> {
+        let (tx, rx) = mpsc::channel::<Request>();
+        let stats = Arc::new(CommitStats::default());
+        let thread_stats = stats.clone();
+        std::thread::Builder::new()
+            .name("kalamdb-committer".into())
+            .spawn(move || run(rx, store.as_ref(), &seq, &thread_stats))
+            .map_err(KalamError::internal)?;
+        Ok(Self { tx, stats })
+    }
+
+    pub fn stats(&self) -> &CommitStats {
+        &self.stats
+    }
+
+    /// Submits a write and waits until it is durable (or failed). Returns
+    /// the receipt's `affected` count.
+    pub async fn commit(&self, exclusive: bool, now_micros: i64, f: CommitFn) -> Result<u64> {
+        let (reply, rx) = oneshot::channel();
+        self.tx
+            .send(Request { f, exclusive, now_micros, reply })
+            .map_err(|_| KalamError::internal("the committer has stopped"))?;
+        rx.await.map_err(|_| KalamError::internal("the committer dropped a request"))?
+    }
+}
+
+struct Staged {
+    reply: oneshot::Sender<Result<u64>>,
+    outcome: Result<u64>,
+    post_commit: Option<Box<dyn FnOnce() + Send>>,
+}
+
+fn run(
+    rx: mpsc::Receiver<Request>,
+    store: &dyn HotStore,
+    seq: &SnowflakeGenerator,
+    stats: &CommitStats,
+) {
+    let mut pending: Option<Request> = None;
+    loop {
+        let first = match pending.take() {
+            Some(r) => r,
+            None => match rx.recv() {
+                Ok(r) => r,
+                Err(_) => return,
+            },
+        };
+        let mut group = vec![first];
+        if !group.iter().any(|r| r.exclusive) {
+            while group.len() < MAX_GROUP {
+                match rx.try_recv() {
+                    // An exclusive request waits for the next group so it runs alone.
+                    Ok(r) if r.exclusive => {
+                        pending = Some(r);
+                        break;
+                    }
+                    Ok(r) => group.push(r),
+                    Err(_) => break,
+                }
+            }
+        }
+        commit_group(group, store, seq, stats);
+    }
+}
+
+fn commit_group(
+    group: Vec<Request>,
+    store: &dyn HotStore,
+    seq: &SnowflakeGenerator,
+    stats: &CommitStats,
+) {
+    let mut overlay: HashMap<(Space, Vec<u8>), Option<Vec<u8>>> = HashMap::new();
+    let mut batch = WriteBatch::default();
+    let mut staged = Vec::with_capacity(group.len());
+    let mut high_water = 0i64;
+    for req in group {
+        let mut ctx = CommitContext {
+            store,
+            seq,
+            group: &overlay,
+            local: HashMap::new(),
+            batch: WriteBatch::default(),
+            now_micros: req.now_micros,
+            issued: std::cell::Cell::new(0),
+        };
+        // A panicking closure must not take the committer (and so every
+        // later write) down with it.
+        let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| (req.f)(&mut ctx)))
+            .unwrap_or_else(|_| Err(KalamError::internal("a commit closure panicked")));
+        match result {
+            Ok(receipt) => {
+                high_water = high_water.max(ctx.issued.get());
+                let CommitContext { local, batch: local_batch, .. } = ctx;
+                overlay.extend(local);
+                batch.extend(local_batch);
+                staged.push(Staged {
+                    reply: req.reply,
+                    outcome: Ok(receipt.affected),
+                    post_commit: receipt.post_commit,
+                });
+            }
+            Err(e) => staged.push(Staged { reply: req.reply, outcome: Err(e), post_commit: None }),
+        }
+    }
+    if high_water > 0 {
+        batch.put(Space::Meta, high_water_key(), high_water.to_be_bytes().to_vec());
+    }
+    let write_result = if batch.is_empty() { Ok(()) } else { store.write(batch) };
+    stats.groups.fetch_add(1, Ordering::Relaxed);
+    stats.requests.fetch_add(staged.len() as u64, Ordering::Relaxed);
+    match write_result {
+        Ok(()) => {
+            for s in staged {
+                if s.outcome.is_ok()
+                    && let Some(hook) = s.post_commit
+                {
+                    hook();
+                }
+                let _ = s.reply.send(s.outcome);
+            }
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "group commit failed; the store refuses further writes");
+            let msg = e.to_string();
+            for s in staged {
+                let outcome = match s.outcome {
+                    Ok(_) => Err(KalamError::Internal(format!("Storage unavailable: {msg}"))),
+                    Err(err) => Err(err),
+                };
+                let _ = s.reply.send(outcome);
+            }
+        }
+    }
+}

@@ -1,0 +1,428 @@
+//! INSERT commit, UPDATE and DELETE (`sql.md` §3).
+//!
+//! INSERT is planned by DataFusion (casts, defaults, `INSERT … SELECT`) and
+//! lands in [`commit_inserts`] through the provider's sink. UPDATE and DELETE
+//! are run as a keyed read — `SELECT key, _seq, <columns>, <new values> FROM t
+//! WHERE p`, planned by DataFusion so any predicate works (subqueries too) —
+//! followed by one commit that writes a new version per row. The commit
+//! re-checks that each row's `_seq` is still the one read; if another writer
+//! got there first the whole statement is re-run (optimistic concurrency), so
+//! concurrent UPDATEs of one row leave one consistent newest version.
+
+use std::sync::Arc;
+
+use datafusion::arrow::array::{AsArray, RecordBatch};
+use datafusion::arrow::compute::{CastOptions, cast_with_options};
+use datafusion::arrow::datatypes::Int64Type;
+use datafusion::common::ScalarValue;
+use kalamdb_store::{Partition, PkValue, RowKey, Space};
+use kalamdb_types::{NamespaceId, SYSTEM_COLUMN_DELETED, SYSTEM_COLUMN_SEQ, TableType};
+use sqlparser::ast::{
+    AssignmentTarget, FromTable, Ident, ObjectName, SetExpr, Statement as SqlStatement, TableFactor,
+    TableObject,
+};
+
+use crate::access::{self, Access};
+use crate::catalog::{ROW_ID_COLUMN, TableEntry};
+use crate::commit::CommitReceipt;
+use crate::ddl;
+use crate::engine::{Caller, DmlKind, Engine, Shared, StatementOutput};
+use crate::error::{KalamError, Result};
+use crate::provider::{ProviderMode, pk_display, pk_from_value};
+use crate::row::{StoredRow, Value, value_from_array};
+
+/// How often a conflicting UPDATE/DELETE is re-run before giving up.
+const MAX_ATTEMPTS: usize = 16;
+
+fn fold(ident: &Ident) -> String {
+    if ident.quote_style.is_some() { ident.value.clone() } else { ident.value.to_lowercase() }
+}
+
+/// `[kalam.]ns.t` / `t` from an AST name.
+pub(crate) fn object_ref(name: &ObjectName) -> Result<kalamdb_sql::ObjectRef> {
+    let parts: Vec<String> = name
+        .0
+        .iter()
+        .map(|p| p.as_ident().map(fold).ok_or_else(|| KalamError::InvalidSql(format!("Invalid name {name}"))))
+        .collect::<Result<_>>()?;
+    match parts.as_slice() {
+        [t] => Ok(kalamdb_sql::ObjectRef { namespace: None, name: t.clone() }),
+        [ns, t] => Ok(kalamdb_sql::ObjectRef { namespace: Some(ns.clone()), name: t.clone() }),
+        [c, ns, t] if c == "kalam" => {
+            Ok(kalamdb_sql::ObjectRef { namespace: Some(ns.clone()), name: t.clone() })
+        }
+        _ => Err(KalamError::InvalidSql(format!("Invalid table name {name}"))),
+    }
+}
+
+fn writable_table(shared: &Shared, name: &ObjectName, ns: &NamespaceId) -> Result<Arc<TableEntry>> {
+    let r = object_ref(name)?;
+    if r.namespace.as_deref() == Some("system") {
+        return Err(KalamError::PermissionDenied(format!(
+            "System table 'system.{}' is read-only",
+            r.name
+        )));
+    }
+    ddl::resolve_table(shared, &r, ns)
+}
+
+fn is_system_column(name: &str) -> bool {
+    name == SYSTEM_COLUMN_SEQ || name == SYSTEM_COLUMN_DELETED || name.starts_with('_')
+}
+
+/// Checks an INSERT's shape with the spec's messages before DataFusion plans
+/// it (DataFusion would answer the same mistakes in its own words).
+pub fn validate_insert(shared: &Shared, insert: &sqlparser::ast::Insert, ns: &NamespaceId) -> Result<()> {
+    let TableObject::TableName(name) = &insert.table else {
+        return Err(KalamError::InvalidSql("INSERT target must be a table".into()));
+    };
+    let entry = writable_table(shared, name, ns)?;
+    if insert.returning.is_some() {
+        return Err(KalamError::InvalidSql("INSERT ... RETURNING is not supported yet".into()));
+    }
+    let id = entry.id();
+    let mut columns = Vec::with_capacity(insert.columns.len());
+    for c in &insert.columns {
+        let name = c.0.last().and_then(|p| p.as_ident()).map(fold).unwrap_or_default();
+        if is_system_column(&name) {
+            return Err(KalamError::exec(format!("System column '{name}' cannot be written")));
+        }
+        if entry.def.column(&name).is_none() {
+            return Err(KalamError::exec(format!("Column '{name}' not found in table '{id}'")));
+        }
+        columns.push(name);
+    }
+    let expected = if columns.is_empty() { entry.def.columns.len() } else { columns.len() };
+    if let Some(source) = &insert.source
+        && let SetExpr::Values(values) = source.body.as_ref()
+    {
+        for row in &values.rows {
+            if row.len() != expected {
+                return Err(KalamError::exec(format!(
+                    "INSERT has {} values but {} columns",
+                    row.len(),
+                    expected
+                )));
+            }
+        }
+    }
+    Ok(())
+}
+
+fn ensure_current(shared: &Shared, entry: &Arc<TableEntry>) -> Result<()> {
+    match shared.catalog.table(&entry.id()) {
+        Some(cur) if Arc::ptr_eq(&cur, entry) => Ok(()),
+        Some(_) => Err(KalamError::exec(format!(
+            "Table {} changed while the statement ran; retry",
+            entry.id()
+        ))),
+        None => Err(KalamError::TableNotFound(entry.id().to_string())),
+    }
+}
+
+fn stored_values(entry: &TableEntry, values: Vec<Value>) -> Vec<(u32, Value)> {
+    entry
+        .def
+        .columns
+        .iter()
+        .zip(values)
+        .filter(|(_, v)| *v != Value::Null)
+        .map(|(c, v)| (c.column_id, v))
+        .collect()
+}
+
+/// Commits the rows of one INSERT: all or none; duplicate keys (against the
+/// store and within the statement) fail the statement.
+pub async fn commit_inserts(
+    shared: &Arc<Shared>,
+    entry: &Arc<TableEntry>,
+    partition: Partition,
+    rows: Vec<Vec<Value>>,
+) -> Result<u64> {
+    let s = shared.clone();
+    let entry = entry.clone();
+    let now = kalamdb_types::now_micros();
+    shared
+        .committer
+        .commit(
+            false,
+            now,
+            Box::new(move |ctx| {
+                ensure_current(&s, &entry)?;
+                let table = entry.id();
+                let pk_idx = entry.def.primary_key().map(|(i, _)| i);
+                let n = rows.len() as u64;
+                for values in rows {
+                    let seq = ctx.next_seq();
+                    let pk = match pk_idx {
+                        Some(i) => values
+                            .get(i)
+                            .and_then(pk_from_value)
+                            .ok_or_else(|| KalamError::internal("primary key value missing"))?,
+                        None => PkValue::RowId(seq.as_i64()),
+                    };
+                    let key = RowKey { table: table.clone(), partition: partition.clone(), pk }.encode();
+                    if pk_idx.is_some()
+                        && let Some(existing) = ctx.get(Space::Rows, &key)?
+                        && !StoredRow::decode(&existing)?.deleted
+                    {
+                        let pk = RowKey::decode(&key)?.pk;
+                        return Err(KalamError::exec(format!(
+                            "Duplicate primary key value '{}' in table '{table}'",
+                            pk_display(&pk)
+                        )));
+                    }
+                    let row = StoredRow { seq: seq.as_i64(), deleted: false, values: stored_values(&entry, values) };
+                    ctx.put(Space::Rows, key, row.encode()?);
+                }
+                Ok(CommitReceipt { affected: n, post_commit: None })
+            }),
+        )
+        .await
+}
+
+struct Target {
+    table: sqlparser::ast::TableWithJoins,
+    name: ObjectName,
+    selection: Option<sqlparser::ast::Expr>,
+    assignments: Vec<(String, sqlparser::ast::Expr)>,
+    kind: DmlKind,
+}
+
+fn target_of(stmt: SqlStatement) -> Result<Target> {
+    match stmt {
+        SqlStatement::Update(u) => {
+            if u.from.is_some() || u.returning.is_some() || !u.table.joins.is_empty() || u.limit.is_some() {
+                return Err(KalamError::InvalidSql(
+                    "UPDATE supports one table, SET and WHERE (no FROM, JOIN, LIMIT or RETURNING)".into(),
+                ));
+            }
+            let TableFactor::Table { name, .. } = &u.table.relation else {
+                return Err(KalamError::InvalidSql("UPDATE target must be a table".into()));
+            };
+            let name = name.clone();
+            let mut assignments = Vec::with_capacity(u.assignments.len());
+            for a in u.assignments {
+                let AssignmentTarget::ColumnName(col) = a.target else {
+                    return Err(KalamError::InvalidSql("Tuple assignments are not supported".into()));
+                };
+                let col = col.0.last().and_then(|p| p.as_ident()).map(fold).unwrap_or_default();
+                assignments.push((col, a.value));
+            }
+            Ok(Target { table: u.table, name, selection: u.selection, assignments, kind: DmlKind::Update })
+        }
+        SqlStatement::Delete(d) => {
+            let tables = match d.from {
+                FromTable::WithFromKeyword(t) | FromTable::WithoutKeyword(t) => t,
+            };
+            let mut tables = tables.into_iter();
+            let (Some(table), None) = (tables.next(), tables.next()) else {
+                return Err(KalamError::InvalidSql("DELETE supports exactly one table".into()));
+            };
+            if d.using.is_some() || d.returning.is_some() || !d.tables.is_empty() || d.limit.is_some() || !table.joins.is_empty() {
+                return Err(KalamError::InvalidSql(
+                    "DELETE supports one table and WHERE (no USING, LIMIT or RETURNING)".into(),
+                ));
+            }
+            let TableFactor::Table { name, .. } = &table.relation else {
+                return Err(KalamError::InvalidSql("DELETE target must be a table".into()));
+            };
+            let name = name.clone();
+            Ok(Target { table, name, selection: d.selection, assignments: Vec::new(), kind: DmlKind::Delete })
+        }
+        _ => Err(KalamError::internal("not an UPDATE or DELETE")),
+    }
+}
+
+/// One row to rewrite: its key, the `_seq` read, and (UPDATE) its new values.
+struct Change {
+    pk: PkValue,
+    read_seq: i64,
+    new_values: Option<Vec<Value>>,
+}
+
+pub async fn update_or_delete(
+    engine: &Engine,
+    stmt: SqlStatement,
+    params: &[ScalarValue],
+    ns: &NamespaceId,
+    caller: &Caller,
+) -> Result<StatementOutput> {
+    let shared = engine.shared();
+    let target = target_of(stmt)?;
+    let entry = writable_table(shared, &target.name, ns)?;
+    let id = entry.id();
+    if entry.def.table_type == TableType::Stream {
+        return Err(KalamError::exec("STREAM tables are append-only"));
+    }
+    let ctx = crate::provider::QueryContext {
+        user: caller.user.clone(),
+        role: caller.role,
+        mode: ProviderMode::Read,
+    };
+    access::check_table(&entry.def, &ctx, Access::Write)?;
+    let mut assigned = Vec::with_capacity(target.assignments.len());
+    for (col, _) in &target.assignments {
+        if is_system_column(col) {
+            return Err(KalamError::exec(format!("System column '{col}' cannot be written")));
+        }
+        let Some((idx, def)) = entry.def.column(col) else {
+            return Err(KalamError::exec(format!("Column '{col}' not found in table '{id}'")));
+        };
+        if def.primary_key {
+            return Err(KalamError::exec(format!("Cannot update primary key column '{col}'")));
+        }
+        assigned.push(idx);
+    }
+    let key_col = entry.def.primary_key().map(|(_, c)| c.name.clone()).unwrap_or_else(|| ROW_ID_COLUMN.into());
+    // Aliased: for keyed tables the key column also appears among the columns.
+    let mut select = format!("SELECT \"{key_col}\" AS \"__key\", \"{SYSTEM_COLUMN_SEQ}\" AS \"__seq\"");
+    for c in &entry.def.columns {
+        select.push_str(&format!(", \"{}\"", c.name));
+    }
+    for (i, (_, expr)) in target.assignments.iter().enumerate() {
+        select.push_str(&format!(", ({expr}) AS \"__set_{i}\""));
+    }
+    select.push_str(&format!(" FROM {}", target.table.relation));
+    if let Some(sel) = &target.selection {
+        select.push_str(&format!(" WHERE {sel}"));
+    }
+    let query = match kalamdb_sql::parse_statement(&select)? {
+        kalamdb_sql::KalamStatement::Standard(s) => *s,
+        _ => return Err(KalamError::internal("keyed read is not a query")),
+    };
+    let partition = ctx.partition_for(entry.def.table_type);
+    for _ in 0..MAX_ATTEMPTS {
+        let (_, batches) = engine
+            .plan_and_collect(query.clone(), params, ns, caller, ProviderMode::KeyedRead)
+            .await?;
+        let mut changes = Vec::new();
+        for batch in &batches {
+            collect_changes(&entry, batch, &assigned, target.kind, &mut changes)?;
+        }
+        match commit_changes(shared, &entry, partition.clone(), changes, target.kind).await {
+            Ok(count) => return Ok(StatementOutput::Dml { kind: target.kind, count }),
+            Err(KalamError::WriteConflict(_)) => continue,
+            Err(e) => return Err(e),
+        }
+    }
+    Err(KalamError::WriteConflict(format!(
+        "Transaction conflict on table '{id}'; rolled back"
+    )))
+}
+
+fn collect_changes(
+    entry: &TableEntry,
+    batch: &RecordBatch,
+    assigned: &[usize],
+    kind: DmlKind,
+    out: &mut Vec<Change>,
+) -> Result<()> {
+    let cols = batch.columns();
+    let n_user = entry.def.columns.len();
+    let col = |i: usize| cols.get(i).ok_or_else(|| KalamError::internal("keyed read lost a column"));
+    let key_array = col(0)?;
+    let seq_array = col(1)?
+        .as_primitive_opt::<Int64Type>()
+        .ok_or_else(|| KalamError::internal("_seq is not Int64"))?
+        .clone();
+    let pk_def = entry.def.primary_key().map(|(_, c)| c.clone());
+    // New values, cast to the columns' types (a failed cast is the user's error).
+    let mut new_arrays = Vec::with_capacity(assigned.len());
+    for (i, idx) in assigned.iter().enumerate() {
+        let def = entry.def.columns.get(*idx).ok_or_else(|| KalamError::internal("bad column index"))?;
+        let array = col(2 + n_user + i)?;
+        let target = crate::row::arrow_type(&def.data_type)?;
+        let cast = cast_with_options(array.as_ref(), &target, &CastOptions { safe: false, ..Default::default() })
+            .map_err(|e| {
+                KalamError::exec(format!(
+                    "Cannot cast value to {} for column '{}': {e}",
+                    def.data_type.sql_name(),
+                    def.name
+                ))
+            })?;
+        new_arrays.push((*idx, def, cast));
+    }
+    for row in 0..batch.num_rows() {
+        let pk = match &pk_def {
+            Some(def) => pk_from_value(&value_from_array(def, key_array.as_ref(), row)?)
+                .ok_or_else(|| KalamError::internal("row without key"))?,
+            None => PkValue::RowId(
+                key_array
+                    .as_primitive_opt::<Int64Type>()
+                    .ok_or_else(|| KalamError::internal("_rowid is not Int64"))?
+                    .value(row),
+            ),
+        };
+        let new_values = if kind == DmlKind::Update {
+            let mut values = Vec::with_capacity(n_user);
+            for (i, def) in entry.def.columns.iter().enumerate() {
+                values.push(value_from_array(def, col(2 + i)?.as_ref(), row)?);
+            }
+            for (idx, def, array) in &new_arrays {
+                let v = value_from_array(def, array.as_ref(), row)?;
+                if v == Value::Null && !def.nullable {
+                    return Err(KalamError::exec(format!("Column '{}' cannot be NULL", def.name)));
+                }
+                if let Some(slot) = values.get_mut(*idx) {
+                    *slot = v;
+                }
+            }
+            Some(values)
+        } else {
+            None
+        };
+        out.push(Change { pk, read_seq: seq_array.value(row), new_values });
+    }
+    Ok(())
+}
+
+async fn commit_changes(
+    shared: &Arc<Shared>,
+    entry: &Arc<TableEntry>,
+    partition: Partition,
+    changes: Vec<Change>,
+    kind: DmlKind,
+) -> Result<u64> {
+    if changes.is_empty() {
+        return Ok(0);
+    }
+    let s = shared.clone();
+    let entry = entry.clone();
+    shared
+        .committer
+        .commit(
+            false,
+            kalamdb_types::now_micros(),
+            Box::new(move |ctx| {
+                ensure_current(&s, &entry)?;
+                let table = entry.id();
+                let mut affected = 0;
+                for change in changes {
+                    let key = RowKey { table: table.clone(), partition: partition.clone(), pk: change.pk }.encode();
+                    let current = match ctx.get(Space::Rows, &key)? {
+                        Some(bytes) => StoredRow::decode(&bytes)?,
+                        None => return Err(KalamError::WriteConflict(format!("row of {table} vanished"))),
+                    };
+                    if current.seq != change.read_seq || current.deleted {
+                        return Err(KalamError::WriteConflict(format!("row of {table} changed")));
+                    }
+                    let row = match change.new_values {
+                        Some(values) => {
+                            let values = stored_values(&entry, values);
+                            if values == current.values {
+                                continue;
+                            }
+                            StoredRow { seq: ctx.next_seq().as_i64(), deleted: false, values }
+                        }
+                        None => StoredRow { seq: ctx.next_seq().as_i64(), deleted: true, values: current.values },
+                    };
+                    ctx.put(Space::Rows, key, row.encode()?);
+                    affected += 1;
+                }
+                let _ = kind;
+                Ok(CommitReceipt { affected, post_commit: None })
+            }),
+        )
+        .await
+}

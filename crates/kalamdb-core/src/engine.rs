@@ -1,0 +1,535 @@
+//! The engine: what the API layer calls to run SQL and look up users.
+//!
+//! [`Engine::execute`] is the life of a request: split the text into
+//! statements (`kalamdb-sql`), parse each, run them in order — KalamDB
+//! statements here and in `ddl.rs`, ordinary SQL through DataFusion
+//! (`run_standard`), UPDATE/DELETE through `dml.rs` — and return one result
+//! per statement. The first failing statement stops the request; earlier
+//! statements stay committed (each commits on its own).
+
+use std::sync::Arc;
+
+use datafusion::arrow::array::RecordBatch;
+use datafusion::arrow::datatypes::SchemaRef;
+use datafusion::common::{ParamValues, ScalarValue};
+use datafusion::execution::SessionState;
+use datafusion::logical_expr::LogicalPlan;
+use datafusion::sql::parser::Statement as DfStatement;
+use kalamdb_sql::KalamStatement;
+use kalamdb_store::{HotStore, MetaKey, Space};
+use kalamdb_types::{NamespaceId, Role, SnowflakeGenerator, TableId, TableName, UserId};
+use sqlparser::ast::Statement as SqlStatement;
+
+use crate::access;
+use crate::catalog::{Catalog, NamespaceRecord, UserRecord, encode_json};
+use crate::commit::{CommitReceipt, Committer};
+use crate::error::{KalamError, Result};
+use crate::provider::{ProviderMode, QueryContext};
+use crate::session;
+
+/// Limits and defaults of the engine (the server maps its config here).
+#[derive(Debug, Clone)]
+pub struct EngineConfig {
+    /// Password for `root` on first start; `None` leaves root without one
+    /// (first-run setup, loopback only).
+    pub root_password: Option<String>,
+    pub max_sql_bytes: usize,
+    pub max_params: usize,
+    pub max_param_bytes: usize,
+    pub default_flush_policy: kalamdb_types::FlushPolicy,
+    pub default_deleted_retention_hours: u64,
+    pub default_stream_ttl_seconds: u64,
+}
+
+impl Default for EngineConfig {
+    fn default() -> Self {
+        Self {
+            root_password: None,
+            max_sql_bytes: 1024 * 1024,
+            max_params: 50,
+            max_param_bytes: 512 * 1024,
+            default_flush_policy: kalamdb_types::FlushPolicy::default(),
+            default_deleted_retention_hours: 168,
+            default_stream_ttl_seconds: 10,
+        }
+    }
+}
+
+/// State shared by the engine, its providers and commit closures.
+pub struct Shared {
+    pub store: Arc<dyn HotStore>,
+    pub catalog: Catalog,
+    pub committer: Committer,
+    pub seq: Arc<SnowflakeGenerator>,
+    pub base_state: SessionState,
+    pub config: EngineConfig,
+    pub started_at: i64,
+}
+
+impl std::fmt::Debug for Shared {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Shared")
+    }
+}
+
+/// Who sends a request, as the API layer authenticated it.
+#[derive(Debug, Clone)]
+pub struct Caller {
+    pub user: UserId,
+    pub role: Role,
+}
+
+/// A `$n` parameter as decoded from JSON (`wire-protocol.md` §3.6).
+#[derive(Debug, Clone, PartialEq)]
+pub enum ParamValue {
+    Null,
+    Bool(bool),
+    Int(i64),
+    Float(f64),
+    Text(String),
+}
+
+#[derive(Debug, Clone)]
+pub struct ExecuteRequest {
+    pub sql: String,
+    pub params: Vec<ParamValue>,
+    pub namespace: Option<String>,
+    pub caller: Caller,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DmlKind {
+    Insert,
+    Update,
+    Delete,
+}
+
+#[derive(Debug)]
+pub enum StatementOutput {
+    Rows { schema: SchemaRef, batches: Vec<RecordBatch> },
+    Dml { kind: DmlKind, count: u64 },
+    Message(String),
+}
+
+#[derive(Debug)]
+pub struct StatementResult {
+    pub output: StatementOutput,
+    pub as_user: UserId,
+}
+
+/// A failed request: which statement failed (1-based) and why.
+#[derive(Debug)]
+pub struct StatementError {
+    pub index: usize,
+    pub total: usize,
+    pub sql: String,
+    pub error: KalamError,
+}
+
+/// The engine handle (cheap to clone).
+#[derive(Clone)]
+pub struct Engine {
+    shared: Arc<Shared>,
+}
+
+impl Engine {
+    /// Opens the engine over a store: loads the catalog, creates namespace
+    /// `default` and user `root` on first start.
+    pub async fn open(store: Arc<dyn HotStore>, config: EngineConfig) -> Result<Self> {
+        let seq = Arc::new(SnowflakeGenerator::new(0));
+        let base_state = session::base_state(seq.clone())?;
+        let (catalog, base_state) = {
+            let store = store.clone();
+            tokio::task::spawn_blocking(move || {
+                let catalog = Catalog::load(store.as_ref(), &base_state)?;
+                Ok::<_, KalamError>((catalog, base_state))
+            })
+            .await
+            .map_err(KalamError::internal)??
+        };
+        // A clock set back across a restart must not reuse `_seq` values.
+        let max_seq = crate::commit::load_high_water(store.as_ref())?;
+        seq.observe(max_seq);
+        let committer = Committer::start(store.clone(), seq.clone())?;
+        let shared = Arc::new(Shared {
+            store,
+            catalog,
+            committer,
+            seq,
+            base_state,
+            config,
+            started_at: kalamdb_types::now_micros(),
+        });
+        let engine = Engine { shared };
+        engine.bootstrap().await?;
+        Ok(engine)
+    }
+
+    async fn bootstrap(&self) -> Result<()> {
+        let default_ns = NamespaceId::default_namespace();
+        if self.shared.catalog.namespace(&default_ns).is_none() {
+            crate::ddl::put_namespace(&self.shared, default_ns).await?;
+        }
+        if self.shared.catalog.user(&UserId::root()).is_none() {
+            let hash = match &self.shared.config.root_password {
+                Some(p) if !p.is_empty() => Some(hash_password(p.clone()).await?),
+                _ => None,
+            };
+            let mut root = UserRecord::new(UserId::root(), Role::System, hash, None);
+            root.email = Some("root@localhost".into());
+            self.put_user(root).await?;
+        }
+        Ok(())
+    }
+
+    pub fn shared(&self) -> &Arc<Shared> {
+        &self.shared
+    }
+
+    pub fn catalog(&self) -> &Catalog {
+        &self.shared.catalog
+    }
+
+    pub fn commit_stats(&self) -> &crate::commit::CommitStats {
+        self.shared.committer.stats()
+    }
+
+    /// Persists a user record (durably) and updates the catalog.
+    pub async fn put_user(&self, user: UserRecord) -> Result<()> {
+        let shared = self.shared.clone();
+        let value = encode_json(&user)?;
+        let key = MetaKey::User(user.user_id.clone()).encode();
+        self.shared
+            .committer
+            .commit(
+                true,
+                kalamdb_types::now_micros(),
+                Box::new(move |ctx| {
+                    ctx.put(Space::Meta, key, value);
+                    Ok(CommitReceipt {
+                        affected: 1,
+                        post_commit: Some(Box::new(move || shared.catalog.put_user(user))),
+                    })
+                }),
+            )
+            .await?;
+        Ok(())
+    }
+
+    /// Runs every statement of a request in order.
+    pub async fn execute(
+        &self,
+        req: ExecuteRequest,
+    ) -> std::result::Result<Vec<StatementResult>, StatementError> {
+        let whole = |error: KalamError| StatementError { index: 0, total: 0, sql: req.sql.clone(), error };
+        if req.sql.trim().is_empty() {
+            return Err(whole(KalamError::EmptySql("SQL query cannot be empty".into())));
+        }
+        if req.sql.len() > self.shared.config.max_sql_bytes {
+            return Err(whole(KalamError::InvalidSql(format!(
+                "SQL exceeds the maximum length of {} bytes",
+                self.shared.config.max_sql_bytes
+            ))));
+        }
+        let statements = kalamdb_sql::split_statements(&req.sql).map_err(|e| whole(e.into()))?;
+        if !req.params.is_empty() && statements.len() > 1 {
+            return Err(whole(KalamError::ParamsWithBatch));
+        }
+        self.check_params(&req.params).map_err(whole)?;
+        let params: Vec<ScalarValue> = req.params.iter().map(param_scalar).collect();
+        let mut namespace = match &req.namespace {
+            Some(ns) if !ns.is_empty() => NamespaceId::parse(ns)
+                .map_err(|e| whole(KalamError::exec(e.to_string())))?,
+            _ => NamespaceId::default_namespace(),
+        };
+        let total = statements.len();
+        let mut results = Vec::with_capacity(total);
+        for (i, sql) in statements.into_iter().enumerate() {
+            match self.execute_one(&sql, &params, &mut namespace, &req.caller).await {
+                Ok(r) => results.push(r),
+                Err(error) => return Err(StatementError { index: i + 1, total, sql, error }),
+            }
+        }
+        Ok(results)
+    }
+
+    fn check_params(&self, params: &[ParamValue]) -> Result<()> {
+        let cfg = &self.shared.config;
+        if params.len() > cfg.max_params {
+            return Err(KalamError::InvalidParameter(format!(
+                "Too many parameters: {} (max {})",
+                params.len(),
+                cfg.max_params
+            )));
+        }
+        for (i, p) in params.iter().enumerate() {
+            if let ParamValue::Text(s) = p
+                && s.len() > cfg.max_param_bytes
+            {
+                return Err(KalamError::InvalidParameter(format!(
+                    "Parameter ${} invalid: larger than {} bytes",
+                    i + 1,
+                    cfg.max_param_bytes
+                )));
+            }
+        }
+        Ok(())
+    }
+
+    async fn execute_one(
+        &self,
+        sql: &str,
+        params: &[ScalarValue],
+        namespace: &mut NamespaceId,
+        caller: &Caller,
+    ) -> Result<StatementResult> {
+        let stmt = kalamdb_sql::parse_statement(sql)?;
+        let as_user = caller.user.clone();
+        let output = self.run_statement(stmt, params, namespace, caller).await?;
+        Ok(StatementResult { output, as_user })
+    }
+
+    async fn run_statement(
+        &self,
+        stmt: KalamStatement,
+        params: &[ScalarValue],
+        namespace: &mut NamespaceId,
+        caller: &Caller,
+    ) -> Result<StatementOutput> {
+        let shared = &self.shared;
+        match stmt {
+            KalamStatement::CreateNamespace { name, if_not_exists } => {
+                crate::ddl::create_namespace(shared, caller, &name, if_not_exists).await
+            }
+            KalamStatement::DropNamespace { name, if_exists, cascade } => {
+                crate::ddl::drop_namespace(shared, caller, &name, if_exists, cascade).await
+            }
+            KalamStatement::ShowNamespaces => {
+                self.internal_query("SELECT * FROM system.namespaces ORDER BY name", caller).await
+            }
+            KalamStatement::UseNamespace { name } => {
+                let ns = NamespaceId::parse(&name).map_err(|e| KalamError::exec(e.to_string()))?;
+                if shared.catalog.namespace(&ns).is_none() {
+                    return Err(KalamError::exec(format!("Namespace '{ns}' not found")));
+                }
+                *namespace = ns;
+                Ok(StatementOutput::Message(format!("Namespace switched to '{namespace}'")))
+            }
+            KalamStatement::CreateTable(ct) => {
+                crate::ddl::create_table(shared, caller, ct, namespace).await
+            }
+            KalamStatement::DropTable { table, if_exists, kind } => {
+                crate::ddl::drop_table(shared, caller, &table, namespace, if_exists, kind).await
+            }
+            KalamStatement::ShowTables { namespace: ns } => {
+                let sql = match ns {
+                    Some(ns) => {
+                        let ns = NamespaceId::parse(&ns).map_err(|e| KalamError::exec(e.to_string()))?;
+                        if shared.catalog.namespace(&ns).is_none() {
+                            return Err(KalamError::exec(format!("Namespace '{ns}' not found")));
+                        }
+                        format!(
+                            "SELECT * FROM system.tables WHERE namespace_id = '{ns}' ORDER BY namespace_id, table_name"
+                        )
+                    }
+                    None => "SELECT * FROM system.tables ORDER BY namespace_id, table_name".to_string(),
+                };
+                self.internal_query(&sql, caller).await
+            }
+            KalamStatement::DescribeTable { table, history } => {
+                if history {
+                    return Err(KalamError::InvalidSql(
+                        "DESCRIBE TABLE ... HISTORY is not supported yet".into(),
+                    ));
+                }
+                let entry = crate::ddl::resolve_table(shared, &table, namespace)?;
+                let t = crate::system_tables::describe(&entry.def)?;
+                let schema = t.schema();
+                let batch = t.into_batch()?;
+                Ok(StatementOutput::Rows { schema, batches: vec![batch] })
+            }
+            KalamStatement::Standard(stmt) => {
+                self.run_standard(*stmt, params, namespace, caller).await
+            }
+            other => Err(KalamError::InvalidSql(format!(
+                "Statement not supported yet: {}",
+                statement_name(&other)
+            ))),
+        }
+    }
+
+    /// Runs engine-generated SQL (SHOW …) with the caller's rights.
+    async fn internal_query(&self, sql: &str, caller: &Caller) -> Result<StatementOutput> {
+        let stmt = match kalamdb_sql::parse_statement(sql)? {
+            KalamStatement::Standard(s) => *s,
+            _ => return Err(KalamError::internal("internal query is not plain SQL")),
+        };
+        self.run_standard(stmt, &[], &NamespaceId::default_namespace(), caller).await
+    }
+
+    async fn run_standard(
+        &self,
+        stmt: SqlStatement,
+        params: &[ScalarValue],
+        namespace: &NamespaceId,
+        caller: &Caller,
+    ) -> Result<StatementOutput> {
+        match &stmt {
+            SqlStatement::Query(_) => {}
+            SqlStatement::Insert(insert) => {
+                crate::dml::validate_insert(&self.shared, insert, namespace)?;
+            }
+            SqlStatement::Update(_) | SqlStatement::Delete(_) => {
+                return crate::dml::update_or_delete(self, stmt, params, namespace, caller).await;
+            }
+            _ => access::require_admin(caller.role, "EXPLAIN, SET and SHOW statements")?,
+        }
+        let is_insert = matches!(stmt, SqlStatement::Insert(_));
+        let mode = if is_insert { ProviderMode::Insert } else { ProviderMode::Read };
+        let (schema, batches) = self.plan_and_collect(stmt, params, namespace, caller, mode).await?;
+        if is_insert {
+            return Ok(StatementOutput::Dml { kind: DmlKind::Insert, count: count_of(&batches) });
+        }
+        Ok(StatementOutput::Rows { schema, batches })
+    }
+
+    /// Plans a statement with DataFusion under `mode`, binds `$n`
+    /// parameters, runs it and collects the result.
+    pub(crate) async fn plan_and_collect(
+        &self,
+        stmt: SqlStatement,
+        params: &[ScalarValue],
+        namespace: &NamespaceId,
+        caller: &Caller,
+        mode: ProviderMode,
+    ) -> Result<(SchemaRef, Vec<RecordBatch>)> {
+        let ctx = Arc::new(QueryContext { user: caller.user.clone(), role: caller.role, mode });
+        let session = session::session(&self.shared, ctx, namespace)?;
+        let state = session.state();
+        let plan = state.statement_to_plan(DfStatement::Statement(Box::new(stmt))).await?;
+        let plan = bind_params(plan, params)?;
+        let df = session.execute_logical_plan(plan).await?;
+        let schema: SchemaRef = Arc::new(df.schema().as_arrow().clone());
+        let batches = df.collect().await?;
+        Ok((schema, batches))
+    }
+
+    /// Resolves a table reference (for the API's and tests' convenience).
+    pub fn table_id(&self, ns: &str, table: &str) -> Option<TableId> {
+        let id = TableId::new(NamespaceId::parse(ns).ok()?, TableName::parse(table).ok()?);
+        self.shared.catalog.table(&id).map(|_| id)
+    }
+
+    /// The namespace record, if any (used by tests).
+    pub fn namespace(&self, ns: &NamespaceId) -> Option<NamespaceRecord> {
+        self.shared.catalog.namespace(ns)
+    }
+}
+
+/// Hashes a password on the blocking pool (Argon2id is deliberately slow).
+pub async fn hash_password(password: String) -> Result<String> {
+    tokio::task::spawn_blocking(move || kalamdb_auth::hash_password(&password))
+        .await
+        .map_err(KalamError::internal)?
+        .map_err(KalamError::internal)
+}
+
+fn count_of(batches: &[RecordBatch]) -> u64 {
+    use datafusion::arrow::array::AsArray;
+    use datafusion::arrow::datatypes::UInt64Type;
+    batches
+        .iter()
+        .filter_map(|b| b.columns().first())
+        .filter_map(|c| c.as_primitive_opt::<UInt64Type>())
+        .flat_map(|a| a.iter().flatten())
+        .sum()
+}
+
+fn param_scalar(p: &ParamValue) -> ScalarValue {
+    match p {
+        ParamValue::Null => ScalarValue::Null,
+        ParamValue::Bool(b) => ScalarValue::Boolean(Some(*b)),
+        ParamValue::Int(i) => ScalarValue::Int64(Some(*i)),
+        ParamValue::Float(f) => ScalarValue::Float64(Some(*f)),
+        ParamValue::Text(s) => ScalarValue::Utf8(Some(s.clone())),
+    }
+}
+
+/// Binds `$n` values, casting each to the type the planner inferred for its
+/// placeholder (clients send BIGINTs as strings, timestamps as integers).
+pub(crate) fn bind_params(plan: LogicalPlan, params: &[ScalarValue]) -> Result<LogicalPlan> {
+    let types = plan.get_parameter_types()?;
+    for name in types.keys() {
+        let idx: usize = name.trim_start_matches('$').parse().map_err(|_| {
+            KalamError::InvalidParameter(format!("Parameter {name} invalid: only $1..$n are supported"))
+        })?;
+        if idx == 0 || idx > params.len() {
+            return Err(KalamError::InvalidParameter(format!("Parameter ${idx} not provided")));
+        }
+    }
+    if types.is_empty() {
+        return Ok(plan);
+    }
+    let mut values = Vec::with_capacity(params.len());
+    for (i, v) in params.iter().enumerate() {
+        let name = format!("${}", i + 1);
+        let target = types.get(&name).cloned().flatten();
+        let bound = match target {
+            Some(field) => {
+                let ty = field_type(&field);
+                if v.is_null() {
+                    ScalarValue::try_from(&ty)?
+                } else if &v.data_type() != &ty {
+                    v.cast_to(&ty).map_err(|_| {
+                        KalamError::exec(format!("Cannot cast parameter {name} ({v}) to {ty}"))
+                    })?
+                } else {
+                    v.clone()
+                }
+            }
+            None => v.clone(),
+        };
+        values.push(bound);
+    }
+    Ok(plan.with_param_values(ParamValues::from(values))?)
+}
+
+fn field_type<T: ParamType>(t: &T) -> datafusion::arrow::datatypes::DataType {
+    t.param_type()
+}
+
+/// `get_parameter_types` has yielded `DataType`s or `Field`s across
+/// DataFusion versions; this keeps `bind_params` independent of which.
+trait ParamType {
+    fn param_type(&self) -> datafusion::arrow::datatypes::DataType;
+}
+
+impl ParamType for datafusion::arrow::datatypes::DataType {
+    fn param_type(&self) -> datafusion::arrow::datatypes::DataType {
+        self.clone()
+    }
+}
+
+impl ParamType for datafusion::arrow::datatypes::FieldRef {
+    fn param_type(&self) -> datafusion::arrow::datatypes::DataType {
+        self.data_type().clone()
+    }
+}
+
+fn statement_name(stmt: &KalamStatement) -> &'static str {
+    match stmt {
+        KalamStatement::CreateUser { .. } => "CREATE USER",
+        KalamStatement::AlterUser { .. } => "ALTER USER",
+        KalamStatement::DropUser { .. } => "DROP USER",
+        KalamStatement::StorageFlushTable { .. } | KalamStatement::StorageFlushAll { .. } => "STORAGE FLUSH",
+        KalamStatement::CreateStorage(_) => "CREATE STORAGE",
+        KalamStatement::AlterStorage { .. } => "ALTER STORAGE",
+        KalamStatement::DropStorage { .. } => "DROP STORAGE",
+        KalamStatement::ShowStorages => "SHOW STORAGES",
+        KalamStatement::KillJob { .. } => "KILL JOB",
+        KalamStatement::KillLiveQuery { .. } => "KILL LIVE QUERY",
+        KalamStatement::ExecuteAsUser { .. } => "EXECUTE AS USER",
+        KalamStatement::Begin | KalamStatement::Commit | KalamStatement::Rollback => "transactions",
+        _ => "this statement",
+    }
+}

@@ -1,0 +1,158 @@
+//! The engine's error type and its exhaustive mapping to wire codes.
+
+use datafusion::error::DataFusionError;
+use kalamdb_sql::{SqlError, SqlErrorKind};
+use kalamdb_store::StoreError;
+use kalamdb_types::ErrorCode;
+
+/// Everything a statement can fail with. The `Display` text is the message
+/// clients see (except [`KalamError::Internal`]/[`KalamError::Storage`], which
+/// the API hides from non-admin callers).
+#[derive(Debug, thiserror::Error)]
+pub enum KalamError {
+    #[error("{0}")]
+    EmptySql(String),
+    #[error("{0}")]
+    InvalidSql(String),
+    #[error("{0}")]
+    BatchParse(String),
+    #[error("{0}")]
+    InvalidParameter(String),
+    #[error("Parameters are only allowed with a single statement")]
+    ParamsWithBatch,
+    /// Carries the qualified name, `ns.t`.
+    #[error("Table '{0}' not found")]
+    TableNotFound(String),
+    /// A statement that failed on its input: exists already, constraint,
+    /// cast, unknown namespace, …
+    #[error("{0}")]
+    Execution(String),
+    #[error("{0}")]
+    PermissionDenied(String),
+    /// A row read by UPDATE/DELETE changed before the write committed; the
+    /// statement is retried, and reports this only when retries run out.
+    #[error("{0}")]
+    WriteConflict(String),
+    /// The hot store failed or is poisoned after a failed write: nothing
+    /// more is acknowledged until the server restarts.
+    #[error("Storage unavailable: {0}")]
+    Storage(#[from] StoreError),
+    /// A bug: an invariant the engine relies on did not hold.
+    #[error("Internal error: {0}")]
+    Internal(String),
+}
+
+pub type Result<T, E = KalamError> = std::result::Result<T, E>;
+
+impl KalamError {
+    pub fn code(&self) -> ErrorCode {
+        match self {
+            KalamError::EmptySql(_) => ErrorCode::EmptySql,
+            KalamError::InvalidSql(_) => ErrorCode::InvalidSql,
+            KalamError::BatchParse(_) => ErrorCode::BatchParseError,
+            KalamError::InvalidParameter(_) => ErrorCode::InvalidParameter,
+            KalamError::ParamsWithBatch => ErrorCode::ParamsWithBatch,
+            KalamError::TableNotFound(_) => ErrorCode::TableNotFound,
+            KalamError::Execution(_) | KalamError::WriteConflict(_) => ErrorCode::SqlExecutionError,
+            KalamError::PermissionDenied(_) => ErrorCode::PermissionDenied,
+            KalamError::Storage(_) | KalamError::Internal(_) => ErrorCode::InternalError,
+        }
+    }
+
+    pub fn exec(msg: impl Into<String>) -> Self {
+        KalamError::Execution(msg.into())
+    }
+
+    pub fn internal(msg: impl std::fmt::Display) -> Self {
+        KalamError::Internal(msg.to_string())
+    }
+
+    /// Wraps this error so it can travel through DataFusion and come back
+    /// out intact (see the `From<DataFusionError>` impl).
+    pub fn into_datafusion(self) -> DataFusionError {
+        DataFusionError::External(Box::new(self))
+    }
+}
+
+impl From<kalamdb_store::KeyError> for KalamError {
+    fn from(e: kalamdb_store::KeyError) -> Self {
+        KalamError::Storage(StoreError::Key(e))
+    }
+}
+
+impl From<SqlError> for KalamError {
+    fn from(e: SqlError) -> Self {
+        match e.kind {
+            SqlErrorKind::Empty => KalamError::EmptySql(e.message),
+            SqlErrorKind::BatchParse => KalamError::BatchParse(e.message),
+            SqlErrorKind::Parse => KalamError::InvalidSql(e.message),
+            SqlErrorKind::Invalid => KalamError::Execution(e.message),
+        }
+    }
+}
+
+impl From<DataFusionError> for KalamError {
+    fn from(e: DataFusionError) -> Self {
+        // Our own errors come back wrapped, possibly under context layers.
+        let e = strip_context(e);
+        match e {
+            DataFusionError::External(inner) => match inner.downcast::<KalamError>() {
+                Ok(k) => *k,
+                Err(other) => match other.downcast::<DataFusionError>() {
+                    Ok(df) => KalamError::from(*df),
+                    Err(other) => KalamError::Execution(other.to_string()),
+                },
+            },
+            DataFusionError::Shared(shared) => {
+                KalamError::from(DataFusionError::Execution(shared.to_string()))
+            }
+            DataFusionError::Plan(msg) => plan_error(msg),
+            DataFusionError::SQL(err, _) => KalamError::InvalidSql(err.to_string()),
+            DataFusionError::Internal(msg) => KalamError::Internal(msg),
+            DataFusionError::IoError(err) => KalamError::Internal(err.to_string()),
+            DataFusionError::ObjectStore(err) => KalamError::Internal(err.to_string()),
+            other => KalamError::Execution(other.to_string()),
+        }
+    }
+}
+
+fn strip_context(e: DataFusionError) -> DataFusionError {
+    match e {
+        DataFusionError::Context(_, inner) => strip_context(*inner),
+        DataFusionError::Diagnostic(_, inner) => strip_context(*inner),
+        other => other,
+    }
+}
+
+/// DataFusion reports unknown tables as `table 'kalam.ns.t' not found`;
+/// clients expect `TABLE_NOT_FOUND` with `ns.t`.
+fn plan_error(msg: String) -> KalamError {
+    if let Some(rest) = msg.strip_prefix("table '")
+        && let Some(name) = rest.strip_suffix("' not found")
+    {
+        let name = name.strip_prefix("kalam.").unwrap_or(name);
+        return KalamError::TableNotFound(name.to_string());
+    }
+    KalamError::Execution(format!("Error during planning: {msg}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn our_errors_survive_a_trip_through_datafusion() {
+        let df = KalamError::exec("Duplicate primary key value '1' in table 'a.b'").into_datafusion();
+        let df = DataFusionError::Context("writing".into(), Box::new(df));
+        let back = KalamError::from(df);
+        assert_eq!(back.code(), ErrorCode::SqlExecutionError);
+        assert_eq!(back.to_string(), "Duplicate primary key value '1' in table 'a.b'");
+    }
+
+    #[test]
+    fn unknown_tables_map_to_table_not_found() {
+        let e = KalamError::from(DataFusionError::Plan("table 'kalam.app.nope' not found".into()));
+        assert_eq!(e.code(), ErrorCode::TableNotFound);
+        assert_eq!(e.to_string(), "Table 'app.nope' not found");
+    }
+}

@@ -1,0 +1,31 @@
+//! The KalamDB engine.
+//!
+//! Owns the catalog (namespaces, tables, users), the commit pipeline (the one
+//! place where writes become durable, `_seq` is assigned and constraints are
+//! checked), the DataFusion session over catalog `kalam` with our
+//! `TableProvider`s, and statement execution. Entry point: [`Engine::execute`].
+//!
+//! It speaks to storage only through the [`kalamdb_store::HotStore`] trait and
+//! must not name RocksDB (the server wires the implementation in), nor know
+//! HTTP, JSON wire shapes or authentication headers (that is `kalamdb-api`).
+
+mod access;
+mod catalog;
+mod commit;
+mod ddl;
+mod dml;
+mod engine;
+mod error;
+mod functions;
+mod provider;
+mod row;
+mod session;
+mod system_tables;
+
+pub use catalog::{NamespaceRecord, UserRecord};
+pub use commit::CommitStats;
+pub use engine::{
+    Caller, DmlKind, Engine, EngineConfig, ExecuteRequest, ParamValue, StatementError,
+    StatementOutput, StatementResult, hash_password,
+};
+pub use error::{KalamError, Result};

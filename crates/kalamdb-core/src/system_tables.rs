@@ -1,0 +1,347 @@
+//! The `system` schema: read-only views of the catalog (`sql.md` §8).
+//!
+//! Each table is materialised from the in-memory catalog when a query
+//! references it (a handful of rows per namespace/table/user), so these are
+//! plain `MemTable`s. `system.namespaces`, `.tables` and `.columns` are
+//! readable by every role (ours); the others by dba/system only.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use datafusion::arrow::array::{ArrayRef, RecordBatch};
+use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef, TimeUnit};
+use datafusion::catalog::SchemaProvider;
+use datafusion::common::ScalarValue;
+use datafusion::datasource::{MemTable, TableProvider};
+use datafusion::error::Result as DfResult;
+use kalamdb_types::{
+    FIELD_META_DATA_TYPE, FIELD_META_FLAGS, KalamDataType, SYSTEM_COLUMN_DELETED, SYSTEM_COLUMN_SEQ,
+};
+
+use crate::engine::Shared;
+use crate::error::{KalamError, Result};
+use crate::provider::QueryContext;
+
+const PUBLIC_TABLES: &[&str] = &["namespaces", "tables", "columns"];
+const ADMIN_TABLES: &[&str] = &["users", "stats"];
+
+#[derive(Debug)]
+pub struct SystemSchema {
+    shared: Arc<Shared>,
+    ctx: Arc<QueryContext>,
+}
+
+impl SystemSchema {
+    pub fn new(shared: Arc<Shared>, ctx: Arc<QueryContext>) -> Self {
+        Self { shared, ctx }
+    }
+}
+
+#[async_trait]
+impl SchemaProvider for SystemSchema {
+    fn table_names(&self) -> Vec<String> {
+        let mut names: Vec<String> = PUBLIC_TABLES.iter().map(|s| s.to_string()).collect();
+        if self.ctx.role.is_admin() {
+            names.extend(ADMIN_TABLES.iter().map(|s| s.to_string()));
+        }
+        names
+    }
+
+    async fn table(&self, name: &str) -> DfResult<Option<Arc<dyn TableProvider>>> {
+        if ADMIN_TABLES.contains(&name) && !self.ctx.role.is_admin() {
+            return Err(KalamError::PermissionDenied(format!(
+                "Insufficient privileges to read table 'system.{name}'"
+            ))
+            .into_datafusion());
+        }
+        let table = match name {
+            "namespaces" => namespaces(&self.shared),
+            "tables" => tables(&self.shared),
+            "columns" => columns(&self.shared),
+            "users" => users(&self.shared),
+            "stats" => stats(&self.shared),
+            _ => return Ok(None),
+        }
+        .map_err(KalamError::into_datafusion)?;
+        Ok(Some(Arc::new(table.into_mem_table().map_err(KalamError::into_datafusion)?)))
+    }
+
+    fn table_exist(&self, name: &str) -> bool {
+        PUBLIC_TABLES.contains(&name) || ADMIN_TABLES.contains(&name)
+    }
+}
+
+/// A small column-wise table builder over `ScalarValue`s.
+pub struct SysTable {
+    fields: Vec<Field>,
+    columns: Vec<Vec<ScalarValue>>,
+}
+
+impl SysTable {
+    /// `cols`: name, type, flags (`"pk"` → pk,nn,uq).
+    pub fn new(cols: &[(&str, KalamDataType, &str)]) -> Self {
+        let fields = cols
+            .iter()
+            .map(|(name, ty, flags)| {
+                let mut meta = HashMap::new();
+                meta.insert(FIELD_META_DATA_TYPE.to_string(), ty.wire_json().to_string());
+                let flags = if *flags == "pk" { "pk,nn,uq" } else { flags };
+                if !flags.is_empty() {
+                    meta.insert(FIELD_META_FLAGS.to_string(), flags.to_string());
+                }
+                Field::new(*name, sys_arrow_type(ty), true).with_metadata(meta)
+            })
+            .collect::<Vec<_>>();
+        let columns = vec![Vec::new(); fields.len()];
+        Self { fields, columns }
+    }
+
+    pub fn push(&mut self, row: Vec<ScalarValue>) {
+        for (col, v) in self.columns.iter_mut().zip(row) {
+            col.push(v);
+        }
+    }
+
+    pub fn schema(&self) -> SchemaRef {
+        Arc::new(Schema::new(self.fields.clone()))
+    }
+
+    pub fn into_batch(self) -> Result<RecordBatch> {
+        let schema = self.schema();
+        let mut arrays: Vec<ArrayRef> = Vec::with_capacity(self.fields.len());
+        for (field, values) in self.fields.iter().zip(self.columns) {
+            let array = if values.is_empty() {
+                datafusion::arrow::array::new_empty_array(field.data_type())
+            } else {
+                ScalarValue::iter_to_array(values).map_err(KalamError::from)?
+            };
+            arrays.push(array);
+        }
+        RecordBatch::try_new(schema, arrays).map_err(KalamError::internal)
+    }
+
+    fn into_mem_table(self) -> Result<MemTable> {
+        let schema = self.schema();
+        let batch = self.into_batch()?;
+        MemTable::try_new(schema, vec![vec![batch]]).map_err(KalamError::from)
+    }
+}
+
+fn sys_arrow_type(ty: &KalamDataType) -> DataType {
+    match ty {
+        KalamDataType::Boolean => DataType::Boolean,
+        KalamDataType::Int => DataType::Int32,
+        KalamDataType::BigInt => DataType::Int64,
+        KalamDataType::Timestamp => DataType::Timestamp(TimeUnit::Microsecond, None),
+        _ => DataType::Utf8,
+    }
+}
+
+pub fn text(s: impl Into<String>) -> ScalarValue {
+    ScalarValue::Utf8(Some(s.into()))
+}
+
+pub fn opt_text(s: Option<impl Into<String>>) -> ScalarValue {
+    ScalarValue::Utf8(s.map(Into::into))
+}
+
+pub fn ts(micros: Option<i64>) -> ScalarValue {
+    ScalarValue::TimestampMicrosecond(micros, None)
+}
+
+fn namespaces(shared: &Shared) -> Result<SysTable> {
+    let mut t = SysTable::new(&[
+        ("namespace_id", KalamDataType::Text, "pk"),
+        ("name", KalamDataType::Text, "nn"),
+        ("created_at", KalamDataType::Timestamp, ""),
+        ("options", KalamDataType::Json, ""),
+        ("table_count", KalamDataType::BigInt, ""),
+    ]);
+    for ns in shared.catalog.namespaces() {
+        let count = shared.catalog.tables(Some(&ns.name)).len() as i64;
+        t.push(vec![
+            text(ns.name.as_str()),
+            text(ns.name.as_str()),
+            ts(Some(ns.created_at)),
+            text(ns.options.to_string()),
+            ScalarValue::Int64(Some(count)),
+        ]);
+    }
+    Ok(t)
+}
+
+fn tables(shared: &Shared) -> Result<SysTable> {
+    let mut t = SysTable::new(&[
+        ("namespace_id", KalamDataType::Text, "nn"),
+        ("table_name", KalamDataType::Text, "nn"),
+        ("table_type", KalamDataType::Text, "nn"),
+        ("storage_id", KalamDataType::Text, ""),
+        ("version", KalamDataType::Int, ""),
+        ("options", KalamDataType::Json, ""),
+        ("comment", KalamDataType::Text, ""),
+        ("updated_at", KalamDataType::Timestamp, ""),
+        ("created_at", KalamDataType::Timestamp, ""),
+    ]);
+    for e in shared.catalog.tables(None) {
+        let d = &e.def;
+        t.push(vec![
+            text(d.namespace.as_str()),
+            text(d.name.as_str()),
+            text(d.table_type.as_str()),
+            opt_text(d.options.storage_id.as_ref().map(|s| s.to_string())),
+            ScalarValue::Int32(Some(d.version as i32)),
+            text(d.options_json().to_string()),
+            opt_text(d.comment.clone()),
+            ts(Some(d.updated_at)),
+            ts(Some(d.created_at)),
+        ]);
+    }
+    Ok(t)
+}
+
+fn columns(shared: &Shared) -> Result<SysTable> {
+    let mut t = SysTable::new(&[
+        ("namespace_id", KalamDataType::Text, "nn"),
+        ("table_name", KalamDataType::Text, "nn"),
+        ("version", KalamDataType::Int, ""),
+        ("column_id", KalamDataType::Int, ""),
+        ("column_name", KalamDataType::Text, "nn"),
+        ("comment", KalamDataType::Text, ""),
+        ("data_type", KalamDataType::Text, ""),
+        ("default_value", KalamDataType::Text, ""),
+        ("ordinal", KalamDataType::Int, ""),
+        ("nullable", KalamDataType::Boolean, ""),
+        ("primary_key", KalamDataType::Boolean, ""),
+        ("primary_key_pos", KalamDataType::Int, ""),
+    ]);
+    for e in shared.catalog.tables(None) {
+        let d = &e.def;
+        for c in &d.columns {
+            t.push(vec![
+                text(d.namespace.as_str()),
+                text(d.name.as_str()),
+                ScalarValue::Int32(Some(d.version as i32)),
+                ScalarValue::Int32(Some(c.column_id as i32)),
+                text(c.name.clone()),
+                opt_text(c.comment.clone()),
+                text(c.data_type.sql_name()),
+                opt_text(c.default.clone()),
+                ScalarValue::Int32(Some(c.ordinal as i32)),
+                ScalarValue::Boolean(Some(c.nullable && !c.primary_key)),
+                ScalarValue::Boolean(Some(c.primary_key)),
+                ScalarValue::Int32(c.primary_key.then_some(1)),
+            ]);
+        }
+    }
+    Ok(t)
+}
+
+fn users(shared: &Shared) -> Result<SysTable> {
+    let mut t = SysTable::new(&[
+        ("user_id", KalamDataType::Text, "pk"),
+        ("password_hash", KalamDataType::Text, ""),
+        ("role", KalamDataType::Text, "nn"),
+        ("email", KalamDataType::Text, ""),
+        ("auth_type", KalamDataType::Text, ""),
+        ("auth_data", KalamDataType::Json, ""),
+        ("storage_mode", KalamDataType::Text, ""),
+        ("storage_id", KalamDataType::Text, ""),
+        ("failed_login_attempts", KalamDataType::BigInt, ""),
+        ("locked_until", KalamDataType::Timestamp, ""),
+        ("last_login_at", KalamDataType::Timestamp, ""),
+        ("created_at", KalamDataType::Timestamp, ""),
+        ("updated_at", KalamDataType::Timestamp, ""),
+        ("last_seen", KalamDataType::Timestamp, ""),
+        ("deleted_at", KalamDataType::Timestamp, ""),
+    ]);
+    for u in shared.catalog.users() {
+        t.push(vec![
+            text(u.user_id.as_str()),
+            // Never leaves the server, whoever asks (ours).
+            text("***"),
+            text(u.role.as_str()),
+            opt_text(u.email.clone()),
+            text(u.auth_type.clone()),
+            opt_text(u.auth_data.clone()),
+            opt_text(u.storage_mode.clone()),
+            opt_text(u.storage_id.clone()),
+            ScalarValue::Int64(Some(i64::from(u.failed_login_attempts))),
+            ts(u.locked_until),
+            ts(u.last_login_at),
+            ts(Some(u.created_at)),
+            ts(Some(u.updated_at)),
+            ts(u.last_seen),
+            ts(u.deleted_at),
+        ]);
+    }
+    Ok(t)
+}
+
+fn stats(shared: &Shared) -> Result<SysTable> {
+    let mut t = SysTable::new(&[
+        ("metric_name", KalamDataType::Text, "pk"),
+        ("metric_value", KalamDataType::Text, ""),
+    ]);
+    let commit = shared.committer.stats();
+    let uptime = (kalamdb_types::now_micros() - shared.started_at) / 1_000_000;
+    let metrics = [
+        ("server_uptime_seconds", uptime.to_string()),
+        ("total_users", shared.catalog.users().len().to_string()),
+        ("total_namespaces", shared.catalog.namespaces().len().to_string()),
+        ("total_tables", shared.catalog.tables(None).len().to_string()),
+        ("commit_groups", commit.groups.load(std::sync::atomic::Ordering::Relaxed).to_string()),
+        ("commit_requests", commit.requests.load(std::sync::atomic::Ordering::Relaxed).to_string()),
+        ("durable_writes", shared.store.is_durable().to_string()),
+    ];
+    for (name, value) in metrics {
+        t.push(vec![text(name), text(value)]);
+    }
+    Ok(t)
+}
+
+/// `DESCRIBE TABLE` rows (`sql.md` §7), system columns included.
+pub fn describe(def: &kalamdb_types::TableDefinition) -> Result<SysTable> {
+    let mut t = SysTable::new(&[
+        ("column_name", KalamDataType::Text, "nn"),
+        ("ordinal_position", KalamDataType::Int, ""),
+        ("column_id", KalamDataType::Int, ""),
+        ("data_type", KalamDataType::Text, ""),
+        ("is_nullable", KalamDataType::Boolean, ""),
+        ("is_primary_key", KalamDataType::Boolean, ""),
+        ("column_default", KalamDataType::Text, ""),
+        ("column_comment", KalamDataType::Text, ""),
+        ("schema_version", KalamDataType::Int, ""),
+    ]);
+    let version = ScalarValue::Int32(Some(def.version as i32));
+    for c in &def.columns {
+        t.push(vec![
+            text(c.name.clone()),
+            ScalarValue::Int32(Some(c.ordinal as i32)),
+            ScalarValue::Int32(Some(c.column_id as i32)),
+            text(c.data_type.sql_name()),
+            ScalarValue::Boolean(Some(c.nullable && !c.primary_key)),
+            ScalarValue::Boolean(Some(c.primary_key)),
+            opt_text(c.default.clone()),
+            opt_text(c.comment.clone()),
+            version.clone(),
+        ]);
+    }
+    let n = def.columns.len() as i32;
+    for (i, (name, ty)) in
+        [(SYSTEM_COLUMN_SEQ, "BIGINT"), (SYSTEM_COLUMN_DELETED, "BOOLEAN")].into_iter().enumerate()
+    {
+        t.push(vec![
+            text(name),
+            ScalarValue::Int32(Some(n + 1 + i as i32)),
+            ScalarValue::Int32(None),
+            text(ty),
+            ScalarValue::Boolean(Some(false)),
+            ScalarValue::Boolean(Some(false)),
+            ScalarValue::Utf8(None),
+            text(if i == 0 { "Row version id (Snowflake)" } else { "Delete tombstone flag" }),
+            version.clone(),
+        ]);
+    }
+    Ok(t)
+}

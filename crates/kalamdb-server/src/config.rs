@@ -1,0 +1,186 @@
+//! Server configuration: defaults, overridden by `server.toml`, overridden by
+//! `KALAMDB_*` environment variables, overridden by command-line flags.
+
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+use crate::ServerError;
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ServerConfig {
+    pub server: ServerSection,
+    pub storage: StorageSection,
+    pub auth: AuthSection,
+    pub security: SecuritySection,
+    pub logging: LoggingSection,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ServerSection {
+    pub host: String,
+    pub port: u16,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct StorageSection {
+    pub data_dir: PathBuf,
+    /// fsync the WAL before acknowledging a write (default true). With
+    /// `false` a process crash loses nothing, a power loss may lose the last
+    /// writes.
+    pub sync_writes: bool,
+    pub cache_bytes: usize,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct AuthSection {
+    pub root_password: Option<String>,
+    pub jwt_secret: Option<String>,
+    pub jwt_expiry_hours: i64,
+    pub jwt_trusted_issuers: Vec<String>,
+    pub cookie_secure: bool,
+    pub allow_remote_setup: bool,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SecuritySection {
+    pub max_request_body_size: usize,
+    pub cors_origins: Vec<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct LoggingSection {
+    /// A `tracing` filter: `info`, `debug`, `kalamdb_core=debug,info`, …
+    pub level: String,
+    /// `text` or `json`.
+    pub format: String,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        Self {
+            server: ServerSection::default(),
+            storage: StorageSection::default(),
+            auth: AuthSection::default(),
+            security: SecuritySection::default(),
+            logging: LoggingSection::default(),
+        }
+    }
+}
+
+impl Default for ServerSection {
+    fn default() -> Self {
+        Self { host: "127.0.0.1".into(), port: 8080 }
+    }
+}
+
+impl Default for StorageSection {
+    fn default() -> Self {
+        Self { data_dir: PathBuf::from("./data"), sync_writes: true, cache_bytes: 64 * 1024 * 1024 }
+    }
+}
+
+impl Default for AuthSection {
+    fn default() -> Self {
+        Self {
+            root_password: None,
+            jwt_secret: None,
+            jwt_expiry_hours: 24,
+            jwt_trusted_issuers: Vec::new(),
+            cookie_secure: false,
+            allow_remote_setup: false,
+        }
+    }
+}
+
+impl Default for SecuritySection {
+    fn default() -> Self {
+        Self { max_request_body_size: 10 * 1024 * 1024, cors_origins: Vec::new() }
+    }
+}
+
+impl Default for LoggingSection {
+    fn default() -> Self {
+        Self { level: "info".into(), format: "text".into() }
+    }
+}
+
+/// Values that outrank the file (flags, then environment, as clap merged them).
+#[derive(Debug, Clone, Default)]
+pub struct Overrides {
+    pub host: Option<String>,
+    pub port: Option<u16>,
+    pub data_dir: Option<PathBuf>,
+    pub root_password: Option<String>,
+    pub jwt_secret: Option<String>,
+    pub log_level: Option<String>,
+}
+
+impl ServerConfig {
+    /// Reads `path` (if given) over the defaults and applies `overrides`.
+    pub fn load(path: Option<&Path>, overrides: Overrides) -> Result<Self, ServerError> {
+        let mut config = match path {
+            Some(p) => {
+                let text = std::fs::read_to_string(p).map_err(|e| ServerError::Config(format!("cannot read {}: {e}", p.display())))?;
+                toml::from_str(&text).map_err(|e| ServerError::Config(format!("{}: {e}", p.display())))?
+            }
+            None => ServerConfig::default(),
+        };
+        let o = overrides;
+        if let Some(v) = o.host {
+            config.server.host = v;
+        }
+        if let Some(v) = o.port {
+            config.server.port = v;
+        }
+        if let Some(v) = o.data_dir {
+            config.storage.data_dir = v;
+        }
+        if let Some(v) = o.root_password {
+            config.auth.root_password = Some(v);
+        }
+        if let Some(v) = o.jwt_secret {
+            config.auth.jwt_secret = Some(v);
+        }
+        if let Some(v) = o.log_level {
+            config.logging.level = v;
+        }
+        Ok(config)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn overrides_beat_the_file_and_the_file_beats_defaults() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("server.toml");
+        std::fs::write(&path, "[server]\nport = 9000\nhost = \"0.0.0.0\"\n[storage]\nsync_writes = false\n")
+            .expect("write");
+        let cfg = ServerConfig::load(
+            Some(&path),
+            Overrides { port: Some(9100), ..Default::default() },
+        )
+        .expect("load");
+        assert_eq!(cfg.server.port, 9100);
+        assert_eq!(cfg.server.host, "0.0.0.0");
+        assert!(!cfg.storage.sync_writes);
+        assert_eq!(cfg.storage.data_dir, PathBuf::from("./data"));
+    }
+
+    #[test]
+    fn unknown_keys_are_refused() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("server.toml");
+        std::fs::write(&path, "[server]\nprot = 1\n").expect("write");
+        assert!(matches!(ServerConfig::load(Some(&path), Overrides::default()), Err(ServerError::Config(_))));
+    }
+}

@@ -1,0 +1,146 @@
+//! The `kalamdb-server` composition root.
+//!
+//! Owns configuration, the wiring of the concrete hot store (RocksDB — the only
+//! crate besides `kalamdb-store-rocksdb` that names it) into the engine, the
+//! JWT secret's life cycle, and serving the HTTP app until shutdown. It holds
+//! no database logic of its own. [`run`] takes an already bound listener, so
+//! tests bind port 0 and run many servers side by side.
+
+pub mod config;
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use kalamdb_api::{ApiConfig, AppState};
+use kalamdb_auth::{JwtCodec, JwtConfig};
+use kalamdb_core::{Engine, EngineConfig};
+use kalamdb_store::HotStore;
+use kalamdb_store_rocksdb::{RocksOptions, RocksStore};
+use tokio::net::TcpListener;
+
+pub use config::{Overrides, ServerConfig};
+
+#[derive(Debug, thiserror::Error)]
+pub enum ServerError {
+    #[error("configuration error: {0}")]
+    Config(String),
+    #[error("cannot open the data directory {path}: {message}")]
+    DataDir { path: String, message: String },
+    #[error("cannot open the hot store: {0}")]
+    Store(#[from] kalamdb_store::StoreError),
+    #[error("engine start-up failed: {0}")]
+    Engine(#[from] kalamdb_core::KalamError),
+    #[error("HTTP server failed: {0}")]
+    Serve(#[from] std::io::Error),
+}
+
+/// Weak or sample secrets a public deployment must never run with.
+const KNOWN_DEFAULT_SECRETS: &[&str] = &["secret", "changeme", "kalamdb", "your-secret-key", "CHANGE_ME"];
+
+/// Serves on `listener` until `shutdown` resolves, then drains connections
+/// and closes the store cleanly.
+pub async fn run(
+    listener: TcpListener,
+    config: ServerConfig,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<(), ServerError> {
+    let data_dir = config.storage.data_dir.clone();
+    std::fs::create_dir_all(&data_dir).map_err(|e| ServerError::DataDir {
+        path: data_dir.display().to_string(),
+        message: e.to_string(),
+    })?;
+    let bind = listener.local_addr()?;
+    let secret = jwt_secret(&config, &data_dir, &bind)?;
+
+    let rocks_path = data_dir.join("rocksdb");
+    let options = RocksOptions { sync_writes: config.storage.sync_writes, cache_bytes: config.storage.cache_bytes };
+    let store = Arc::new(
+        tokio::task::spawn_blocking(move || RocksStore::open(&rocks_path, options))
+            .await
+            .map_err(|e| ServerError::Config(e.to_string()))??,
+    );
+    let engine_config = EngineConfig { root_password: config.auth.root_password.clone(), ..Default::default() };
+    let engine = Engine::open(store.clone() as Arc<dyn HotStore>, engine_config).await?;
+
+    let jwt = JwtCodec::new(JwtConfig {
+        secret,
+        issuer: kalamdb_auth::DEFAULT_ISSUER.to_string(),
+        trusted_issuers: config.auth.jwt_trusted_issuers.clone(),
+        access_ttl_secs: config.auth.jwt_expiry_hours.saturating_mul(3600),
+    });
+    let api_config = ApiConfig {
+        max_body_bytes: config.security.max_request_body_size,
+        cors_origins: config.security.cors_origins.clone(),
+        cookie_secure: config.auth.cookie_secure,
+        allow_remote_setup: config.auth.allow_remote_setup,
+    };
+    let state = Arc::new(AppState::new(engine, jwt, api_config));
+    let app = kalamdb_api::app(state.clone());
+    tracing::info!(
+        addr = %bind,
+        data_dir = %data_dir.display(),
+        durable = config.storage.sync_writes,
+        "kalamdb-server listening"
+    );
+    axum::serve(listener, axum::ServiceExt::into_make_service_with_connect_info::<SocketAddr>(app))
+        .with_graceful_shutdown(shutdown)
+        .await?;
+
+    // Release every engine reference (the committer thread exits when the
+    // last one is gone), then close RocksDB so a restart in the same process
+    // can take its lock.
+    drop(state);
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    while Arc::strong_count(&store) > 1 && tokio::time::Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    let flushed = tokio::task::spawn_blocking(move || {
+        let result = store.flush();
+        drop(store);
+        result
+    })
+    .await
+    .map_err(|e| ServerError::Config(e.to_string()))?;
+    flushed?;
+    tracing::info!("kalamdb-server stopped");
+    Ok(())
+}
+
+/// The configured secret, or the one generated on first start and kept in
+/// the data directory (never a hard-coded default).
+fn jwt_secret(config: &ServerConfig, data_dir: &Path, bind: &SocketAddr) -> Result<Vec<u8>, ServerError> {
+    if let Some(secret) = config.auth.jwt_secret.as_ref().filter(|s| !s.is_empty()) {
+        let weak = secret.len() < 32 || KNOWN_DEFAULT_SECRETS.contains(&secret.as_str());
+        if weak && !bind.ip().is_loopback() {
+            return Err(ServerError::Config(
+                "auth.jwt_secret must be at least 32 bytes and not a known default on a non-loopback bind".into(),
+            ));
+        }
+        return Ok(secret.as_bytes().to_vec());
+    }
+    let path = data_dir.join("jwt_secret");
+    let data_err = |e: std::io::Error| ServerError::DataDir { path: path.display().to_string(), message: e.to_string() };
+    match std::fs::read_to_string(&path) {
+        Ok(s) if s.trim().len() >= 32 => return Ok(s.trim().as_bytes().to_vec()),
+        Ok(_) => return Err(ServerError::Config(format!("{} is too short", path.display()))),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) => return Err(data_err(e)),
+    }
+    let bytes: [u8; 32] = rand::random();
+    let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+    let tmp = data_dir.join("jwt_secret.tmp");
+    write_private(&tmp, &hex).map_err(data_err)?;
+    std::fs::rename(&tmp, &path).map_err(data_err)?;
+    Ok(hex.into_bytes())
+}
+
+fn write_private(path: &Path, contents: &str) -> std::io::Result<()> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut f = std::fs::OpenOptions::new().write(true).create(true).truncate(true).mode(0o600).open(path)?;
+    f.write_all(contents.as_bytes())?;
+    f.sync_all()
+}

@@ -1,0 +1,34 @@
+//! KalamDB's SQL front end.
+//!
+//! Owns turning request text into statements: [`split_statements`] cuts a request at
+//! top-level `;` using sqlparser's tokenizer, and [`parse_statement`] parses one statement
+//! into a [`KalamStatement`]. KalamDB's own statements (namespaces, `CREATE/DROP TABLE`
+//! with table kinds and options, users, storages, flush, `KILL`, `EXECUTE AS USER`,
+//! transactions, `SHOW`/`DESCRIBE` of our catalog) are parsed here with sqlparser's `Parser`
+//! API — never a hand-rolled SQL parser — and returned fully validated against
+//! `sql.md`. Ordinary SQL (SELECT, INSERT, UPDATE, DELETE, EXPLAIN, SET, SHOW …) is parsed
+//! by sqlparser with DataFusion's default `GenericDialect` and handed over untouched as a
+//! `sqlparser::ast::Statement`; DDL that DataFusion must not run is refused.
+//!
+//! It must not execute anything, nor know about storage, the catalog's state, Arrow or
+//! DataFusion: whether a table exists or a user may do something is decided by the engine.
+
+mod create_table;
+mod datatype;
+mod error;
+mod parser;
+mod split;
+mod statement;
+mod storage;
+mod table_options;
+mod users;
+
+pub use error::{SqlError, SqlErrorKind};
+pub use parser::parse_statement;
+pub use split::split_statements;
+pub use statement::{
+    AlterUserChange, ColumnSpec, CreateStorage, CreateTable, KalamStatement, ObjectRef,
+};
+
+/// Re-exported so callers name the exact sqlparser version our ASTs come from.
+pub use sqlparser;

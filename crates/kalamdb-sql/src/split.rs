@@ -1,0 +1,280 @@
+//! Cutting a request into statements, and mapping token positions back to the text.
+//!
+//! Splitting is done on sqlparser's tokens, not on characters, so a `;` inside a string,
+//! a quoted identifier or a comment never cuts a statement, and every statement is later
+//! parsed from exactly the text the user wrote (which EXECUTE AS USER keeps as `inner_sql`).
+//! Only `;` outside parentheses separates statements, so `EXECUTE AS USER 'a' (x; y)` stays
+//! one statement and is refused as such instead of being torn apart.
+
+use sqlparser::dialect::GenericDialect;
+use sqlparser::tokenizer::{Location, Token, TokenWithSpan, Tokenizer, TokenizerError, Whitespace};
+
+use crate::error::SqlError;
+
+/// DataFusion's default dialect: what we accept is what DataFusion would.
+pub(crate) static DIALECT: GenericDialect = GenericDialect {};
+
+pub(crate) fn tokenize(sql: &str) -> Result<Vec<TokenWithSpan>, TokenizerError> {
+    Tokenizer::new(&DIALECT, sql).tokenize_with_location()
+}
+
+/// Whitespace and comments: tokens that never make a statement non-empty.
+pub(crate) fn is_trivia(token: &Token) -> bool {
+    matches!(token, Token::Whitespace(_) | Token::EOF)
+}
+
+/// Splits `sql` at top-level `;` into the statements' original text, trimmed of surrounding
+/// whitespace and comments. Empty pieces are dropped; nothing left is [`SqlErrorKind::Empty`].
+///
+/// [`SqlErrorKind::Empty`]: crate::SqlErrorKind::Empty
+pub fn split_statements(sql: &str) -> Result<Vec<String>, SqlError> {
+    let tokens = tokenize(sql).map_err(|e| SqlError::batch(&e))?;
+    let mut locator = Locator::new(sql);
+    let mut statements = Vec::new();
+    let mut depth: usize = 0;
+    // Byte range of the current piece's significant tokens.
+    let mut piece: Option<(usize, usize)> = None;
+    let mut i = 0;
+
+    while let Some(token) = tokens.get(i) {
+        i += 1;
+        let Some(start) = locator.offset(token.span.start) else {
+            continue;
+        };
+        let end = token.span.end;
+        let is_block_comment = matches!(
+            token.token,
+            Token::Whitespace(Whitespace::MultiLineComment(_))
+        );
+        if !is_block_comment && sql.get(start..).is_some_and(|s| s.starts_with("/*")) {
+            // A MySQL hint `/*! … */`: the tokenizer replaced the comment by the tokens of its
+            // content, with positions inside the comment. They run contiguously up to a gap
+            // before the comment's end, where the next real token starts. Keep the comment
+            // whole and never cut inside it.
+            let mut last = token;
+            while let Some(next) = tokens
+                .get(i)
+                .filter(|next| next.span.start == last.span.end)
+            {
+                last = next;
+                i += 1;
+            }
+            let hint_end = match tokens.get(i) {
+                Some(next) => locator.offset(next.span.start),
+                None => Some(sql.len()),
+            };
+            if let Some(hint_end) = hint_end {
+                piece = Some((piece.map_or(start, |(from, _)| from), hint_end));
+            }
+            continue;
+        }
+        match &token.token {
+            Token::SemiColon if depth == 0 => {
+                if let Some(text) = piece.take().and_then(|(from, to)| sql.get(from..to)) {
+                    statements.push(text.trim().to_string());
+                }
+                continue;
+            }
+            Token::LParen => depth += 1,
+            Token::RParen => depth = depth.saturating_sub(1),
+            t if is_trivia(t) => continue,
+            _ => {}
+        }
+        if let Some(to) = locator.offset(end) {
+            piece = Some((piece.map_or(start, |(from, _)| from), to));
+        }
+    }
+    if let Some(text) = piece.and_then(|(from, to)| sql.get(from..to)) {
+        statements.push(text.trim().to_string());
+    }
+    statements.retain(|s| !s.is_empty());
+    if statements.is_empty() {
+        return Err(SqlError::empty());
+    }
+    Ok(statements)
+}
+
+/// Maps tokenizer [`Location`]s (1-based line, 1-based column counted in chars, lines cut at
+/// `\n` only, as the tokenizer counts) to byte offsets. Lookups are expected in increasing
+/// order and then cost amortised O(1), so one long line of many statements stays linear.
+pub(crate) struct Locator<'a> {
+    sql: &'a str,
+    line_starts: Vec<usize>,
+    byte: usize,
+    line: u64,
+    column: u64,
+}
+
+impl<'a> Locator<'a> {
+    pub(crate) fn new(sql: &'a str) -> Self {
+        let line_starts = std::iter::once(0)
+            .chain(sql.match_indices('\n').map(|(i, _)| i + 1))
+            .collect();
+        Self {
+            sql,
+            line_starts,
+            byte: 0,
+            line: 1,
+            column: 1,
+        }
+    }
+
+    /// Byte offset of `loc`, clamped to the text; `None` for the empty location (line 0).
+    pub(crate) fn offset(&mut self, loc: Location) -> Option<usize> {
+        if loc.line == 0 {
+            return None;
+        }
+        if (loc.line, loc.column) < (self.line, self.column) {
+            // Only optimizer-hint tokens can point backwards; restart at their line.
+            let index = usize::try_from(loc.line - 1).ok()?;
+            self.byte = *self.line_starts.get(index)?;
+            self.line = loc.line;
+            self.column = 1;
+        }
+        while (self.line, self.column) < (loc.line, loc.column) {
+            let Some(c) = self
+                .sql
+                .get(self.byte..)
+                .and_then(|rest| rest.chars().next())
+            else {
+                break;
+            };
+            self.byte += c.len_utf8();
+            if c == '\n' {
+                self.line += 1;
+                self.column = 1;
+            } else {
+                self.column += 1;
+            }
+        }
+        Some(self.byte)
+    }
+
+    /// The trimmed text from `start` (inclusive) to `end` (exclusive); empty if unmappable.
+    pub(crate) fn slice(&mut self, start: Location, end: Location) -> &'a str {
+        let (Some(from), Some(to)) = (self.offset(start), self.offset(end)) else {
+            return "";
+        };
+        self.sql.get(from..to).unwrap_or("").trim()
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::indexing_slicing)]
+mod tests {
+    use super::*;
+    use crate::error::SqlErrorKind;
+
+    fn split(sql: &str) -> Vec<String> {
+        split_statements(sql).unwrap()
+    }
+
+    #[test]
+    fn splits_at_semicolons_and_trims() {
+        assert_eq!(split("SELECT 1; SELECT 2"), ["SELECT 1", "SELECT 2"]);
+        assert_eq!(
+            split("  SELECT 1 ;\n\n  SELECT 2;  "),
+            ["SELECT 1", "SELECT 2"]
+        );
+        assert_eq!(split("SELECT 1"), ["SELECT 1"]);
+    }
+
+    #[test]
+    fn keeps_semicolons_inside_quotes_and_comments() {
+        assert_eq!(
+            split("INSERT INTO t VALUES ('a;b'); SELECT \"x;y\" FROM t"),
+            ["INSERT INTO t VALUES ('a;b')", "SELECT \"x;y\" FROM t"]
+        );
+        assert_eq!(
+            split("SELECT 1 -- x;\n; SELECT 2"),
+            ["SELECT 1", "SELECT 2"]
+        );
+        assert_eq!(
+            split("SELECT /* a;b */ 1; SELECT 'it''s;'"),
+            ["SELECT /* a;b */ 1", "SELECT 'it''s;'"]
+        );
+    }
+
+    #[test]
+    fn drops_empty_and_comment_only_pieces() {
+        assert_eq!(
+            split(";;SELECT 1;; -- nothing\n; /* x */ ;SELECT 2"),
+            ["SELECT 1", "SELECT 2"]
+        );
+        assert_eq!(split("-- lead\nSELECT 1 -- trail"), ["SELECT 1"]);
+    }
+
+    #[test]
+    fn only_top_level_semicolons_split() {
+        assert_eq!(
+            split("EXECUTE AS USER 'a' (SELECT 1; SELECT 2); SELECT 3"),
+            ["EXECUTE AS USER 'a' (SELECT 1; SELECT 2)", "SELECT 3"]
+        );
+    }
+
+    #[test]
+    fn multi_line_and_non_ascii_text_is_sliced_by_chars() {
+        let sql = "SELECT 'héllo wörld';\n\tSELECT\n  'ü' AS x ; SELECT 'end'";
+        assert_eq!(
+            split(sql),
+            ["SELECT 'héllo wörld'", "SELECT\n  'ü' AS x", "SELECT 'end'"]
+        );
+        assert_eq!(
+            split("SELECT 'a'\r\n;\r\nSELECT 2"),
+            ["SELECT 'a'", "SELECT 2"]
+        );
+    }
+
+    #[test]
+    fn empty_input_is_an_empty_error() {
+        for sql in ["", "   ", ";;", "-- only a comment", "/* block */ ; -- x"] {
+            let err = split_statements(sql).unwrap_err();
+            assert_eq!(err.kind, SqlErrorKind::Empty, "{sql:?}");
+            assert_eq!(err.message, "SQL is empty");
+        }
+    }
+
+    #[test]
+    fn unterminated_quote_or_comment_is_a_batch_error() {
+        let err = split_statements("SELECT 'abc; SELECT 2").unwrap_err();
+        assert_eq!(err.kind, SqlErrorKind::BatchParse);
+        assert!(
+            err.message.starts_with("Unterminated string literal"),
+            "{}",
+            err.message
+        );
+        let err = split_statements("SELECT 1; /* never closed").unwrap_err();
+        assert_eq!(err.kind, SqlErrorKind::BatchParse);
+        assert!(
+            err.message
+                .contains("Unexpected EOF while in a multi-line comment"),
+            "{}",
+            err.message
+        );
+    }
+
+    #[test]
+    fn optimizer_hint_comments_stay_whole() {
+        assert_eq!(
+            split("/*! SELECT 1; */ SELECT 2; SELECT 3"),
+            ["/*! SELECT 1; */ SELECT 2", "SELECT 3"]
+        );
+        assert_eq!(
+            split("SELECT 1 /*!40000 ; */; SELECT 2"),
+            ["SELECT 1 /*!40000 ; */", "SELECT 2"]
+        );
+        assert_eq!(split("SELECT 1 /*!x*/"), ["SELECT 1 /*!x*/"]);
+    }
+
+    #[test]
+    fn many_statements_on_one_line_split_in_linear_time() {
+        let sql = "INSERT INTO t VALUES (1, 'héllo');".repeat(20_000);
+        let pieces = split(&sql);
+        assert_eq!(pieces.len(), 20_000);
+        assert!(
+            pieces
+                .iter()
+                .all(|p| p == "INSERT INTO t VALUES (1, 'héllo')")
+        );
+    }
+}

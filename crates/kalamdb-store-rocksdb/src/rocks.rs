@@ -1,0 +1,621 @@
+//! [`RocksStore`]: the durable [`HotStore`].
+//!
+//! # Durability
+//!
+//! Every [`HotStore::write`] is one RocksDB `WriteBatch`, appended to the
+//! write-ahead log and applied to the memtables atomically: after a crash
+//! either the whole batch is recovered or none of it.
+//!
+//! With `sync_writes = true` (the default), `write` returns `Ok` only after
+//! the WAL record has been fsync'd, so an acknowledged batch survives
+//! `kill -9` and power loss. This does not cost one fsync per write under
+//! load: RocksDB queues concurrent writers, and the leader of each group
+//! appends all their batches as one WAL write and one sync
+//! ([`RocksStore::wal_syncs`] vs [`RocksStore::writes`] shows the grouping).
+//!
+//! With `sync_writes = false`, `Ok` means the record reached the OS page
+//! cache: a process crash keeps it, a power loss or kernel crash may not.
+//!
+//! If a write fails (a failed WAL append or fsync), RocksDB's state for that
+//! batch is unknown, and the data the OS had buffered may be gone. The store
+//! is then poisoned: every later write returns [`StoreError::Poisoned`] until
+//! it is reopened, which replays the WAL and re-establishes what is on disk.
+//! Reads keep working.
+
+use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use kalamdb_store::{
+    Direction, HotStore, KeyRange, KvPair, Space, StoreError, WriteBatch, WriteOp,
+};
+use rocksdb::statistics::Ticker;
+use rocksdb::{
+    BlockBasedOptions, Cache, ColumnFamily, ColumnFamilyDescriptor, DB, DBCompressionType, Options,
+    ReadOptions, WriteOptions,
+};
+
+/// How to open a [`RocksStore`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RocksOptions {
+    /// Fsync the WAL before a write returns (see the module docs).
+    pub sync_writes: bool,
+    /// Size of the block cache shared by all column families.
+    pub cache_bytes: usize,
+}
+
+impl Default for RocksOptions {
+    fn default() -> Self {
+        Self {
+            sync_writes: true,
+            cache_bytes: 64 << 20,
+        }
+    }
+}
+
+/// A [`HotStore`] on RocksDB; see the module docs for its guarantees.
+pub struct RocksStore {
+    db: DB,
+    // RocksDB's statistics object lives in the options it was opened with;
+    // keeping them is how the tickers stay readable.
+    db_opts: Options,
+    sync_writes: bool,
+    poisoned: AtomicBool,
+}
+
+impl std::fmt::Debug for RocksStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RocksStore")
+            .field("path", &self.db.path())
+            .field("sync_writes", &self.sync_writes)
+            .field("poisoned", &self.is_poisoned())
+            .finish()
+    }
+}
+
+fn io(op: &'static str) -> impl FnOnce(rocksdb::Error) -> StoreError {
+    move |err| StoreError::Io {
+        op,
+        message: err.into_string(),
+    }
+}
+
+impl RocksStore {
+    /// Opens (creating if needed) the store at `path`, replaying its WAL.
+    pub fn open(path: &Path, opts: RocksOptions) -> Result<RocksStore, StoreError> {
+        let cache = Cache::new_lru_cache(opts.cache_bytes);
+        let mut table_opts = BlockBasedOptions::default();
+        table_opts.set_block_cache(&cache);
+
+        let cf_opts = || {
+            let mut o = Options::default();
+            o.set_compression_type(DBCompressionType::Lz4);
+            o.set_bottommost_compression_type(DBCompressionType::Lz4);
+            o.set_block_based_table_factory(&table_opts);
+            o
+        };
+
+        let mut db_opts = cf_opts();
+        db_opts.create_if_missing(true);
+        db_opts.create_missing_column_families(true);
+        db_opts.enable_statistics();
+        // The info LOG otherwise keeps up to 1000 old files in the data dir.
+        db_opts.set_keep_log_file_num(8);
+
+        let descriptors = Space::ALL
+            .iter()
+            .map(|space| ColumnFamilyDescriptor::new(space.name(), cf_opts()));
+        let db = DB::open_cf_descriptors(&db_opts, path, descriptors).map_err(io("open"))?;
+        tracing::info!(path = %path.display(), sync_writes = opts.sync_writes, "hot store opened");
+        Ok(RocksStore {
+            db,
+            db_opts,
+            sync_writes: opts.sync_writes,
+            poisoned: AtomicBool::new(false),
+        })
+    }
+
+    /// Number of WAL fsyncs since open (RocksDB ticker `rocksdb.wal.synced`).
+    pub fn wal_syncs(&self) -> u64 {
+        self.db_opts.get_ticker_count(Ticker::WalFileSynced)
+    }
+
+    /// Number of write batches RocksDB committed since open, whether each
+    /// was written by its own thread or by a group-commit leader.
+    pub fn writes(&self) -> u64 {
+        self.db_opts.get_ticker_count(Ticker::WriteDoneBySelf)
+            + self.db_opts.get_ticker_count(Ticker::WriteDoneByOther)
+    }
+
+    /// True after a failed write; see the module docs.
+    pub fn is_poisoned(&self) -> bool {
+        self.poisoned.load(Ordering::SeqCst)
+    }
+
+    /// Writes all memtables to SST files. RocksDB does this by itself; this
+    /// is for an orderly shutdown and for tests of on-disk sizes.
+    pub fn flush(&self) -> Result<(), StoreError> {
+        for space in Space::ALL {
+            self.db.flush_cf(self.cf(space)?).map_err(io("flush"))?;
+        }
+        Ok(())
+    }
+
+    fn cf(&self, space: Space) -> Result<&ColumnFamily, StoreError> {
+        self.db.cf_handle(space.name()).ok_or_else(|| {
+            StoreError::Corruption(format!("column family '{}' is missing", space.name()))
+        })
+    }
+
+    /// The exclusive end key for a range with no upper bound: just past the
+    /// largest key that exists in `space` (or is put earlier in `pending`),
+    /// since RocksDB range deletes and size queries need a finite end. `None`
+    /// when there is nothing at or after `start`.
+    ///
+    /// A key written concurrently past that end is not covered; the key
+    /// layouts of `kalamdb-store` never produce such ranges (their prefixes
+    /// always have a successor), so only raw callers can hit this.
+    fn end_past_last(
+        &self,
+        space: Space,
+        start: &[u8],
+        pending: &[WriteOp],
+    ) -> Result<Option<Vec<u8>>, StoreError> {
+        let mut it = self
+            .db
+            .raw_iterator_cf_opt(self.cf(space)?, ReadOptions::default());
+        it.seek_to_last();
+        let mut last = it.key().map(<[u8]>::to_vec);
+        it.status().map_err(io("scan"))?;
+        for op in pending {
+            if let WriteOp::Put { space: s, key, .. } = op
+                && *s == space
+                && last.as_ref().is_none_or(|l| key > l)
+            {
+                last = Some(key.clone());
+            }
+        }
+        Ok(last.filter(|l| l.as_slice() >= start).map(|mut l| {
+            l.push(0x00);
+            l
+        }))
+    }
+
+    fn build_batch(&self, batch: WriteBatch) -> Result<rocksdb::WriteBatch, StoreError> {
+        let ops = batch.into_ops();
+        let mut out = rocksdb::WriteBatch::default();
+        for (i, op) in ops.iter().enumerate() {
+            match op {
+                WriteOp::Put { space, key, value } => out.put_cf(self.cf(*space)?, key, value),
+                WriteOp::Delete { space, key } => out.delete_cf(self.cf(*space)?, key),
+                WriteOp::DeleteRange { space, range } => {
+                    if range.is_empty() {
+                        continue;
+                    }
+                    let (start, end) = range.half_open();
+                    let end = match end {
+                        Some(end) => end,
+                        None => {
+                            let earlier = ops.get(..i).unwrap_or_default();
+                            match self.end_past_last(*space, &start, earlier)? {
+                                Some(end) => end,
+                                None => continue,
+                            }
+                        }
+                    };
+                    out.delete_range_cf(self.cf(*space)?, start, end);
+                }
+            }
+        }
+        Ok(out)
+    }
+}
+
+impl HotStore for RocksStore {
+    fn get(&self, space: Space, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
+        self.db.get_cf(self.cf(space)?, key).map_err(io("get"))
+    }
+
+    fn multi_get(
+        &self,
+        space: Space,
+        keys: &[Vec<u8>],
+    ) -> Result<Vec<Option<Vec<u8>>>, StoreError> {
+        let cf = self.cf(space)?;
+        self.db
+            .multi_get_cf(keys.iter().map(|k| (cf, k)))
+            .into_iter()
+            .map(|r| r.map_err(io("multi_get")))
+            .collect()
+    }
+
+    fn scan(
+        &self,
+        space: Space,
+        range: &KeyRange,
+        direction: Direction,
+        limit: usize,
+    ) -> Result<Vec<KvPair>, StoreError> {
+        if range.is_empty() || limit == 0 {
+            return Ok(Vec::new());
+        }
+        let (start, end) = range.half_open();
+        let mut read_opts = ReadOptions::default();
+        read_opts.set_iterate_lower_bound(start);
+        if let Some(end) = end {
+            read_opts.set_iterate_upper_bound(end);
+        }
+        let mut it = self.db.raw_iterator_cf_opt(self.cf(space)?, read_opts);
+        match direction {
+            Direction::Forward => it.seek_to_first(),
+            Direction::Reverse => it.seek_to_last(),
+        }
+        let mut out = Vec::new();
+        while out.len() < limit {
+            let (Some(key), Some(value)) = (it.key(), it.value()) else {
+                break;
+            };
+            // The iterator bounds already hold; this guards the contract
+            // should a RocksDB version treat them as hints.
+            if !range.contains(key) {
+                break;
+            }
+            out.push((key.to_vec(), value.to_vec()));
+            match direction {
+                Direction::Forward => it.next(),
+                Direction::Reverse => it.prev(),
+            }
+        }
+        it.status().map_err(io("scan"))?;
+        Ok(out)
+    }
+
+    fn write(&self, batch: WriteBatch) -> Result<(), StoreError> {
+        if self.is_poisoned() {
+            return Err(StoreError::Poisoned);
+        }
+        if batch.is_empty() {
+            return Ok(());
+        }
+        let batch = self.build_batch(batch)?;
+        let mut write_opts = WriteOptions::default();
+        write_opts.set_sync(self.sync_writes);
+        self.db.write_opt(batch, &write_opts).map_err(|err| {
+            self.poisoned.store(true, Ordering::SeqCst);
+            let err = io("write")(err);
+            tracing::error!(error = %err, "hot store write failed; refusing further writes");
+            err
+        })
+    }
+
+    fn approximate_size(&self, space: Space, range: &KeyRange) -> Result<u64, StoreError> {
+        if range.is_empty() {
+            return Ok(0);
+        }
+        let (start, end) = range.half_open();
+        let end = match end {
+            Some(end) => end,
+            None => match self.end_past_last(space, &start, &[])? {
+                Some(end) => end,
+                None => return Ok(0),
+            },
+        };
+        let sizes = self
+            .db
+            .get_approximate_sizes_cf(self.cf(space)?, &[rocksdb::Range::new(&start, &end)]);
+        Ok(sizes.into_iter().sum())
+    }
+
+    fn is_durable(&self) -> bool {
+        self.sync_writes
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::indexing_slicing)]
+mod tests {
+    use super::*;
+    use std::ops::Bound;
+    use std::sync::Arc;
+
+    fn open(dir: &Path, sync_writes: bool) -> RocksStore {
+        RocksStore::open(
+            dir,
+            RocksOptions {
+                sync_writes,
+                cache_bytes: 1 << 20,
+            },
+        )
+        .unwrap()
+    }
+
+    fn key(prefix: &str, n: u64) -> Vec<u8> {
+        let mut k = prefix.as_bytes().to_vec();
+        k.push(0x00);
+        k.extend_from_slice(&n.to_be_bytes());
+        k
+    }
+
+    fn put_all(store: &RocksStore, space: Space, entries: &[(Vec<u8>, &str)]) {
+        let mut batch = WriteBatch::new();
+        for (k, v) in entries {
+            batch.put(space, k.clone(), v.as_bytes().to_vec());
+        }
+        store.write(batch).unwrap();
+    }
+
+    fn keys_of(entries: &[KvPair]) -> Vec<Vec<u8>> {
+        entries.iter().map(|(k, _)| k.clone()).collect()
+    }
+
+    #[test]
+    fn writes_survive_reopen() {
+        let dir = tempfile::tempdir().unwrap();
+        {
+            let store = open(dir.path(), true);
+            assert!(store.is_durable());
+            put_all(
+                &store,
+                Space::Rows,
+                &[(key("t", 1), "one"), (key("t", 2), "two")],
+            );
+            put_all(&store, Space::Meta, &[(b"ns".to_vec(), "meta")]);
+            let mut batch = WriteBatch::new();
+            batch.delete(Space::Rows, key("t", 2));
+            store.write(batch).unwrap();
+        }
+        let store = open(dir.path(), true);
+        assert_eq!(
+            store.get(Space::Rows, &key("t", 1)).unwrap(),
+            Some(b"one".to_vec())
+        );
+        assert_eq!(store.get(Space::Rows, &key("t", 2)).unwrap(), None);
+        assert_eq!(
+            store.get(Space::Meta, b"ns").unwrap(),
+            Some(b"meta".to_vec())
+        );
+        assert_eq!(
+            store.get(Space::Rows, b"ns").unwrap(),
+            None,
+            "spaces are separate"
+        );
+        assert_eq!(
+            store
+                .multi_get(Space::Rows, &[key("t", 2), key("t", 1)])
+                .unwrap(),
+            vec![None, Some(b"one".to_vec())]
+        );
+    }
+
+    #[test]
+    fn delete_range_persists_across_reopen() {
+        let dir = tempfile::tempdir().unwrap();
+        {
+            let store = open(dir.path(), true);
+            let entries: Vec<_> = (0..10)
+                .flat_map(|n| [(key("a", n), "a"), (key("ab", n), "ab"), (key("b", n), "b")])
+                .collect();
+            put_all(&store, Space::Rows, &entries);
+            store.flush().unwrap();
+            let mut batch = WriteBatch::new();
+            // Prefix "a\0": table "a" only, not "ab".
+            batch.delete_range(Space::Rows, KeyRange::prefix(b"a\0"));
+            store.write(batch).unwrap();
+        }
+        {
+            let store = open(dir.path(), true);
+            let left = store
+                .scan(
+                    Space::Rows,
+                    &KeyRange::all(),
+                    Direction::Forward,
+                    usize::MAX,
+                )
+                .unwrap();
+            assert_eq!(left.len(), 20);
+            assert!(left.iter().all(|(_, v)| v != b"a"));
+
+            // Unbounded end, including a key put earlier in the same batch.
+            let mut batch = WriteBatch::new();
+            batch.put(Space::Rows, key("z", 1), b"z".to_vec());
+            batch.delete_range(
+                Space::Rows,
+                KeyRange::new(Bound::Included(key("b", 5)), Bound::Unbounded),
+            );
+            batch.put(Space::Rows, key("y", 1), b"y".to_vec());
+            store.write(batch).unwrap();
+        }
+        let store = open(dir.path(), true);
+        let left = store
+            .scan(
+                Space::Rows,
+                &KeyRange::all(),
+                Direction::Forward,
+                usize::MAX,
+            )
+            .unwrap();
+        let mut expected: Vec<_> = (0..10).map(|n| key("ab", n)).collect();
+        expected.extend((0..5).map(|n| key("b", n)));
+        expected.push(key("y", 1));
+        assert_eq!(keys_of(&left), expected);
+    }
+
+    #[test]
+    fn scans_respect_bounds_direction_and_limit() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = open(dir.path(), false);
+        let entries: Vec<_> = (0..10)
+            .flat_map(|n| [(key("a", n), "a"), (key("ab", n), "ab")])
+            .collect();
+        put_all(&store, Space::Rows, &entries);
+
+        let a = KeyRange::prefix(b"a\0");
+        let fwd = store
+            .scan(Space::Rows, &a, Direction::Forward, 100)
+            .unwrap();
+        assert_eq!(
+            keys_of(&fwd),
+            (0..10).map(|n| key("a", n)).collect::<Vec<_>>()
+        );
+        let rev = store.scan(Space::Rows, &a, Direction::Reverse, 3).unwrap();
+        assert_eq!(keys_of(&rev), vec![key("a", 9), key("a", 8), key("a", 7)]);
+
+        let bounded = KeyRange::new(Bound::Excluded(key("ab", 2)), Bound::Included(key("ab", 5)));
+        let fwd = store
+            .scan(Space::Rows, &bounded, Direction::Forward, 100)
+            .unwrap();
+        assert_eq!(
+            keys_of(&fwd),
+            vec![key("ab", 3), key("ab", 4), key("ab", 5)]
+        );
+        let rev = store
+            .scan(Space::Rows, &bounded, Direction::Reverse, 2)
+            .unwrap();
+        assert_eq!(keys_of(&rev), vec![key("ab", 5), key("ab", 4)]);
+
+        let tail = KeyRange::new(Bound::Included(key("ab", 8)), Bound::Unbounded);
+        let rev = store
+            .scan(Space::Rows, &tail, Direction::Reverse, 100)
+            .unwrap();
+        assert_eq!(keys_of(&rev), vec![key("ab", 9), key("ab", 8)]);
+
+        assert!(
+            store
+                .scan(Space::Rows, &a, Direction::Forward, 0)
+                .unwrap()
+                .is_empty()
+        );
+        assert!(
+            store
+                .scan(Space::Meta, &a, Direction::Forward, 10)
+                .unwrap()
+                .is_empty()
+        );
+        let inverted = KeyRange::new(Bound::Included(key("b", 0)), Bound::Excluded(key("a", 0)));
+        assert!(
+            store
+                .scan(Space::Rows, &inverted, Direction::Reverse, 10)
+                .unwrap()
+                .is_empty()
+        );
+    }
+
+    #[test]
+    fn concurrent_writers_are_all_visible_after_reopen() {
+        const THREADS: u64 = 8;
+        const PER_THREAD: u64 = 50;
+        let dir = tempfile::tempdir().unwrap();
+        {
+            let store = Arc::new(open(dir.path(), true));
+            let handles: Vec<_> = (0..THREADS)
+                .map(|t| {
+                    let store = Arc::clone(&store);
+                    std::thread::spawn(move || {
+                        for n in 0..PER_THREAD {
+                            let mut batch = WriteBatch::new();
+                            batch.put(
+                                Space::Rows,
+                                key(&format!("t{t}"), n),
+                                n.to_be_bytes().to_vec(),
+                            );
+                            batch.put(Space::Meta, key(&format!("t{t}"), n), b"m".to_vec());
+                            store.write(batch).unwrap();
+                        }
+                    })
+                })
+                .collect();
+            for handle in handles {
+                handle.join().unwrap();
+            }
+            assert_eq!(store.writes(), THREADS * PER_THREAD);
+            let syncs = store.wal_syncs();
+            assert!(
+                syncs > 0 && syncs <= THREADS * PER_THREAD,
+                "wal syncs: {syncs}"
+            );
+        }
+        let store = open(dir.path(), true);
+        for space in Space::ALL {
+            let all = store
+                .scan(space, &KeyRange::all(), Direction::Forward, usize::MAX)
+                .unwrap();
+            assert_eq!(all.len() as u64, THREADS * PER_THREAD, "{space}");
+        }
+        for t in 0..THREADS {
+            let n = PER_THREAD - 1;
+            assert_eq!(
+                store.get(Space::Rows, &key(&format!("t{t}"), n)).unwrap(),
+                Some(n.to_be_bytes().to_vec())
+            );
+        }
+    }
+
+    #[test]
+    fn wal_syncs_count_only_sync_writes() {
+        let dir = tempfile::tempdir().unwrap();
+        {
+            let store = open(dir.path(), false);
+            assert!(!store.is_durable());
+            for n in 0..5 {
+                put_all(&store, Space::Rows, &[(key("k", n), "v")]);
+            }
+            assert_eq!(store.writes(), 5);
+            assert_eq!(store.wal_syncs(), 0);
+        }
+        let store = open(dir.path(), true);
+        let before = store.wal_syncs();
+        for n in 0..5 {
+            put_all(&store, Space::Rows, &[(key("k", n), "v")]);
+        }
+        assert!(
+            store.wal_syncs() >= before + 5,
+            "sequential sync writes each sync"
+        );
+        assert_eq!(store.writes(), 5);
+        // An empty batch is a no-op and touches nothing.
+        store.write(WriteBatch::new()).unwrap();
+        assert_eq!(store.writes(), 5);
+    }
+
+    #[test]
+    fn approximate_size_sees_flushed_data() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = open(dir.path(), false);
+        // Distinct values so LZ4 cannot shrink them to nothing.
+        let mut batch = WriteBatch::new();
+        for n in 0..2000u64 {
+            let value: Vec<u8> = (0..64).map(|i| (n.wrapping_mul(31) ^ i) as u8).collect();
+            batch.put(Space::Rows, key("big", n), value);
+        }
+        store.write(batch).unwrap();
+        store.flush().unwrap();
+        let big = store
+            .approximate_size(Space::Rows, &KeyRange::prefix(b"big\0"))
+            .unwrap();
+        assert!(big > 10_000, "size {big}");
+        let all = store
+            .approximate_size(Space::Rows, &KeyRange::all())
+            .unwrap();
+        assert!(all >= big);
+        assert_eq!(
+            store
+                .approximate_size(Space::Rows, &KeyRange::prefix(b"zzz"))
+                .unwrap(),
+            0
+        );
+        assert_eq!(
+            store
+                .approximate_size(Space::Meta, &KeyRange::all())
+                .unwrap(),
+            0
+        );
+    }
+
+    #[test]
+    fn open_on_a_file_is_an_io_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("not-a-dir");
+        std::fs::write(&file, b"x").unwrap();
+        let err = RocksStore::open(&file, RocksOptions::default()).unwrap_err();
+        assert!(matches!(err, StoreError::Io { op: "open", .. }), "{err}");
+    }
+}
