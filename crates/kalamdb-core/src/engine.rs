@@ -533,3 +533,80 @@ fn statement_name(stmt: &KalamStatement) -> &'static str {
         _ => "this statement",
     }
 }
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::indexing_slicing)]
+mod tests {
+    use datafusion::arrow::array::AsArray;
+    use datafusion::arrow::datatypes::Int64Type;
+    use kalamdb_store::MemoryStore;
+    use kalamdb_types::ErrorCode;
+
+    use super::*;
+
+    fn root() -> Caller {
+        Caller { user: UserId::root(), role: Role::System }
+    }
+
+    async fn exec(engine: &Engine, sql: &str) -> std::result::Result<Vec<StatementResult>, StatementError> {
+        engine
+            .execute(ExecuteRequest { sql: sql.into(), params: vec![], namespace: None, caller: root() })
+            .await
+    }
+
+    async fn scalar_i64(engine: &Engine, sql: &str) -> i64 {
+        let results = exec(engine, sql).await.unwrap();
+        match &results[0].output {
+            StatementOutput::Rows { batches, .. } => {
+                batches[0].column(0).as_primitive::<Int64Type>().value(0)
+            }
+            other => panic!("not rows: {other:?}"),
+        }
+    }
+
+    #[tokio::test]
+    async fn a_failed_write_is_never_acknowledged_and_poisons_the_store() {
+        let store = Arc::new(MemoryStore::new());
+        let engine = Engine::open(store.clone(), EngineConfig::default()).await.unwrap();
+        exec(&engine, "CREATE NAMESPACE app; CREATE TABLE app.t (id INT PRIMARY KEY)").await.unwrap();
+        exec(&engine, "INSERT INTO app.t VALUES (1)").await.unwrap();
+
+        store.fail_next_writes(1);
+        let err = exec(&engine, "INSERT INTO app.t VALUES (2)").await.unwrap_err();
+        assert_eq!(err.error.code(), ErrorCode::InternalError, "{}", err.error);
+        // Poisoned: nothing more is acknowledged, reads still work.
+        let err = exec(&engine, "INSERT INTO app.t VALUES (3)").await.unwrap_err();
+        assert_eq!(err.error.code(), ErrorCode::InternalError, "{}", err.error);
+        assert_eq!(scalar_i64(&engine, "SELECT count(*) FROM app.t").await, 1);
+    }
+
+    #[tokio::test]
+    async fn concurrent_updates_of_one_row_lose_no_increment() {
+        let engine = Engine::open(Arc::new(MemoryStore::new()), EngineConfig::default()).await.unwrap();
+        exec(&engine, "CREATE NAMESPACE app; CREATE TABLE app.c (id INT PRIMARY KEY, n BIGINT)").await.unwrap();
+        exec(&engine, "INSERT INTO app.c VALUES (1, 0)").await.unwrap();
+        let tasks: Vec<_> = (0..12)
+            .map(|_| {
+                let engine = engine.clone();
+                tokio::spawn(async move { exec(&engine, "UPDATE app.c SET n = n + 1 WHERE id = 1").await })
+            })
+            .collect();
+        for t in tasks {
+            let r = t.await.unwrap().unwrap();
+            assert!(matches!(r[0].output, StatementOutput::Dml { kind: DmlKind::Update, count: 1 }));
+        }
+        assert_eq!(scalar_i64(&engine, "SELECT n FROM app.c WHERE id = 1").await, 12);
+    }
+
+    #[tokio::test]
+    async fn statements_of_one_insert_are_all_or_nothing() {
+        let engine = Engine::open(Arc::new(MemoryStore::new()), EngineConfig::default()).await.unwrap();
+        exec(&engine, "CREATE NAMESPACE app; CREATE TABLE app.t (id INT PRIMARY KEY)").await.unwrap();
+        exec(&engine, "INSERT INTO app.t VALUES (2)").await.unwrap();
+        let err = exec(&engine, "INSERT INTO app.t VALUES (1), (2), (3)").await.unwrap_err();
+        assert!(err.error.to_string().contains("Duplicate primary key value '2'"), "{}", err.error);
+        let err = exec(&engine, "INSERT INTO app.t VALUES (4), (4)").await.unwrap_err();
+        assert!(err.error.to_string().contains("Duplicate primary key value '4'"), "{}", err.error);
+        assert_eq!(scalar_i64(&engine, "SELECT count(*) FROM app.t").await, 1);
+    }
+}
