@@ -34,9 +34,11 @@ impl ApiError {
     }
 
     pub fn body(&self) -> serde_json::Value {
-        let mut error = json!({"code": self.code.as_str(), "message": self.message});
+        let mut error = serde_json::Map::new();
+        error.insert("code".into(), json!(self.code.as_str()));
+        error.insert("message".into(), json!(self.message));
         if let Some(d) = &self.details {
-            error["details"] = json!(d);
+            error.insert("details".into(), json!(d));
         }
         json!({"status": "error", "results": [], "took": round3(self.took_ms), "error": error})
     }

@@ -138,7 +138,12 @@ fn success_body(results: Vec<StatementResult>, took_ms: f64) -> Result<Value, Ap
             }
             StatementOutput::Dml { kind, count } => {
                 if batch {
-                    let slot = &mut sums[dml_slot(kind)];
+                    let [inserted, updated, deleted] = &mut sums;
+                    let slot = match kind {
+                        DmlKind::Insert => inserted,
+                        DmlKind::Update => updated,
+                        DmlKind::Delete => deleted,
+                    };
                     slot.0 += count;
                     slot.1 = true;
                     slot.2 = Some(as_user);
@@ -157,14 +162,6 @@ fn success_body(results: Vec<StatementResult>, took_ms: f64) -> Result<Value, Ap
         }
     }
     Ok(json!({"status": "success", "results": out, "took": round3(took_ms)}))
-}
-
-fn dml_slot(kind: DmlKind) -> usize {
-    match kind {
-        DmlKind::Insert => 0,
-        DmlKind::Update => 1,
-        DmlKind::Delete => 2,
-    }
 }
 
 fn dml_entry(kind: DmlKind, count: u64, as_user: &str) -> Value {

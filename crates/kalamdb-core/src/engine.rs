@@ -479,7 +479,7 @@ pub(crate) fn bind_params(plan: LogicalPlan, params: &[ScalarValue]) -> Result<L
                 let ty = field_type(&field);
                 if v.is_null() {
                     ScalarValue::try_from(&ty)?
-                } else if &v.data_type() != &ty {
+                } else if v.data_type() != ty {
                     v.cast_to(&ty).map_err(|_| {
                         KalamError::exec(format!("Cannot cast parameter {name} ({v}) to {ty}"))
                     })?

@@ -404,6 +404,9 @@ impl DisplayAs for InsertSink {
 
 #[async_trait]
 impl DataSink for InsertSink {
+    // The sink receives the INSERT target's columns, not the table's full
+    // read schema (which adds `_seq` and `_deleted`).
+    #[allow(clippy::misnamed_getters)]
     fn schema(&self) -> &SchemaRef {
         &self.entry.insert_schema
     }

@@ -7,7 +7,7 @@ use serde::Deserialize;
 
 use crate::ServerError;
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct ServerConfig {
     pub server: ServerSection,
@@ -60,18 +60,6 @@ pub struct LoggingSection {
     pub level: String,
     /// `text` or `json`.
     pub format: String,
-}
-
-impl Default for ServerConfig {
-    fn default() -> Self {
-        Self {
-            server: ServerSection::default(),
-            storage: StorageSection::default(),
-            auth: AuthSection::default(),
-            security: SecuritySection::default(),
-            logging: LoggingSection::default(),
-        }
-    }
 }
 
 impl Default for ServerSection {
