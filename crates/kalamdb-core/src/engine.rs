@@ -539,7 +539,7 @@ fn statement_name(stmt: &KalamStatement) -> &'static str {
 mod tests {
     use datafusion::arrow::array::AsArray;
     use datafusion::arrow::datatypes::Int64Type;
-    use kalamdb_store::MemoryStore;
+    use kalamdb_store::{MemoryStore, Space};
     use kalamdb_types::ErrorCode;
 
     use super::*;
@@ -596,6 +596,73 @@ mod tests {
             assert!(matches!(r[0].output, StatementOutput::Dml { kind: DmlKind::Update, count: 1 }));
         }
         assert_eq!(scalar_i64(&engine, "SELECT n FROM app.c WHERE id = 1").await, 12);
+    }
+
+    /// Counts how the engine reads, to prove key filters become point reads.
+    #[derive(Default)]
+    struct CountingStore {
+        inner: MemoryStore,
+        scans: std::sync::atomic::AtomicUsize,
+        point_reads: std::sync::atomic::AtomicUsize,
+    }
+
+    impl HotStore for CountingStore {
+        fn get(&self, space: Space, key: &[u8]) -> Result<Option<Vec<u8>>, kalamdb_store::StoreError> {
+            self.inner.get(space, key)
+        }
+        fn multi_get(
+            &self,
+            space: Space,
+            keys: &[Vec<u8>],
+        ) -> Result<Vec<Option<Vec<u8>>>, kalamdb_store::StoreError> {
+            if space == Space::Rows {
+                self.point_reads.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            }
+            self.inner.multi_get(space, keys)
+        }
+        fn scan(
+            &self,
+            space: Space,
+            range: &kalamdb_store::KeyRange,
+            direction: kalamdb_store::Direction,
+            limit: usize,
+        ) -> Result<Vec<kalamdb_store::KvPair>, kalamdb_store::StoreError> {
+            if space == Space::Rows {
+                self.scans.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            }
+            self.inner.scan(space, range, direction, limit)
+        }
+        fn write(&self, batch: kalamdb_store::WriteBatch) -> Result<(), kalamdb_store::StoreError> {
+            self.inner.write(batch)
+        }
+        fn approximate_size(
+            &self,
+            space: Space,
+            range: &kalamdb_store::KeyRange,
+        ) -> Result<u64, kalamdb_store::StoreError> {
+            self.inner.approximate_size(space, range)
+        }
+        fn is_durable(&self) -> bool {
+            false
+        }
+    }
+
+    #[tokio::test]
+    async fn primary_key_equality_is_a_point_read_not_a_scan() {
+        use std::sync::atomic::Ordering::SeqCst;
+        let store = Arc::new(CountingStore::default());
+        let engine = Engine::open(store.clone(), EngineConfig::default()).await.unwrap();
+        exec(&engine, "CREATE NAMESPACE app; CREATE TABLE app.t (id BIGINT PRIMARY KEY, v TEXT)").await.unwrap();
+        exec(&engine, "INSERT INTO app.t VALUES (1, 'a'), (5, 'e'), (9, 'i')").await.unwrap();
+
+        let scans = store.scans.load(SeqCst);
+        assert_eq!(scalar_i64(&engine, "SELECT id FROM app.t WHERE id = 5").await, 5);
+        assert_eq!(scalar_i64(&engine, "SELECT count(*) FROM app.t WHERE id IN (1, 9, 42)").await, 2);
+        assert_eq!(store.scans.load(SeqCst), scans, "a key lookup scanned the table");
+        assert!(store.point_reads.load(SeqCst) >= 2);
+
+        assert_eq!(scalar_i64(&engine, "SELECT count(*) FROM app.t WHERE v = 'e'").await, 1);
+        assert!(store.scans.load(SeqCst) > scans, "a non-key filter must scan");
     }
 
     #[tokio::test]

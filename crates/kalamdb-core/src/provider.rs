@@ -97,11 +97,17 @@ impl KalamTableProvider {
         self.entry.def.primary_key().map(|(_, c)| (c.name.as_str(), c.data_type))
     }
 
-    /// Point keys implied by a pushed-down filter, if it is `pk = lit` or
-    /// `pk IN (lits)`.
+    /// Point keys implied by a pushed-down filter, if it is `pk = lit`,
+    /// `pk IN (lits)` or an OR of those.
     fn point_keys(&self, expr: &Expr) -> Option<Vec<PkValue>> {
         let (pk, ty) = self.pk_column()?;
         match expr {
+            // DataFusion rewrites short IN lists into OR chains of equalities.
+            Expr::BinaryExpr(BinaryExpr { left, op: Operator::Or, right }) => {
+                let mut keys = self.point_keys(left)?;
+                keys.extend(self.point_keys(right)?);
+                Some(keys)
+            }
             Expr::BinaryExpr(BinaryExpr { left, op: Operator::Eq, right }) => {
                 let lit = match (left.as_ref(), right.as_ref()) {
                     (Expr::Column(c), Expr::Literal(v, _)) if c.name == pk => v,
