@@ -43,8 +43,12 @@ impl AuthFailure {
     /// `TOKEN_EXPIRED`).
     pub fn api_error(&self) -> ApiError {
         match self {
-            AuthFailure::Missing => ApiError::new(ErrorCode::MissingAuthorization, "Authentication required"),
-            AuthFailure::Invalid => ApiError::new(ErrorCode::InvalidCredentials, "Invalid credentials"),
+            AuthFailure::Missing => {
+                ApiError::new(ErrorCode::MissingAuthorization, "Authentication required")
+            }
+            AuthFailure::Invalid => {
+                ApiError::new(ErrorCode::InvalidCredentials, "Invalid credentials")
+            }
             AuthFailure::Expired => ApiError::new(ErrorCode::TokenExpired, "Token expired"),
             AuthFailure::Locked(until) => ApiError::new(
                 ErrorCode::AccountLocked,
@@ -58,7 +62,9 @@ impl AuthFailure {
                 ErrorCode::RemoteAccessDenied,
                 "A system user without a password may only connect from localhost",
             ),
-            AuthFailure::Internal(_) => ApiError::new(ErrorCode::AuthenticationError, "Authentication error"),
+            AuthFailure::Internal(_) => {
+                ApiError::new(ErrorCode::AuthenticationError, "Authentication error")
+            }
         }
     }
 
@@ -68,11 +74,13 @@ impl AuthFailure {
                 AuthEndpointError::Unauthorized("Invalid credentials".into())
             }
             AuthFailure::Expired => AuthEndpointError::Unauthorized("Token expired".into()),
-            AuthFailure::Locked(until) => {
-                AuthEndpointError::AccountLocked(format!("Account locked until {}", rfc3339(*until)))
-            }
+            AuthFailure::Locked(until) => AuthEndpointError::AccountLocked(format!(
+                "Account locked until {}",
+                rfc3339(*until)
+            )),
             AuthFailure::SetupRequired => AuthEndpointError::SetupRequired(
-                "Server requires initial setup: root has no password. Use POST /v1/api/auth/setup.".into(),
+                "Server requires initial setup: root has no password. Use POST /v1/api/auth/setup."
+                    .into(),
             ),
             AuthFailure::RemoteDenied => AuthEndpointError::Forbidden(
                 "A system user without a password may only connect from localhost".into(),
@@ -99,7 +107,11 @@ pub fn is_loopback(peer: &SocketAddr) -> bool {
 
 impl crate::state::AppState {
     /// Authenticates `/v1/api/sql`: Bearer JWT or Basic.
-    pub async fn authenticate(&self, headers: &HeaderMap, peer: SocketAddr) -> Result<Caller, AuthFailure> {
+    pub async fn authenticate(
+        &self,
+        headers: &HeaderMap,
+        peer: SocketAddr,
+    ) -> Result<Caller, AuthFailure> {
         let Some(value) = headers.get(header::AUTHORIZATION) else {
             return Err(AuthFailure::Missing);
         };
@@ -107,24 +119,38 @@ impl crate::state::AppState {
         match kalamdb_auth::parse_authorization(value).map_err(|_| AuthFailure::Invalid)? {
             Credentials::Bearer(token) => {
                 let user = self.user_for_token(&token, TokenType::Access)?;
-                Ok(Caller { user: user.user_id, role: user.role })
+                Ok(Caller {
+                    user: user.user_id,
+                    role: user.role,
+                })
             }
             Credentials::Basic { user, password } => {
                 let record = self.verify_password(&user, &password, peer, false).await?;
-                Ok(Caller { user: record.user_id, role: record.role })
+                Ok(Caller {
+                    user: record.user_id,
+                    role: record.role,
+                })
             }
         }
     }
 
     /// Validates a JWT and re-checks it against the stored user: it must
     /// exist, not be deleted or locked, and still have the token's role.
-    pub fn user_for_token(&self, token: &str, expected: TokenType) -> Result<UserRecord, AuthFailure> {
+    pub fn user_for_token(
+        &self,
+        token: &str,
+        expected: TokenType,
+    ) -> Result<UserRecord, AuthFailure> {
         let claims = self.jwt.verify(token, expected).map_err(|e| match e {
             AuthError::TokenExpired => AuthFailure::Expired,
             _ => AuthFailure::Invalid,
         })?;
         let id = UserId::parse(&claims.sub).map_err(|_| AuthFailure::Invalid)?;
-        let user = self.engine.catalog().user(&id).ok_or(AuthFailure::Invalid)?;
+        let user = self
+            .engine
+            .catalog()
+            .user(&id)
+            .ok_or(AuthFailure::Invalid)?;
         if !user.is_active() {
             return Err(AuthFailure::Invalid);
         }
@@ -148,11 +174,18 @@ impl crate::state::AppState {
         peer: SocketAddr,
         is_login: bool,
     ) -> Result<UserRecord, AuthFailure> {
-        let record = UserId::parse(user).ok().and_then(|id| self.engine.catalog().user(&id));
+        let record = UserId::parse(user)
+            .ok()
+            .and_then(|id| self.engine.catalog().user(&id));
         let Some(mut record) = record.filter(UserRecord::is_active) else {
             let password = password.to_string();
-            let _permit = self.verify_slots.acquire().await.map_err(|e| AuthFailure::Internal(e.to_string()))?;
-            let _ = tokio::task::spawn_blocking(move || kalamdb_auth::verify_dummy(&password)).await;
+            let _permit = self
+                .verify_slots
+                .acquire()
+                .await
+                .map_err(|e| AuthFailure::Internal(e.to_string()))?;
+            let _ =
+                tokio::task::spawn_blocking(move || kalamdb_auth::verify_dummy(&password)).await;
             return Err(AuthFailure::Invalid);
         };
         let now = kalamdb_types::now_micros();
@@ -163,7 +196,11 @@ impl crate::state::AppState {
         }
         let Some(hash) = record.password_hash.clone() else {
             if record.role == Role::System {
-                return Err(if is_loopback(&peer) { AuthFailure::SetupRequired } else { AuthFailure::RemoteDenied });
+                return Err(if is_loopback(&peer) {
+                    AuthFailure::SetupRequired
+                } else {
+                    AuthFailure::RemoteDenied
+                });
             }
             return Err(AuthFailure::Invalid);
         };
@@ -172,7 +209,11 @@ impl crate::state::AppState {
             true
         } else {
             let pw = password.to_string();
-            let _permit = self.verify_slots.acquire().await.map_err(|e| AuthFailure::Internal(e.to_string()))?;
+            let _permit = self
+                .verify_slots
+                .acquire()
+                .await
+                .map_err(|e| AuthFailure::Internal(e.to_string()))?;
             tokio::task::spawn_blocking(move || kalamdb_auth::verify_password(&pw, &hash))
                 .await
                 .map_err(|e| AuthFailure::Internal(e.to_string()))?
@@ -185,7 +226,10 @@ impl crate::state::AppState {
                 record.failed_login_attempts = 0;
             }
             record.updated_at = now;
-            self.engine.put_user(record).await.map_err(|e| AuthFailure::Internal(e.to_string()))?;
+            self.engine
+                .put_user(record)
+                .await
+                .map_err(|e| AuthFailure::Internal(e.to_string()))?;
             return Err(AuthFailure::Invalid);
         }
         if !cached {
@@ -197,7 +241,10 @@ impl crate::state::AppState {
             if is_login {
                 record.last_login_at = Some(now);
             }
-            self.engine.put_user(record.clone()).await.map_err(|e| AuthFailure::Internal(e.to_string()))?;
+            self.engine
+                .put_user(record.clone())
+                .await
+                .map_err(|e| AuthFailure::Internal(e.to_string()))?;
         }
         Ok(record)
     }
@@ -236,13 +283,25 @@ impl crate::state::AppState {
             ("kalamdb_auth", &access.token, access.expires_at),
             ("kalamdb_refresh", &refresh.token, refresh.expires_at),
         ] {
-            headers.append(header::SET_COOKIE, self.cookie(name, token, exp - now_secs)?);
+            headers.append(
+                header::SET_COOKIE,
+                self.cookie(name, token, exp - now_secs)?,
+            );
         }
         Ok(resp)
     }
 
-    fn cookie(&self, name: &str, value: &str, max_age: i64) -> Result<HeaderValue, AuthEndpointError> {
-        let secure = if self.config.cookie_secure { "; Secure" } else { "" };
+    fn cookie(
+        &self,
+        name: &str,
+        value: &str,
+        max_age: i64,
+    ) -> Result<HeaderValue, AuthEndpointError> {
+        let secure = if self.config.cookie_secure {
+            "; Secure"
+        } else {
+            ""
+        };
         HeaderValue::from_str(&format!(
             "{name}={value}; HttpOnly; SameSite=Strict; Path=/; Max-Age={max_age}{secure}"
         ))
@@ -258,18 +317,31 @@ pub struct LoginRequest {
     password: String,
 }
 
-fn parse_json<T: for<'de> Deserialize<'de>>(body: &[u8]) -> Result<T, AuthEndpointError> {
-    serde_json::from_slice(body).map_err(|e| AuthEndpointError::BadRequest(format!("Invalid JSON payload: {e}")))
+/// Reads a JSON body under the configured size limit (413 beyond it).
+async fn parse_json<T: for<'de> Deserialize<'de>>(
+    app: &crate::state::AppState,
+    body: axum::body::Body,
+) -> Result<T, AuthEndpointError> {
+    let limit = app.config.max_body_bytes;
+    let bytes = axum::body::to_bytes(body, limit).await.map_err(|_| {
+        AuthEndpointError::PayloadTooLarge(format!(
+            "Request body exceeds the limit of {limit} bytes"
+        ))
+    })?;
+    serde_json::from_slice(&bytes)
+        .map_err(|e| AuthEndpointError::BadRequest(format!("Invalid JSON payload: {e}")))
 }
 
 pub async fn login(
     State(app): State<SharedState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    body: axum::body::Bytes,
+    body: axum::body::Body,
 ) -> Result<Response, AuthEndpointError> {
-    let req: LoginRequest = parse_json(&body)?;
+    let req: LoginRequest = parse_json(&app, body).await?;
     if req.user.is_empty() || req.user.len() > 128 || req.password.len() > 256 {
-        return Err(AuthEndpointError::Unauthorized("Invalid credentials".into()));
+        return Err(AuthEndpointError::Unauthorized(
+            "Invalid credentials".into(),
+        ));
     }
     let user = app
         .verify_password(&req.user, &req.password, peer, true)
@@ -297,39 +369,61 @@ fn bearer(headers: &HeaderMap) -> Option<String> {
     }
 }
 
-pub async fn refresh(State(app): State<SharedState>, headers: HeaderMap) -> Result<Response, AuthEndpointError> {
+pub async fn refresh(
+    State(app): State<SharedState>,
+    headers: HeaderMap,
+) -> Result<Response, AuthEndpointError> {
     let token = cookie_value(&headers, "kalamdb_refresh")
         .or_else(|| bearer(&headers))
         .ok_or_else(|| AuthEndpointError::Unauthorized("Invalid credentials".into()))?;
-    let user = app.user_for_token(&token, TokenType::Refresh).map_err(|f| f.endpoint_error())?;
+    let user = app
+        .user_for_token(&token, TokenType::Refresh)
+        .map_err(|f| f.endpoint_error())?;
     app.token_response(&user)
 }
 
-pub async fn me(State(app): State<SharedState>, headers: HeaderMap) -> Result<Response, AuthEndpointError> {
+pub async fn me(
+    State(app): State<SharedState>,
+    headers: HeaderMap,
+) -> Result<Response, AuthEndpointError> {
     let token = bearer(&headers)
         .or_else(|| cookie_value(&headers, "kalamdb_auth"))
         .ok_or_else(|| AuthEndpointError::Unauthorized("Invalid credentials".into()))?;
-    let user = app.user_for_token(&token, TokenType::Access).map_err(|f| f.endpoint_error())?;
-    Ok(Json(json!({"user": app.user_info(&user), "admin_ui_access": user.role.is_admin()})).into_response())
+    let user = app
+        .user_for_token(&token, TokenType::Access)
+        .map_err(|f| f.endpoint_error())?;
+    Ok(
+        Json(json!({"user": app.user_info(&user), "admin_ui_access": user.role.is_admin()}))
+            .into_response(),
+    )
 }
 
 pub async fn logout(State(app): State<SharedState>) -> Result<Response, AuthEndpointError> {
     let mut resp = Json(json!({"message": "Logged out successfully"})).into_response();
     for name in ["kalamdb_auth", "kalamdb_refresh"] {
-        resp.headers_mut().append(header::SET_COOKIE, app.cookie(name, "", 0)?);
+        resp.headers_mut()
+            .append(header::SET_COOKIE, app.cookie(name, "", 0)?);
     }
     Ok(resp)
 }
 
 fn root_needs_setup(app: &crate::state::AppState) -> bool {
-    app.engine.catalog().user(&UserId::root()).is_some_and(|r| r.password_hash.is_none())
+    app.engine
+        .catalog()
+        .user(&UserId::root())
+        .is_some_and(|r| r.password_hash.is_none())
 }
 
-fn check_setup_peer(app: &crate::state::AppState, peer: &SocketAddr) -> Result<(), AuthEndpointError> {
+fn check_setup_peer(
+    app: &crate::state::AppState,
+    peer: &SocketAddr,
+) -> Result<(), AuthEndpointError> {
     if is_loopback(peer) || app.config.allow_remote_setup {
         Ok(())
     } else {
-        Err(AuthEndpointError::Forbidden("Setup is only available from localhost".into()))
+        Err(AuthEndpointError::Forbidden(
+            "Setup is only available from localhost".into(),
+        ))
     }
 }
 
@@ -358,30 +452,44 @@ pub struct SetupRequest {
 pub async fn setup(
     State(app): State<SharedState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    body: axum::body::Bytes,
+    body: axum::body::Body,
 ) -> Result<Response, AuthEndpointError> {
     check_setup_peer(&app, &peer)?;
-    let req: SetupRequest = parse_json(&body)?;
+    let req: SetupRequest = parse_json(&app, body).await?;
     let Some(mut root) = app.engine.catalog().user(&UserId::root()) else {
         return Err(AuthEndpointError::Internal("root user missing".into()));
     };
     if root.password_hash.is_some() {
-        return Err(AuthEndpointError::AlreadyConfigured("Server is already configured".into()));
+        return Err(AuthEndpointError::AlreadyConfigured(
+            "Server is already configured".into(),
+        ));
     }
     let id = UserId::parse(&req.user)
         .ok()
         .filter(|u| !u.is_root() && u.as_str() != "anonymous")
-        .ok_or_else(|| AuthEndpointError::InvalidUser(format!("Invalid user name '{}'", req.user)))?;
+        .ok_or_else(|| {
+            AuthEndpointError::InvalidUser(format!("Invalid user name '{}'", req.user))
+        })?;
     if app.engine.catalog().user(&id).is_some() {
-        return Err(AuthEndpointError::UserExists(format!("User '{id}' already exists")));
+        return Err(AuthEndpointError::UserExists(format!(
+            "User '{id}' already exists"
+        )));
     }
     for pw in [&req.password, &req.root_password] {
-        kalamdb_auth::check_password_policy(pw).map_err(|e| AuthEndpointError::WeakPassword(e.to_string()))?;
+        kalamdb_auth::check_password_policy(pw)
+            .map_err(|e| AuthEndpointError::WeakPassword(e.to_string()))?;
     }
     let hash = |p: String| async move {
-        kalamdb_core::hash_password(p).await.map_err(|e| AuthEndpointError::Internal(e.to_string()))
+        kalamdb_core::hash_password(p)
+            .await
+            .map_err(|e| AuthEndpointError::Internal(e.to_string()))
     };
-    let admin = UserRecord::new(id.clone(), Role::Dba, Some(hash(req.password).await?), req.email);
+    let admin = UserRecord::new(
+        id.clone(),
+        Role::Dba,
+        Some(hash(req.password).await?),
+        req.email,
+    );
     root.password_hash = Some(hash(req.root_password).await?);
     root.updated_at = kalamdb_types::now_micros();
     let internal = |e: kalamdb_core::KalamError| AuthEndpointError::Internal(e.to_string());

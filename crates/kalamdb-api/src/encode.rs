@@ -144,7 +144,13 @@ pub fn encode_row_objects(
 
 /// Flags come only from metadata; anything but `pk`/`nn`/`uq` would break the
 /// clients' strict decoding, so it is dropped rather than passed through.
+/// A nullable field carries none: DataFusion keeps a column's metadata
+/// through outer joins, window functions and unions that can make it NULL,
+/// and a result column that may be NULL is no key.
 fn wire_flags(field: &Field) -> Vec<String> {
+    if field.is_nullable() {
+        return Vec::new();
+    }
     let Some(raw) = field.metadata().get(FIELD_META_FLAGS) else {
         return Vec::new();
     };
@@ -827,7 +833,7 @@ mod tests {
         if let Some(flags) = flags {
             metadata.insert(FIELD_META_FLAGS.to_owned(), flags.to_owned());
         }
-        Field::new(name, data_type, true).with_metadata(metadata)
+        Field::new(name, data_type, flags.is_none()).with_metadata(metadata)
     }
 
     /// Encodes a single column through the public API and returns its cells.

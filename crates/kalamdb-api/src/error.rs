@@ -20,7 +20,12 @@ pub struct ApiError {
 
 impl ApiError {
     pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
-        Self { code, message: message.into(), details: None, took_ms: 0.0 }
+        Self {
+            code,
+            message: message.into(),
+            details: None,
+            took_ms: 0.0,
+        }
     }
 
     pub fn from_kalam(e: &KalamError, caller_is_admin: bool) -> Self {
@@ -75,6 +80,8 @@ pub enum AuthEndpointError {
     #[error("{0}")]
     BadRequest(String),
     #[error("{0}")]
+    PayloadTooLarge(String),
+    #[error("{0}")]
     Internal(String),
 }
 
@@ -83,13 +90,18 @@ impl AuthEndpointError {
         match self {
             AuthEndpointError::Unauthorized(_) => ("unauthorized", StatusCode::UNAUTHORIZED),
             AuthEndpointError::AccountLocked(_) => ("account_locked", StatusCode::UNAUTHORIZED),
-            AuthEndpointError::SetupRequired(_) => ("setup_required", StatusCode::PRECONDITION_REQUIRED),
+            AuthEndpointError::SetupRequired(_) => {
+                ("setup_required", StatusCode::PRECONDITION_REQUIRED)
+            }
             AuthEndpointError::Forbidden(_) => ("forbidden", StatusCode::FORBIDDEN),
             AuthEndpointError::AlreadyConfigured(_) => ("already_configured", StatusCode::CONFLICT),
             AuthEndpointError::UserExists(_) => ("user_exists", StatusCode::CONFLICT),
             AuthEndpointError::WeakPassword(_) => ("weak_password", StatusCode::BAD_REQUEST),
             AuthEndpointError::InvalidUser(_) => ("invalid_user", StatusCode::BAD_REQUEST),
             AuthEndpointError::BadRequest(_) => ("bad_request", StatusCode::BAD_REQUEST),
+            AuthEndpointError::PayloadTooLarge(_) => {
+                ("invalid_input", StatusCode::PAYLOAD_TOO_LARGE)
+            }
             AuthEndpointError::Internal(_) => ("internal_error", StatusCode::INTERNAL_SERVER_ERROR),
         }
     }
@@ -98,7 +110,11 @@ impl AuthEndpointError {
 impl IntoResponse for AuthEndpointError {
     fn into_response(self) -> Response {
         let (kind, status) = self.kind_and_status();
-        (status, axum::Json(json!({"error": kind, "message": self.to_string()}))).into_response()
+        (
+            status,
+            axum::Json(json!({"error": kind, "message": self.to_string()})),
+        )
+            .into_response()
     }
 }
 

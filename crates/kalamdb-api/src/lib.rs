@@ -29,14 +29,16 @@ pub use state::{ApiConfig, AppState, SharedState};
 /// `axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())`.
 /// Builds the app: routes, CORS, and `//` → `/` path normalisation (applied
 /// before routing, so a base URL ending in `/` still works).
-pub fn app(state: SharedState) -> impl tower::Service<
+pub fn app(
+    state: SharedState,
+) -> impl tower::Service<
     Request<axum::body::Body>,
     Response = axum::response::Response,
     Error = std::convert::Infallible,
     Future = impl Send,
 > + Clone
-       + Send
-       + 'static {
++ Send
++ 'static {
     let cors = cors_layer(&state.config);
     let routes = Router::new()
         .route("/health", get(health::health))
@@ -57,7 +59,10 @@ pub fn app(state: SharedState) -> impl tower::Service<
 }
 
 async fn not_found() -> impl IntoResponse {
-    (StatusCode::NOT_FOUND, axum::Json(serde_json::json!({"error": "not_found", "message": "No such endpoint"})))
+    (
+        StatusCode::NOT_FOUND,
+        axum::Json(serde_json::json!({"error": "not_found", "message": "No such endpoint"})),
+    )
 }
 
 fn normalize_path<B>(mut req: Request<B>) -> Request<B> {
@@ -90,12 +95,20 @@ fn cors_layer(config: &ApiConfig) -> CorsLayer {
         // Credentials are allowed, so "any" must echo the origin rather than send `*`.
         AllowOrigin::mirror_request()
     } else {
-        let list: Vec<HeaderValue> = config.cors_origins.iter().filter_map(|o| o.parse().ok()).collect();
+        let list: Vec<HeaderValue> = config
+            .cors_origins
+            .iter()
+            .filter_map(|o| o.parse().ok())
+            .collect();
         AllowOrigin::list(list)
     };
     CorsLayer::new()
         .allow_origin(origins)
         .allow_methods([Method::GET, Method::POST, Method::OPTIONS])
-        .allow_headers([header::AUTHORIZATION, header::CONTENT_TYPE, HeaderName::from_static("x-request-id")])
+        .allow_headers([
+            header::AUTHORIZATION,
+            header::CONTENT_TYPE,
+            HeaderName::from_static("x-request-id"),
+        ])
         .allow_credentials(true)
 }

@@ -68,18 +68,31 @@ pub async fn execute_sql(
 
 /// Decodes the body whatever its Content-Type (so `curl -d` works).
 fn decode_request(bytes: &[u8], caller: &Caller) -> Result<ExecuteRequest, ApiError> {
-    let invalid = |msg: String| ApiError::new(ErrorCode::InvalidInput, format!("Invalid JSON payload: {msg}"));
+    let invalid = |msg: String| {
+        ApiError::new(
+            ErrorCode::InvalidInput,
+            format!("Invalid JSON payload: {msg}"),
+        )
+    };
     let value: Value = serde_json::from_slice(bytes).map_err(|e| invalid(e.to_string()))?;
     let Value::Object(obj) = value else {
         return Err(invalid("expected a JSON object".into()));
     };
     let sql = match obj.get("sql") {
-        None | Some(Value::Null) => return Err(ApiError::new(ErrorCode::EmptySql, "SQL query cannot be empty")),
+        None | Some(Value::Null) => {
+            return Err(ApiError::new(
+                ErrorCode::EmptySql,
+                "SQL query cannot be empty",
+            ));
+        }
         Some(Value::String(s)) => s.clone(),
         Some(_) => return Err(invalid("field 'sql' must be a string".into())),
     };
     if sql.trim().is_empty() {
-        return Err(ApiError::new(ErrorCode::EmptySql, "SQL query cannot be empty"));
+        return Err(ApiError::new(
+            ErrorCode::EmptySql,
+            "SQL query cannot be empty",
+        ));
     }
     let params = match obj.get("params") {
         None | Some(Value::Null) => Vec::new(),
@@ -95,7 +108,12 @@ fn decode_request(bytes: &[u8], caller: &Caller) -> Result<ExecuteRequest, ApiEr
         Some(Value::String(s)) => Some(s.clone()),
         Some(_) => return Err(invalid("field 'namespace_id' must be a string".into())),
     };
-    Ok(ExecuteRequest { sql, params, namespace, caller: caller.clone() })
+    Ok(ExecuteRequest {
+        sql,
+        params,
+        namespace,
+        caller: caller.clone(),
+    })
 }
 
 fn decode_param(n: usize, v: &Value) -> Result<ParamValue, ApiError> {
@@ -156,9 +174,16 @@ fn success_body(results: Vec<StatementResult>, took_ms: f64) -> Result<Value, Ap
             }
         }
     }
-    for (kind, (count, seen, as_user)) in [DmlKind::Insert, DmlKind::Update, DmlKind::Delete].into_iter().zip(sums) {
+    for (kind, (count, seen, as_user)) in [DmlKind::Insert, DmlKind::Update, DmlKind::Delete]
+        .into_iter()
+        .zip(sums)
+    {
         if seen {
-            out.push(dml_entry(kind, count, as_user.as_deref().unwrap_or_default()));
+            out.push(dml_entry(
+                kind,
+                count,
+                as_user.as_deref().unwrap_or_default(),
+            ));
         }
     }
     Ok(json!({"status": "success", "results": out, "took": round3(took_ms)}))

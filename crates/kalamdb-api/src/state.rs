@@ -43,7 +43,9 @@ pub type SharedState = Arc<AppState>;
 
 impl AppState {
     pub fn new(engine: Engine, jwt: JwtCodec, config: ApiConfig) -> Self {
-        let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
+        let cores = std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(1);
         Self {
             engine,
             jwt,

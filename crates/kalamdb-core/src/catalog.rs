@@ -15,8 +15,8 @@ use datafusion::execution::SessionState;
 use datafusion::logical_expr::Expr;
 use kalamdb_store::{Direction, HotStore, MetaPrefix, Space};
 use kalamdb_types::{
-    FIELD_META_DATA_TYPE, FIELD_META_FLAGS, KalamDataType, NamespaceId, Role, SYSTEM_COLUMN_DELETED,
-    SYSTEM_COLUMN_SEQ, TableDefinition, TableId, UserId,
+    FIELD_META_DATA_TYPE, FIELD_META_FLAGS, KalamDataType, NamespaceId, Role,
+    SYSTEM_COLUMN_DELETED, SYSTEM_COLUMN_SEQ, TableDefinition, TableId, UserId,
 };
 use parking_lot::RwLock;
 use serde::{Deserialize, Serialize};
@@ -58,7 +58,12 @@ pub struct UserRecord {
 }
 
 impl UserRecord {
-    pub fn new(user_id: UserId, role: Role, password_hash: Option<String>, email: Option<String>) -> Self {
+    pub fn new(
+        user_id: UserId,
+        role: Role,
+        password_hash: Option<String>,
+        email: Option<String>,
+    ) -> Self {
         let now = kalamdb_types::now_micros();
         Self {
             user_id,
@@ -103,7 +108,8 @@ pub struct TableEntry {
 
 impl TableEntry {
     pub fn new(def: TableDefinition, state: &SessionState) -> Result<Self> {
-        let mut fields = Vec::with_capacity(def.columns.len() + 3);
+        let mut read_fields = Vec::with_capacity(def.columns.len() + 3);
+        let mut insert_fields = Vec::with_capacity(def.columns.len());
         for c in &def.columns {
             let mut flags = Vec::new();
             if c.primary_key {
@@ -111,17 +117,27 @@ impl TableEntry {
             } else if !c.nullable {
                 flags.push("nn");
             }
-            // NOT NULL is enforced by the engine with the spec's message, so
-            // Arrow fields stay nullable (DataFusion's own check would answer
-            // with its text instead).
-            fields.push(column_field(&c.name, arrow_type(&c.data_type)?, &c.data_type, &flags));
+            let field = column_field(&c.name, arrow_type(&c.data_type)?, &c.data_type, &flags);
+            // Reads state the real nullability (information_schema, flags);
+            // the INSERT target stays nullable because NOT NULL is enforced
+            // by the engine with the spec's message, not DataFusion's.
+            insert_fields.push(field.clone());
+            read_fields.push(field.with_nullable(flags.is_empty()));
         }
-        let insert_schema = Arc::new(Schema::new(fields.clone()));
-        fields.push(system_field(SYSTEM_COLUMN_SEQ, DataType::Int64, KalamDataType::BigInt));
-        fields.push(system_field(SYSTEM_COLUMN_DELETED, DataType::Boolean, KalamDataType::Boolean));
-        let schema = Arc::new(Schema::new(fields.clone()));
-        fields.push(Field::new(ROW_ID_COLUMN, DataType::Int64, false));
-        let keyed_schema = Arc::new(Schema::new(fields));
+        let insert_schema = Arc::new(Schema::new(insert_fields));
+        read_fields.push(system_field(
+            SYSTEM_COLUMN_SEQ,
+            DataType::Int64,
+            KalamDataType::BigInt,
+        ));
+        read_fields.push(system_field(
+            SYSTEM_COLUMN_DELETED,
+            DataType::Boolean,
+            KalamDataType::Boolean,
+        ));
+        let schema = Arc::new(Schema::new(read_fields.clone()));
+        read_fields.push(Field::new(ROW_ID_COLUMN, DataType::Int64, false));
+        let keyed_schema = Arc::new(Schema::new(read_fields));
 
         let df_schema = DFSchema::try_from(insert_schema.as_ref().clone())?;
         let mut defaults = HashMap::new();
@@ -133,11 +149,22 @@ impl TableEntry {
                 continue;
             }
             let expr = state.create_logical_expr(text, &df_schema).map_err(|e| {
-                KalamError::exec(format!("Invalid DEFAULT for column '{}': {}", c.name, KalamError::from(e)))
+                KalamError::exec(format!(
+                    "Invalid DEFAULT for column '{}': {}",
+                    c.name,
+                    KalamError::from(e)
+                ))
             })?;
             defaults.insert(c.name.clone(), expr);
         }
-        Ok(Self { def, schema, insert_schema, keyed_schema, defaults, current_user_defaults })
+        Ok(Self {
+            def,
+            schema,
+            insert_schema,
+            keyed_schema,
+            defaults,
+            current_user_defaults,
+        })
     }
 
     pub fn id(&self) -> TableId {
@@ -256,7 +283,8 @@ pub fn encode_json<T: Serialize>(v: &T) -> Result<Vec<u8>> {
 }
 
 pub fn decode_json<T: for<'de> Deserialize<'de>>(bytes: &[u8]) -> Result<T> {
-    serde_json::from_slice(bytes).map_err(|e| KalamError::internal(format!("corrupt catalog record: {e}")))
+    serde_json::from_slice(bytes)
+        .map_err(|e| KalamError::internal(format!("corrupt catalog record: {e}")))
 }
 
 fn scan_all(store: &dyn HotStore, prefix: MetaPrefix) -> Result<Vec<(Vec<u8>, Vec<u8>)>> {

@@ -162,9 +162,15 @@ impl Committer {
     pub async fn commit(&self, exclusive: bool, now_micros: i64, f: CommitFn) -> Result<u64> {
         let (reply, rx) = oneshot::channel();
         self.tx
-            .send(Request { f, exclusive, now_micros, reply })
+            .send(Request {
+                f,
+                exclusive,
+                now_micros,
+                reply,
+            })
             .map_err(|_| KalamError::internal("the committer has stopped"))?;
-        rx.await.map_err(|_| KalamError::internal("the committer dropped a request"))?
+        rx.await
+            .map_err(|_| KalamError::internal("the committer dropped a request"))?
     }
 }
 
@@ -234,7 +240,11 @@ fn commit_group(
         match result {
             Ok(receipt) => {
                 high_water = high_water.max(ctx.issued.get());
-                let CommitContext { local, batch: local_batch, .. } = ctx;
+                let CommitContext {
+                    local,
+                    batch: local_batch,
+                    ..
+                } = ctx;
                 overlay.extend(local);
                 batch.extend(local_batch);
                 staged.push(Staged {
@@ -243,15 +253,29 @@ fn commit_group(
                     post_commit: receipt.post_commit,
                 });
             }
-            Err(e) => staged.push(Staged { reply: req.reply, outcome: Err(e), post_commit: None }),
+            Err(e) => staged.push(Staged {
+                reply: req.reply,
+                outcome: Err(e),
+                post_commit: None,
+            }),
         }
     }
     if high_water > 0 {
-        batch.put(Space::Meta, high_water_key(), high_water.to_be_bytes().to_vec());
+        batch.put(
+            Space::Meta,
+            high_water_key(),
+            high_water.to_be_bytes().to_vec(),
+        );
     }
-    let write_result = if batch.is_empty() { Ok(()) } else { store.write(batch) };
+    let write_result = if batch.is_empty() {
+        Ok(())
+    } else {
+        store.write(batch)
+    };
     stats.groups.fetch_add(1, Ordering::Relaxed);
-    stats.requests.fetch_add(staged.len() as u64, Ordering::Relaxed);
+    stats
+        .requests
+        .fetch_add(staged.len() as u64, Ordering::Relaxed);
     match write_result {
         Ok(()) => {
             for s in staged {

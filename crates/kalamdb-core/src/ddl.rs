@@ -74,7 +74,9 @@ pub async fn create_namespace(
                     if if_not_exists {
                         return Ok(CommitReceipt::default());
                     }
-                    return Err(KalamError::exec(format!("Namespace '{key_ns}' already exists")));
+                    return Err(KalamError::exec(format!(
+                        "Namespace '{key_ns}' already exists"
+                    )));
                 }
                 ctx.put(Space::Meta, MetaKey::Namespace(key_ns).encode(), value);
                 Ok(CommitReceipt {
@@ -100,7 +102,9 @@ pub async fn drop_namespace(
 ) -> Result<StatementOutput> {
     access::require_admin(caller.role, "DROP NAMESPACE")?;
     if NamespaceId::is_reserved(name) {
-        return Err(KalamError::exec(format!("Namespace '{name}' is reserved and cannot be used")));
+        return Err(KalamError::exec(format!(
+            "Namespace '{name}' is reserved and cannot be used"
+        )));
     }
     let ns = NamespaceId::parse(name).map_err(name_err)?;
     let s = shared.clone();
@@ -165,7 +169,10 @@ pub fn resolve_table(
     current: &NamespaceId,
 ) -> Result<Arc<TableEntry>> {
     let id = table_id(table, current)?;
-    shared.catalog.table(&id).ok_or_else(|| KalamError::TableNotFound(id.to_string()))
+    shared
+        .catalog
+        .table(&id)
+        .ok_or_else(|| KalamError::TableNotFound(id.to_string()))
 }
 
 pub async fn create_table(
@@ -191,17 +198,23 @@ pub async fn create_table(
     if let Some(storage) = &options.storage_id
         && storage != &StorageId::local()
     {
-        return Err(KalamError::exec(format!("Storage '{storage}' does not exist")));
+        return Err(KalamError::exec(format!(
+            "Storage '{storage}' does not exist"
+        )));
     }
     let cfg = &shared.config;
     match ct.table_type {
         TableType::User | TableType::Shared => {
             options.storage_id.get_or_insert_with(StorageId::local);
             options.flush_policy.get_or_insert(cfg.default_flush_policy);
-            options.deleted_retention_hours.get_or_insert(cfg.default_deleted_retention_hours);
+            options
+                .deleted_retention_hours
+                .get_or_insert(cfg.default_deleted_retention_hours);
         }
         TableType::Stream => {
-            options.ttl_seconds.get_or_insert(cfg.default_stream_ttl_seconds);
+            options
+                .ttl_seconds
+                .get_or_insert(cfg.default_stream_ttl_seconds);
         }
         TableType::System => {}
     }
@@ -224,6 +237,9 @@ pub async fn create_table(
             comment: None,
         })
         .collect();
+    for c in &ct.columns {
+        check_literal_default(c)?;
+    }
     let def = TableDefinition {
         namespace: id.namespace.clone(),
         name: id.table.clone(),
@@ -271,7 +287,9 @@ pub async fn create_table(
         )
         .await?;
     if created == 0 {
-        return Ok(StatementOutput::Message(format!("Table {id} already exists (IF NOT EXISTS)")));
+        return Ok(StatementOutput::Message(format!(
+            "Table {id} already exists (IF NOT EXISTS)"
+        )));
     }
     let kind = match ct.table_type {
         TableType::User => "User",
@@ -303,7 +321,9 @@ pub async fn drop_table(
     access::require_admin(caller.role, "DROP TABLE")?;
     let Some(entry) = shared.catalog.table(&id) else {
         if if_exists {
-            return Ok(StatementOutput::Message(format!("Table {id} does not exist (skipped)")));
+            return Ok(StatementOutput::Message(format!(
+                "Table {id} does not exist (skipped)"
+            )));
         }
         return Err(KalamError::TableNotFound(id.to_string()));
     };
@@ -348,11 +368,45 @@ pub async fn drop_table(
         )
         .await?;
     if dropped == 0 {
-        return Ok(StatementOutput::Message(format!("Table {id} does not exist (skipped)")));
+        return Ok(StatementOutput::Message(format!(
+            "Table {id} does not exist (skipped)"
+        )));
     }
     Ok(StatementOutput::Message(format!(
         "Table {id} dropped successfully: files_deleted=0, bytes_freed={bytes}"
     )))
+}
+
+/// A literal DEFAULT must fit its column, or every INSERT relying on it
+/// would fail later; refuse it when the table is created.
+fn check_literal_default(c: &kalamdb_sql::ColumnSpec) -> Result<()> {
+    let Some(text) = c.default.as_deref() else {
+        return Ok(());
+    };
+    let def = ColumnDefinition {
+        column_id: 0,
+        name: c.name.clone(),
+        data_type: c.data_type,
+        nullable: true,
+        primary_key: false,
+        default: None,
+        ordinal: 0,
+        comment: None,
+    };
+    let quoted = text.len() >= 2 && text.starts_with('\'') && text.ends_with('\'');
+    let numeric = text.parse::<f64>().is_ok();
+    let result = if quoted {
+        let inner = text
+            .get(1..text.len() - 1)
+            .unwrap_or_default()
+            .replace("''", "'");
+        crate::dml::check_value_fits(&def, &inner, false)
+    } else if numeric {
+        crate::dml::check_value_fits(&def, text, true)
+    } else {
+        return Ok(());
+    };
+    result.map_err(|e| KalamError::exec(format!("Invalid DEFAULT for column '{}': {e}", c.name)))
 }
 
 /// Bytes of keys and values a table holds in the hot tier.
@@ -360,8 +414,13 @@ fn hot_bytes(shared: &Shared, id: &TableId) -> Result<u64> {
     let mut range = RowPrefix::Table(id.clone()).range();
     let mut total = 0u64;
     loop {
-        let chunk = shared.store.scan(Space::Rows, &range, Direction::Forward, 4096)?;
-        total += chunk.iter().map(|(k, v)| (k.len() + v.len()) as u64).sum::<u64>();
+        let chunk = shared
+            .store
+            .scan(Space::Rows, &range, Direction::Forward, 4096)?;
+        total += chunk
+            .iter()
+            .map(|(k, v)| (k.len() + v.len()) as u64)
+            .sum::<u64>();
         match chunk.last() {
             Some((last, _)) if chunk.len() == 4096 => {
                 range.start = std::ops::Bound::Excluded(last.clone());

@@ -18,8 +18,8 @@ use datafusion::common::ScalarValue;
 use kalamdb_store::{Partition, PkValue, RowKey, Space};
 use kalamdb_types::{NamespaceId, SYSTEM_COLUMN_DELETED, SYSTEM_COLUMN_SEQ, TableType};
 use sqlparser::ast::{
-    AssignmentTarget, FromTable, Ident, ObjectName, SetExpr, Statement as SqlStatement, TableFactor,
-    TableObject,
+    AssignmentTarget, FromTable, Ident, ObjectName, SetExpr, Statement as SqlStatement,
+    TableFactor, TableObject,
 };
 
 use crate::access::{self, Access};
@@ -35,7 +35,11 @@ use crate::row::{StoredRow, Value, value_from_array};
 const MAX_ATTEMPTS: usize = 16;
 
 fn fold(ident: &Ident) -> String {
-    if ident.quote_style.is_some() { ident.value.clone() } else { ident.value.to_lowercase() }
+    if ident.quote_style.is_some() {
+        ident.value.clone()
+    } else {
+        ident.value.to_lowercase()
+    }
 }
 
 /// `[kalam.]ns.t` / `t` from an AST name.
@@ -43,14 +47,25 @@ pub(crate) fn object_ref(name: &ObjectName) -> Result<kalamdb_sql::ObjectRef> {
     let parts: Vec<String> = name
         .0
         .iter()
-        .map(|p| p.as_ident().map(fold).ok_or_else(|| KalamError::InvalidSql(format!("Invalid name {name}"))))
+        .map(|p| {
+            p.as_ident()
+                .map(fold)
+                .ok_or_else(|| KalamError::InvalidSql(format!("Invalid name {name}")))
+        })
         .collect::<Result<_>>()?;
     match parts.as_slice() {
-        [t] => Ok(kalamdb_sql::ObjectRef { namespace: None, name: t.clone() }),
-        [ns, t] => Ok(kalamdb_sql::ObjectRef { namespace: Some(ns.clone()), name: t.clone() }),
-        [c, ns, t] if c == "kalam" => {
-            Ok(kalamdb_sql::ObjectRef { namespace: Some(ns.clone()), name: t.clone() })
-        }
+        [t] => Ok(kalamdb_sql::ObjectRef {
+            namespace: None,
+            name: t.clone(),
+        }),
+        [ns, t] => Ok(kalamdb_sql::ObjectRef {
+            namespace: Some(ns.clone()),
+            name: t.clone(),
+        }),
+        [c, ns, t] if c == "kalam" => Ok(kalamdb_sql::ObjectRef {
+            namespace: Some(ns.clone()),
+            name: t.clone(),
+        }),
         _ => Err(KalamError::InvalidSql(format!("Invalid table name {name}"))),
     }
 }
@@ -72,27 +87,47 @@ fn is_system_column(name: &str) -> bool {
 
 /// Checks an INSERT's shape with the spec's messages before DataFusion plans
 /// it (DataFusion would answer the same mistakes in its own words).
-pub fn validate_insert(shared: &Shared, insert: &sqlparser::ast::Insert, ns: &NamespaceId) -> Result<()> {
+pub fn validate_insert(
+    shared: &Shared,
+    insert: &sqlparser::ast::Insert,
+    ns: &NamespaceId,
+) -> Result<kalamdb_types::TableId> {
     let TableObject::TableName(name) = &insert.table else {
-        return Err(KalamError::InvalidSql("INSERT target must be a table".into()));
+        return Err(KalamError::InvalidSql(
+            "INSERT target must be a table".into(),
+        ));
     };
     let entry = writable_table(shared, name, ns)?;
     if insert.returning.is_some() {
-        return Err(KalamError::InvalidSql("INSERT ... RETURNING is not supported yet".into()));
+        return Err(KalamError::InvalidSql(
+            "INSERT ... RETURNING is not supported yet".into(),
+        ));
     }
     let id = entry.id();
     let mut columns = Vec::with_capacity(insert.columns.len());
     for c in &insert.columns {
-        let name = c.0.last().and_then(|p| p.as_ident()).map(fold).unwrap_or_default();
+        let name =
+            c.0.last()
+                .and_then(|p| p.as_ident())
+                .map(fold)
+                .unwrap_or_default();
         if is_system_column(&name) {
-            return Err(KalamError::exec(format!("System column '{name}' cannot be written")));
+            return Err(KalamError::exec(format!(
+                "System column '{name}' cannot be written"
+            )));
         }
         if entry.def.column(&name).is_none() {
-            return Err(KalamError::exec(format!("Column '{name}' not found in table '{id}'")));
+            return Err(KalamError::exec(format!(
+                "Column '{name}' not found in table '{id}'"
+            )));
         }
         columns.push(name);
     }
-    let expected = if columns.is_empty() { entry.def.columns.len() } else { columns.len() };
+    let expected = if columns.is_empty() {
+        entry.def.columns.len()
+    } else {
+        columns.len()
+    };
     if let Some(source) = &insert.source
         && let SetExpr::Values(values) = source.body.as_ref()
     {
@@ -104,7 +139,199 @@ pub fn validate_insert(shared: &Shared, insert: &sqlparser::ast::Insert, ns: &Na
                     expected
                 )));
             }
+            check_literals(&entry, &columns, row)?;
         }
+    }
+    Ok(id)
+}
+
+/// Casts VALUES literals to their column's type up front, so a bad value is
+/// reported as the spec words it (naming value, type and column) and a
+/// DECIMAL that would need rounding is refused instead of silently rounded.
+fn check_literals(
+    entry: &TableEntry,
+    columns: &[String],
+    row: &[sqlparser::ast::Expr],
+) -> Result<()> {
+    use sqlparser::ast::{Expr, UnaryOperator, Value as SqlValue};
+    for (i, expr) in row.iter().enumerate() {
+        let def = match columns.get(i) {
+            Some(name) => entry.def.column(name).map(|(_, c)| c),
+            None => entry.def.columns.get(i),
+        };
+        let Some(def) = def else { continue };
+        let (text, negative) = match expr {
+            Expr::Value(v) => (&v.value, false),
+            Expr::UnaryOp {
+                op: UnaryOperator::Minus,
+                expr,
+            } => match expr.as_ref() {
+                Expr::Value(v) => (&v.value, true),
+                _ => continue,
+            },
+            _ => continue,
+        };
+        match text {
+            SqlValue::SingleQuotedString(s) | SqlValue::DoubleQuotedString(s) => {
+                check_value_fits(def, s, false)?
+            }
+            SqlValue::Number(n, _) => {
+                let n = if negative { format!("-{n}") } else { n.clone() };
+                check_value_fits(def, &n, true)?;
+            }
+            _ => continue,
+        }
+    }
+    Ok(())
+}
+
+/// Whether a literal (`text`, numeric or quoted) converts to the column's type.
+pub(crate) fn check_value_fits(
+    def: &kalamdb_types::ColumnDefinition,
+    text: &str,
+    numeric: bool,
+) -> Result<()> {
+    use kalamdb_types::KalamDataType as T;
+    let fail = || {
+        KalamError::exec(format!(
+            "Cannot cast '{text}' to {} for column '{}'",
+            def.data_type.sql_name(),
+            def.name
+        ))
+    };
+    match def.data_type {
+        // Text-like columns take any literal; JSON and UUID are validated later.
+        T::Text | T::Json | T::Uuid | T::Bytes => Ok(()),
+        T::Decimal { scale, .. } => {
+            let decimals = text
+                .split_once('.')
+                .map(|(_, frac)| frac.trim_end_matches('0').len())
+                .unwrap_or(0);
+            if text.contains(['e', 'E']) || decimals > usize::try_from(scale.max(0)).unwrap_or(0) {
+                if text.parse::<f64>().is_err() {
+                    return Err(fail());
+                }
+                return Err(rounding_error(text, def, scale));
+            }
+            cast_literal(text, numeric, def).map_err(|_| fail())
+        }
+        _ => cast_literal(text, numeric, def).map_err(|_| fail()),
+    }
+}
+
+fn rounding_error(text: &str, def: &kalamdb_types::ColumnDefinition, scale: i8) -> KalamError {
+    KalamError::exec(format!(
+        "Cannot cast '{text}' to {} for column '{}': rounding beyond scale {scale}",
+        def.data_type.sql_name(),
+        def.name
+    ))
+}
+
+fn cast_literal(text: &str, numeric: bool, def: &kalamdb_types::ColumnDefinition) -> Result<()> {
+    use datafusion::arrow::array::{ArrayRef, Float64Array, Int64Array, StringArray};
+    let target = crate::row::arrow_type(&def.data_type)?;
+    let array: ArrayRef = match (numeric, text.parse::<i64>()) {
+        (true, Ok(i)) => Arc::new(Int64Array::from(vec![i])),
+        (true, Err(_)) => Arc::new(Float64Array::from(vec![
+            text.parse::<f64>().map_err(KalamError::internal)?,
+        ])),
+        (false, _) => Arc::new(StringArray::from(vec![text])),
+    };
+    cast_with_options(
+        array.as_ref(),
+        &target,
+        &CastOptions {
+            safe: false,
+            ..Default::default()
+        },
+    )
+    .map(|_| ())
+    .map_err(KalamError::internal)
+}
+
+/// Casts new values to a column's type; a failure names the first value
+/// that does not fit, as INSERT does.
+fn cast_new_values(
+    array: &dyn datafusion::arrow::array::Array,
+    def: &kalamdb_types::ColumnDefinition,
+) -> Result<datafusion::arrow::array::ArrayRef> {
+    let target = crate::row::arrow_type(&def.data_type)?;
+    if let kalamdb_types::KalamDataType::Decimal { scale, .. } = def.data_type
+        && !array.data_type().is_integer()
+        && let Ok(fmt) =
+            datafusion::arrow::util::display::ArrayFormatter::try_new(array, &Default::default())
+    {
+        for i in (0..array.len()).filter(|&i| !array.is_null(i)) {
+            let text = fmt.value(i).to_string();
+            check_value_fits(def, &text, true).map_err(|_| rounding_error(&text, def, scale))?;
+        }
+    }
+    cast_with_options(
+        array,
+        &target,
+        &CastOptions {
+            safe: false,
+            ..Default::default()
+        },
+    )
+    .map_err(|e| {
+        let lenient = cast_with_options(
+            array,
+            &target,
+            &CastOptions {
+                safe: true,
+                ..Default::default()
+            },
+        );
+        let formatter =
+            datafusion::arrow::util::display::ArrayFormatter::try_new(array, &Default::default());
+        let culprit = match (lenient, formatter) {
+            (Ok(cast), Ok(fmt)) => (0..array.len())
+                .find(|&i| !array.is_null(i) && cast.is_null(i))
+                .map(|i| fmt.value(i).to_string()),
+            _ => None,
+        };
+        match culprit {
+            Some(v) => KalamError::exec(format!(
+                "Cannot cast '{v}' to {} for column '{}'",
+                def.data_type.sql_name(),
+                def.name
+            )),
+            None => KalamError::exec(format!(
+                "Cannot cast value to {} for column '{}': {e}",
+                def.data_type.sql_name(),
+                def.name
+            )),
+        }
+    })
+}
+
+/// The hidden row key is the engine's, never the user's to name.
+fn refuse_hidden_columns(entry: &TableEntry, expr: &sqlparser::ast::Expr) -> Result<()> {
+    use sqlparser::ast::Expr;
+    use std::ops::ControlFlow;
+    let found = sqlparser::ast::visit_expressions(expr, |e| match e {
+        Expr::Identifier(id) if fold(id) == ROW_ID_COLUMN => ControlFlow::Break(()),
+        Expr::CompoundIdentifier(parts)
+            if parts.last().map(fold).as_deref() == Some(ROW_ID_COLUMN) =>
+        {
+            ControlFlow::Break(())
+        }
+        _ => ControlFlow::Continue(()),
+    });
+    if found.is_break() {
+        // Worded as DataFusion answers any unknown column.
+        let id = entry.id();
+        let valid: Vec<String> = entry
+            .schema
+            .fields()
+            .iter()
+            .map(|f| format!("{id}.{}", f.name()))
+            .collect();
+        return Err(KalamError::exec(format!(
+            "Schema error: No field named {ROW_ID_COLUMN}.\nValid fields are {}.",
+            valid.join(", ")
+        )));
     }
     Ok(())
 }
@@ -161,7 +388,12 @@ pub async fn commit_inserts(
                             .ok_or_else(|| KalamError::internal("primary key value missing"))?,
                         None => PkValue::RowId(seq.as_i64()),
                     };
-                    let key = RowKey { table: table.clone(), partition: partition.clone(), pk }.encode();
+                    let key = RowKey {
+                        table: table.clone(),
+                        partition: partition.clone(),
+                        pk,
+                    }
+                    .encode();
                     if pk_idx.is_some()
                         && let Some(existing) = ctx.get(Space::Rows, &key)?
                         && !StoredRow::decode(&existing)?.deleted
@@ -172,10 +404,17 @@ pub async fn commit_inserts(
                             pk_display(&pk)
                         )));
                     }
-                    let row = StoredRow { seq: seq.as_i64(), deleted: false, values: stored_values(&entry, values) };
+                    let row = StoredRow {
+                        seq: seq.as_i64(),
+                        deleted: false,
+                        values: stored_values(&entry, values),
+                    };
                     ctx.put(Space::Rows, key, row.encode()?);
                 }
-                Ok(CommitReceipt { affected: n, post_commit: None })
+                Ok(CommitReceipt {
+                    affected: n,
+                    post_commit: None,
+                })
             }),
         )
         .await
@@ -192,24 +431,44 @@ struct Target {
 fn target_of(stmt: SqlStatement) -> Result<Target> {
     match stmt {
         SqlStatement::Update(u) => {
-            if u.from.is_some() || u.returning.is_some() || !u.table.joins.is_empty() || u.limit.is_some() {
+            if u.from.is_some()
+                || u.returning.is_some()
+                || !u.table.joins.is_empty()
+                || u.limit.is_some()
+            {
                 return Err(KalamError::InvalidSql(
-                    "UPDATE supports one table, SET and WHERE (no FROM, JOIN, LIMIT or RETURNING)".into(),
+                    "UPDATE supports one table, SET and WHERE (no FROM, JOIN, LIMIT or RETURNING)"
+                        .into(),
                 ));
             }
             let TableFactor::Table { name, .. } = &u.table.relation else {
-                return Err(KalamError::InvalidSql("UPDATE target must be a table".into()));
+                return Err(KalamError::InvalidSql(
+                    "UPDATE target must be a table".into(),
+                ));
             };
             let name = name.clone();
             let mut assignments = Vec::with_capacity(u.assignments.len());
             for a in u.assignments {
                 let AssignmentTarget::ColumnName(col) = a.target else {
-                    return Err(KalamError::InvalidSql("Tuple assignments are not supported".into()));
+                    return Err(KalamError::InvalidSql(
+                        "Tuple assignments are not supported".into(),
+                    ));
                 };
-                let col = col.0.last().and_then(|p| p.as_ident()).map(fold).unwrap_or_default();
+                let col = col
+                    .0
+                    .last()
+                    .and_then(|p| p.as_ident())
+                    .map(fold)
+                    .unwrap_or_default();
                 assignments.push((col, a.value));
             }
-            Ok(Target { table: u.table, name, selection: u.selection, assignments, kind: DmlKind::Update })
+            Ok(Target {
+                table: u.table,
+                name,
+                selection: u.selection,
+                assignments,
+                kind: DmlKind::Update,
+            })
         }
         SqlStatement::Delete(d) => {
             let tables = match d.from {
@@ -217,18 +476,33 @@ fn target_of(stmt: SqlStatement) -> Result<Target> {
             };
             let mut tables = tables.into_iter();
             let (Some(table), None) = (tables.next(), tables.next()) else {
-                return Err(KalamError::InvalidSql("DELETE supports exactly one table".into()));
+                return Err(KalamError::InvalidSql(
+                    "DELETE supports exactly one table".into(),
+                ));
             };
-            if d.using.is_some() || d.returning.is_some() || !d.tables.is_empty() || d.limit.is_some() || !table.joins.is_empty() {
+            if d.using.is_some()
+                || d.returning.is_some()
+                || !d.tables.is_empty()
+                || d.limit.is_some()
+                || !table.joins.is_empty()
+            {
                 return Err(KalamError::InvalidSql(
                     "DELETE supports one table and WHERE (no USING, LIMIT or RETURNING)".into(),
                 ));
             }
             let TableFactor::Table { name, .. } = &table.relation else {
-                return Err(KalamError::InvalidSql("DELETE target must be a table".into()));
+                return Err(KalamError::InvalidSql(
+                    "DELETE target must be a table".into(),
+                ));
             };
             let name = name.clone();
-            Ok(Target { table, name, selection: d.selection, assignments: Vec::new(), kind: DmlKind::Delete })
+            Ok(Target {
+                table,
+                name,
+                selection: d.selection,
+                assignments: Vec::new(),
+                kind: DmlKind::Delete,
+            })
         }
         _ => Err(KalamError::internal("not an UPDATE or DELETE")),
     }
@@ -264,19 +538,38 @@ pub async fn update_or_delete(
     let mut assigned = Vec::with_capacity(target.assignments.len());
     for (col, _) in &target.assignments {
         if is_system_column(col) {
-            return Err(KalamError::exec(format!("System column '{col}' cannot be written")));
+            return Err(KalamError::exec(format!(
+                "System column '{col}' cannot be written"
+            )));
         }
         let Some((idx, def)) = entry.def.column(col) else {
-            return Err(KalamError::exec(format!("Column '{col}' not found in table '{id}'")));
+            return Err(KalamError::exec(format!(
+                "Column '{col}' not found in table '{id}'"
+            )));
         };
         if def.primary_key {
-            return Err(KalamError::exec(format!("Cannot update primary key column '{col}'")));
+            return Err(KalamError::exec(format!(
+                "Cannot update primary key column '{col}'"
+            )));
         }
         assigned.push(idx);
     }
-    let key_col = entry.def.primary_key().map(|(_, c)| c.name.clone()).unwrap_or_else(|| ROW_ID_COLUMN.into());
+    for expr in target
+        .assignments
+        .iter()
+        .map(|(_, e)| e)
+        .chain(target.selection.iter())
+    {
+        refuse_hidden_columns(&entry, expr)?;
+    }
+    let key_col = entry
+        .def
+        .primary_key()
+        .map(|(_, c)| c.name.clone())
+        .unwrap_or_else(|| ROW_ID_COLUMN.into());
     // Aliased: for keyed tables the key column also appears among the columns.
-    let mut select = format!("SELECT \"{key_col}\" AS \"__key\", \"{SYSTEM_COLUMN_SEQ}\" AS \"__seq\"");
+    let mut select =
+        format!("SELECT \"{key_col}\" AS \"__key\", \"{SYSTEM_COLUMN_SEQ}\" AS \"__seq\"");
     for c in &entry.def.columns {
         select.push_str(&format!(", \"{}\"", c.name));
     }
@@ -301,7 +594,12 @@ pub async fn update_or_delete(
             collect_changes(&entry, batch, &assigned, target.kind, &mut changes)?;
         }
         match commit_changes(shared, &entry, partition.clone(), changes, target.kind).await {
-            Ok(count) => return Ok(StatementOutput::Dml { kind: target.kind, count }),
+            Ok(count) => {
+                return Ok(StatementOutput::Dml {
+                    kind: target.kind,
+                    count,
+                });
+            }
             Err(KalamError::WriteConflict(_)) => continue,
             Err(e) => return Err(e),
         }
@@ -320,7 +618,10 @@ fn collect_changes(
 ) -> Result<()> {
     let cols = batch.columns();
     let n_user = entry.def.columns.len();
-    let col = |i: usize| cols.get(i).ok_or_else(|| KalamError::internal("keyed read lost a column"));
+    let col = |i: usize| {
+        cols.get(i)
+            .ok_or_else(|| KalamError::internal("keyed read lost a column"))
+    };
     let key_array = col(0)?;
     let seq_array = col(1)?
         .as_primitive_opt::<Int64Type>()
@@ -330,17 +631,12 @@ fn collect_changes(
     // New values, cast to the columns' types (a failed cast is the user's error).
     let mut new_arrays = Vec::with_capacity(assigned.len());
     for (i, idx) in assigned.iter().enumerate() {
-        let def = entry.def.columns.get(*idx).ok_or_else(|| KalamError::internal("bad column index"))?;
-        let array = col(2 + n_user + i)?;
-        let target = crate::row::arrow_type(&def.data_type)?;
-        let cast = cast_with_options(array.as_ref(), &target, &CastOptions { safe: false, ..Default::default() })
-            .map_err(|e| {
-                KalamError::exec(format!(
-                    "Cannot cast value to {} for column '{}': {e}",
-                    def.data_type.sql_name(),
-                    def.name
-                ))
-            })?;
+        let def = entry
+            .def
+            .columns
+            .get(*idx)
+            .ok_or_else(|| KalamError::internal("bad column index"))?;
+        let cast = cast_new_values(col(2 + n_user + i)?.as_ref(), def)?;
         new_arrays.push((*idx, def, cast));
     }
     for row in 0..batch.num_rows() {
@@ -362,7 +658,10 @@ fn collect_changes(
             for (idx, def, array) in &new_arrays {
                 let v = value_from_array(def, array.as_ref(), row)?;
                 if v == Value::Null && !def.nullable {
-                    return Err(KalamError::exec(format!("Column '{}' cannot be NULL", def.name)));
+                    return Err(KalamError::exec(format!(
+                        "Column '{}' cannot be NULL",
+                        def.name
+                    )));
                 }
                 if let Some(slot) = values.get_mut(*idx) {
                     *slot = v;
@@ -372,7 +671,11 @@ fn collect_changes(
         } else {
             None
         };
-        out.push(Change { pk, read_seq: seq_array.value(row), new_values });
+        out.push(Change {
+            pk,
+            read_seq: seq_array.value(row),
+            new_values,
+        });
     }
     Ok(())
 }
@@ -399,10 +702,19 @@ async fn commit_changes(
                 let table = entry.id();
                 let mut affected = 0;
                 for change in changes {
-                    let key = RowKey { table: table.clone(), partition: partition.clone(), pk: change.pk }.encode();
+                    let key = RowKey {
+                        table: table.clone(),
+                        partition: partition.clone(),
+                        pk: change.pk,
+                    }
+                    .encode();
                     let current = match ctx.get(Space::Rows, &key)? {
                         Some(bytes) => StoredRow::decode(&bytes)?,
-                        None => return Err(KalamError::WriteConflict(format!("row of {table} vanished"))),
+                        None => {
+                            return Err(KalamError::WriteConflict(format!(
+                                "row of {table} vanished"
+                            )));
+                        }
                     };
                     if current.seq != change.read_seq || current.deleted {
                         return Err(KalamError::WriteConflict(format!("row of {table} changed")));
@@ -413,15 +725,26 @@ async fn commit_changes(
                             if values == current.values {
                                 continue;
                             }
-                            StoredRow { seq: ctx.next_seq().as_i64(), deleted: false, values }
+                            StoredRow {
+                                seq: ctx.next_seq().as_i64(),
+                                deleted: false,
+                                values,
+                            }
                         }
-                        None => StoredRow { seq: ctx.next_seq().as_i64(), deleted: true, values: current.values },
+                        None => StoredRow {
+                            seq: ctx.next_seq().as_i64(),
+                            deleted: true,
+                            values: current.values,
+                        },
                     };
                     ctx.put(Space::Rows, key, row.encode()?);
                     affected += 1;
                 }
                 let _ = kind;
-                Ok(CommitReceipt { affected, post_commit: None })
+                Ok(CommitReceipt {
+                    affected,
+                    post_commit: None,
+                })
             }),
         )
         .await

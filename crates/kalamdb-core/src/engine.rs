@@ -106,8 +106,14 @@ pub enum DmlKind {
 
 #[derive(Debug)]
 pub enum StatementOutput {
-    Rows { schema: SchemaRef, batches: Vec<RecordBatch> },
-    Dml { kind: DmlKind, count: u64 },
+    Rows {
+        schema: SchemaRef,
+        batches: Vec<RecordBatch>,
+    },
+    Dml {
+        kind: DmlKind,
+        count: u64,
+    },
     Message(String),
 }
 
@@ -221,9 +227,16 @@ impl Engine {
         &self,
         req: ExecuteRequest,
     ) -> std::result::Result<Vec<StatementResult>, StatementError> {
-        let whole = |error: KalamError| StatementError { index: 0, total: 0, sql: req.sql.clone(), error };
+        let whole = |error: KalamError| StatementError {
+            index: 0,
+            total: 0,
+            sql: req.sql.clone(),
+            error,
+        };
         if req.sql.trim().is_empty() {
-            return Err(whole(KalamError::EmptySql("SQL query cannot be empty".into())));
+            return Err(whole(KalamError::EmptySql(
+                "SQL query cannot be empty".into(),
+            )));
         }
         if req.sql.len() > self.shared.config.max_sql_bytes {
             return Err(whole(KalamError::InvalidSql(format!(
@@ -238,16 +251,27 @@ impl Engine {
         self.check_params(&req.params).map_err(whole)?;
         let params: Vec<ScalarValue> = req.params.iter().map(param_scalar).collect();
         let mut namespace = match &req.namespace {
-            Some(ns) if !ns.is_empty() => NamespaceId::parse(ns)
-                .map_err(|e| whole(KalamError::exec(e.to_string())))?,
+            Some(ns) if !ns.is_empty() => {
+                NamespaceId::parse(ns).map_err(|e| whole(KalamError::exec(e.to_string())))?
+            }
             _ => NamespaceId::default_namespace(),
         };
         let total = statements.len();
         let mut results = Vec::with_capacity(total);
         for (i, sql) in statements.into_iter().enumerate() {
-            match self.execute_one(&sql, &params, &mut namespace, &req.caller).await {
+            match self
+                .execute_one(&sql, &params, &mut namespace, &req.caller)
+                .await
+            {
                 Ok(r) => results.push(r),
-                Err(error) => return Err(StatementError { index: i + 1, total, sql, error }),
+                Err(error) => {
+                    return Err(StatementError {
+                        index: i + 1,
+                        total,
+                        sql,
+                        error,
+                    });
+                }
             }
         }
         Ok(results)
@@ -298,14 +322,18 @@ impl Engine {
     ) -> Result<StatementOutput> {
         let shared = &self.shared;
         match stmt {
-            KalamStatement::CreateNamespace { name, if_not_exists } => {
-                crate::ddl::create_namespace(shared, caller, &name, if_not_exists).await
-            }
-            KalamStatement::DropNamespace { name, if_exists, cascade } => {
-                crate::ddl::drop_namespace(shared, caller, &name, if_exists, cascade).await
-            }
+            KalamStatement::CreateNamespace {
+                name,
+                if_not_exists,
+            } => crate::ddl::create_namespace(shared, caller, &name, if_not_exists).await,
+            KalamStatement::DropNamespace {
+                name,
+                if_exists,
+                cascade,
+            } => crate::ddl::drop_namespace(shared, caller, &name, if_exists, cascade).await,
             KalamStatement::ShowNamespaces => {
-                self.internal_query("SELECT * FROM system.namespaces ORDER BY name", caller).await
+                self.internal_query("SELECT * FROM system.namespaces ORDER BY name", caller)
+                    .await
             }
             KalamStatement::UseNamespace { name } => {
                 let ns = NamespaceId::parse(&name).map_err(|e| KalamError::exec(e.to_string()))?;
@@ -313,18 +341,23 @@ impl Engine {
                     return Err(KalamError::exec(format!("Namespace '{ns}' not found")));
                 }
                 *namespace = ns;
-                Ok(StatementOutput::Message(format!("Namespace switched to '{namespace}'")))
+                Ok(StatementOutput::Message(format!(
+                    "Namespace switched to '{namespace}'"
+                )))
             }
             KalamStatement::CreateTable(ct) => {
                 crate::ddl::create_table(shared, caller, ct, namespace).await
             }
-            KalamStatement::DropTable { table, if_exists, kind } => {
-                crate::ddl::drop_table(shared, caller, &table, namespace, if_exists, kind).await
-            }
+            KalamStatement::DropTable {
+                table,
+                if_exists,
+                kind,
+            } => crate::ddl::drop_table(shared, caller, &table, namespace, if_exists, kind).await,
             KalamStatement::ShowTables { namespace: ns } => {
                 let sql = match ns {
                     Some(ns) => {
-                        let ns = NamespaceId::parse(&ns).map_err(|e| KalamError::exec(e.to_string()))?;
+                        let ns =
+                            NamespaceId::parse(&ns).map_err(|e| KalamError::exec(e.to_string()))?;
                         if shared.catalog.namespace(&ns).is_none() {
                             return Err(KalamError::exec(format!("Namespace '{ns}' not found")));
                         }
@@ -332,7 +365,9 @@ impl Engine {
                             "SELECT * FROM system.tables WHERE namespace_id = '{ns}' ORDER BY namespace_id, table_name"
                         )
                     }
-                    None => "SELECT * FROM system.tables ORDER BY namespace_id, table_name".to_string(),
+                    None => {
+                        "SELECT * FROM system.tables ORDER BY namespace_id, table_name".to_string()
+                    }
                 };
                 self.internal_query(&sql, caller).await
             }
@@ -342,11 +377,32 @@ impl Engine {
                         "DESCRIBE TABLE ... HISTORY is not supported yet".into(),
                     ));
                 }
-                let entry = crate::ddl::resolve_table(shared, &table, namespace)?;
-                let t = crate::system_tables::describe(&entry.def)?;
+                let in_system = match &table.namespace {
+                    Some(ns) => ns == "system",
+                    None => namespace.is_system(),
+                };
+                let t = if in_system {
+                    let name = TableName::parse(&table.name)
+                        .map_err(|e| KalamError::exec(e.to_string()))?;
+                    let sql = format!("SELECT * FROM system.{name} LIMIT 0");
+                    let stmt = match kalamdb_sql::parse_statement(&sql)? {
+                        KalamStatement::Standard(s) => *s,
+                        _ => return Err(KalamError::internal("describe query is not plain SQL")),
+                    };
+                    let (schema, _) = self
+                        .plan_and_collect(stmt, &[], namespace, caller, ProviderMode::Read)
+                        .await?;
+                    crate::system_tables::describe_fields(&schema)?
+                } else {
+                    let entry = crate::ddl::resolve_table(shared, &table, namespace)?;
+                    crate::system_tables::describe(&entry.def)?
+                };
                 let schema = t.schema();
                 let batch = t.into_batch()?;
-                Ok(StatementOutput::Rows { schema, batches: vec![batch] })
+                Ok(StatementOutput::Rows {
+                    schema,
+                    batches: vec![batch],
+                })
             }
             KalamStatement::Standard(stmt) => {
                 self.run_standard(*stmt, params, namespace, caller).await
@@ -364,7 +420,8 @@ impl Engine {
             KalamStatement::Standard(s) => *s,
             _ => return Err(KalamError::internal("internal query is not plain SQL")),
         };
-        self.run_standard(stmt, &[], &NamespaceId::default_namespace(), caller).await
+        self.run_standard(stmt, &[], &NamespaceId::default_namespace(), caller)
+            .await
     }
 
     async fn run_standard(
@@ -374,21 +431,30 @@ impl Engine {
         namespace: &NamespaceId,
         caller: &Caller,
     ) -> Result<StatementOutput> {
+        let mut mode = ProviderMode::Read;
         match &stmt {
             SqlStatement::Query(_) => {}
             SqlStatement::Insert(insert) => {
-                crate::dml::validate_insert(&self.shared, insert, namespace)?;
+                mode = ProviderMode::Insert(crate::dml::validate_insert(
+                    &self.shared,
+                    insert,
+                    namespace,
+                )?);
             }
             SqlStatement::Update(_) | SqlStatement::Delete(_) => {
                 return crate::dml::update_or_delete(self, stmt, params, namespace, caller).await;
             }
             _ => access::require_admin(caller.role, "EXPLAIN, SET and SHOW statements")?,
         }
-        let is_insert = matches!(stmt, SqlStatement::Insert(_));
-        let mode = if is_insert { ProviderMode::Insert } else { ProviderMode::Read };
-        let (schema, batches) = self.plan_and_collect(stmt, params, namespace, caller, mode).await?;
+        let is_insert = matches!(mode, ProviderMode::Insert(_));
+        let (schema, batches) = self
+            .plan_and_collect(stmt, params, namespace, caller, mode)
+            .await?;
         if is_insert {
-            return Ok(StatementOutput::Dml { kind: DmlKind::Insert, count: count_of(&batches) });
+            return Ok(StatementOutput::Dml {
+                kind: DmlKind::Insert,
+                count: count_of(&batches),
+            });
         }
         Ok(StatementOutput::Rows { schema, batches })
     }
@@ -403,10 +469,16 @@ impl Engine {
         caller: &Caller,
         mode: ProviderMode,
     ) -> Result<(SchemaRef, Vec<RecordBatch>)> {
-        let ctx = Arc::new(QueryContext { user: caller.user.clone(), role: caller.role, mode });
+        let ctx = Arc::new(QueryContext {
+            user: caller.user.clone(),
+            role: caller.role,
+            mode,
+        });
         let session = session::session(&self.shared, ctx, namespace)?;
         let state = session.state();
-        let plan = state.statement_to_plan(DfStatement::Statement(Box::new(stmt))).await?;
+        let plan = state
+            .statement_to_plan(DfStatement::Statement(Box::new(stmt)))
+            .await?;
         let plan = bind_params(plan, params)?;
         let df = session.execute_logical_plan(plan).await?;
         let schema: SchemaRef = Arc::new(df.schema().as_arrow().clone());
@@ -461,10 +533,14 @@ pub(crate) fn bind_params(plan: LogicalPlan, params: &[ScalarValue]) -> Result<L
     let types = plan.get_parameter_types()?;
     for name in types.keys() {
         let idx: usize = name.trim_start_matches('$').parse().map_err(|_| {
-            KalamError::InvalidParameter(format!("Parameter {name} invalid: only $1..$n are supported"))
+            KalamError::InvalidParameter(format!(
+                "Parameter {name} invalid: only $1..$n are supported"
+            ))
         })?;
         if idx == 0 || idx > params.len() {
-            return Err(KalamError::InvalidParameter(format!("Parameter ${idx} not provided")));
+            return Err(KalamError::InvalidParameter(format!(
+                "Parameter ${idx} not provided"
+            )));
         }
     }
     if types.is_empty() {
@@ -479,6 +555,17 @@ pub(crate) fn bind_params(plan: LogicalPlan, params: &[ScalarValue]) -> Result<L
                 let ty = field_type(&field);
                 if v.is_null() {
                     ScalarValue::try_from(&ty)?
+                } else if let datafusion::arrow::datatypes::DataType::Decimal128(_, scale) = ty
+                    && matches!(
+                        v,
+                        ScalarValue::Utf8(Some(_)) | ScalarValue::Float64(Some(_))
+                    )
+                    && fractional_digits(&v.to_string())
+                        > usize::try_from(scale.max(0)).unwrap_or(0)
+                {
+                    return Err(KalamError::exec(format!(
+                        "Cannot cast parameter {name} ('{v}') to {ty}: rounding beyond scale {scale}"
+                    )));
                 } else if v.data_type() != ty {
                     v.cast_to(&ty).map_err(|_| {
                         KalamError::exec(format!("Cannot cast parameter {name} ({v}) to {ty}"))
@@ -492,6 +579,12 @@ pub(crate) fn bind_params(plan: LogicalPlan, params: &[ScalarValue]) -> Result<L
         values.push(bound);
     }
     Ok(plan.with_param_values(ParamValues::from(values))?)
+}
+
+fn fractional_digits(text: &str) -> usize {
+    text.split_once('.')
+        .map(|(_, frac)| frac.trim_end_matches('0').len())
+        .unwrap_or(0)
 }
 
 fn field_type<T: ParamType>(t: &T) -> datafusion::arrow::datatypes::DataType {
@@ -521,7 +614,9 @@ fn statement_name(stmt: &KalamStatement) -> &'static str {
         KalamStatement::CreateUser { .. } => "CREATE USER",
         KalamStatement::AlterUser { .. } => "ALTER USER",
         KalamStatement::DropUser { .. } => "DROP USER",
-        KalamStatement::StorageFlushTable { .. } | KalamStatement::StorageFlushAll { .. } => "STORAGE FLUSH",
+        KalamStatement::StorageFlushTable { .. } | KalamStatement::StorageFlushAll { .. } => {
+            "STORAGE FLUSH"
+        }
         KalamStatement::CreateStorage(_) => "CREATE STORAGE",
         KalamStatement::AlterStorage { .. } => "ALTER STORAGE",
         KalamStatement::DropStorage { .. } => "DROP STORAGE",
@@ -545,12 +640,23 @@ mod tests {
     use super::*;
 
     fn root() -> Caller {
-        Caller { user: UserId::root(), role: Role::System }
+        Caller {
+            user: UserId::root(),
+            role: Role::System,
+        }
     }
 
-    async fn exec(engine: &Engine, sql: &str) -> std::result::Result<Vec<StatementResult>, StatementError> {
+    async fn exec(
+        engine: &Engine,
+        sql: &str,
+    ) -> std::result::Result<Vec<StatementResult>, StatementError> {
         engine
-            .execute(ExecuteRequest { sql: sql.into(), params: vec![], namespace: None, caller: root() })
+            .execute(ExecuteRequest {
+                sql: sql.into(),
+                params: vec![],
+                namespace: None,
+                caller: root(),
+            })
             .await
     }
 
@@ -567,35 +673,66 @@ mod tests {
     #[tokio::test]
     async fn a_failed_write_is_never_acknowledged_and_poisons_the_store() {
         let store = Arc::new(MemoryStore::new());
-        let engine = Engine::open(store.clone(), EngineConfig::default()).await.unwrap();
-        exec(&engine, "CREATE NAMESPACE app; CREATE TABLE app.t (id INT PRIMARY KEY)").await.unwrap();
+        let engine = Engine::open(store.clone(), EngineConfig::default())
+            .await
+            .unwrap();
+        exec(
+            &engine,
+            "CREATE NAMESPACE app; CREATE TABLE app.t (id INT PRIMARY KEY)",
+        )
+        .await
+        .unwrap();
         exec(&engine, "INSERT INTO app.t VALUES (1)").await.unwrap();
 
         store.fail_next_writes(1);
-        let err = exec(&engine, "INSERT INTO app.t VALUES (2)").await.unwrap_err();
+        let err = exec(&engine, "INSERT INTO app.t VALUES (2)")
+            .await
+            .unwrap_err();
         assert_eq!(err.error.code(), ErrorCode::InternalError, "{}", err.error);
         // Poisoned: nothing more is acknowledged, reads still work.
-        let err = exec(&engine, "INSERT INTO app.t VALUES (3)").await.unwrap_err();
+        let err = exec(&engine, "INSERT INTO app.t VALUES (3)")
+            .await
+            .unwrap_err();
         assert_eq!(err.error.code(), ErrorCode::InternalError, "{}", err.error);
         assert_eq!(scalar_i64(&engine, "SELECT count(*) FROM app.t").await, 1);
     }
 
     #[tokio::test]
     async fn concurrent_updates_of_one_row_lose_no_increment() {
-        let engine = Engine::open(Arc::new(MemoryStore::new()), EngineConfig::default()).await.unwrap();
-        exec(&engine, "CREATE NAMESPACE app; CREATE TABLE app.c (id INT PRIMARY KEY, n BIGINT)").await.unwrap();
-        exec(&engine, "INSERT INTO app.c VALUES (1, 0)").await.unwrap();
+        let engine = Engine::open(Arc::new(MemoryStore::new()), EngineConfig::default())
+            .await
+            .unwrap();
+        exec(
+            &engine,
+            "CREATE NAMESPACE app; CREATE TABLE app.c (id INT PRIMARY KEY, n BIGINT)",
+        )
+        .await
+        .unwrap();
+        exec(&engine, "INSERT INTO app.c VALUES (1, 0)")
+            .await
+            .unwrap();
         let tasks: Vec<_> = (0..12)
             .map(|_| {
                 let engine = engine.clone();
-                tokio::spawn(async move { exec(&engine, "UPDATE app.c SET n = n + 1 WHERE id = 1").await })
+                tokio::spawn(async move {
+                    exec(&engine, "UPDATE app.c SET n = n + 1 WHERE id = 1").await
+                })
             })
             .collect();
         for t in tasks {
             let r = t.await.unwrap().unwrap();
-            assert!(matches!(r[0].output, StatementOutput::Dml { kind: DmlKind::Update, count: 1 }));
+            assert!(matches!(
+                r[0].output,
+                StatementOutput::Dml {
+                    kind: DmlKind::Update,
+                    count: 1
+                }
+            ));
         }
-        assert_eq!(scalar_i64(&engine, "SELECT n FROM app.c WHERE id = 1").await, 12);
+        assert_eq!(
+            scalar_i64(&engine, "SELECT n FROM app.c WHERE id = 1").await,
+            12
+        );
     }
 
     /// Counts how the engine reads, to prove key filters become point reads.
@@ -607,7 +744,11 @@ mod tests {
     }
 
     impl HotStore for CountingStore {
-        fn get(&self, space: Space, key: &[u8]) -> Result<Option<Vec<u8>>, kalamdb_store::StoreError> {
+        fn get(
+            &self,
+            space: Space,
+            key: &[u8],
+        ) -> Result<Option<Vec<u8>>, kalamdb_store::StoreError> {
             self.inner.get(space, key)
         }
         fn multi_get(
@@ -616,7 +757,8 @@ mod tests {
             keys: &[Vec<u8>],
         ) -> Result<Vec<Option<Vec<u8>>>, kalamdb_store::StoreError> {
             if space == Space::Rows {
-                self.point_reads.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                self.point_reads
+                    .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
             }
             self.inner.multi_get(space, keys)
         }
@@ -651,29 +793,80 @@ mod tests {
     async fn primary_key_equality_is_a_point_read_not_a_scan() {
         use std::sync::atomic::Ordering::SeqCst;
         let store = Arc::new(CountingStore::default());
-        let engine = Engine::open(store.clone(), EngineConfig::default()).await.unwrap();
-        exec(&engine, "CREATE NAMESPACE app; CREATE TABLE app.t (id BIGINT PRIMARY KEY, v TEXT)").await.unwrap();
-        exec(&engine, "INSERT INTO app.t VALUES (1, 'a'), (5, 'e'), (9, 'i')").await.unwrap();
+        let engine = Engine::open(store.clone(), EngineConfig::default())
+            .await
+            .unwrap();
+        exec(
+            &engine,
+            "CREATE NAMESPACE app; CREATE TABLE app.t (id BIGINT PRIMARY KEY, v TEXT)",
+        )
+        .await
+        .unwrap();
+        exec(
+            &engine,
+            "INSERT INTO app.t VALUES (1, 'a'), (5, 'e'), (9, 'i')",
+        )
+        .await
+        .unwrap();
 
         let scans = store.scans.load(SeqCst);
-        assert_eq!(scalar_i64(&engine, "SELECT id FROM app.t WHERE id = 5").await, 5);
-        assert_eq!(scalar_i64(&engine, "SELECT count(*) FROM app.t WHERE id IN (1, 9, 42)").await, 2);
-        assert_eq!(store.scans.load(SeqCst), scans, "a key lookup scanned the table");
+        assert_eq!(
+            scalar_i64(&engine, "SELECT id FROM app.t WHERE id = 5").await,
+            5
+        );
+        assert_eq!(
+            scalar_i64(&engine, "SELECT count(*) FROM app.t WHERE id IN (1, 9, 42)").await,
+            2
+        );
+        assert_eq!(
+            store.scans.load(SeqCst),
+            scans,
+            "a key lookup scanned the table"
+        );
         assert!(store.point_reads.load(SeqCst) >= 2);
 
-        assert_eq!(scalar_i64(&engine, "SELECT count(*) FROM app.t WHERE v = 'e'").await, 1);
-        assert!(store.scans.load(SeqCst) > scans, "a non-key filter must scan");
+        assert_eq!(
+            scalar_i64(&engine, "SELECT count(*) FROM app.t WHERE v = 'e'").await,
+            1
+        );
+        assert!(
+            store.scans.load(SeqCst) > scans,
+            "a non-key filter must scan"
+        );
     }
 
     #[tokio::test]
     async fn statements_of_one_insert_are_all_or_nothing() {
-        let engine = Engine::open(Arc::new(MemoryStore::new()), EngineConfig::default()).await.unwrap();
-        exec(&engine, "CREATE NAMESPACE app; CREATE TABLE app.t (id INT PRIMARY KEY)").await.unwrap();
+        let engine = Engine::open(Arc::new(MemoryStore::new()), EngineConfig::default())
+            .await
+            .unwrap();
+        exec(
+            &engine,
+            "CREATE NAMESPACE app; CREATE TABLE app.t (id INT PRIMARY KEY)",
+        )
+        .await
+        .unwrap();
         exec(&engine, "INSERT INTO app.t VALUES (2)").await.unwrap();
-        let err = exec(&engine, "INSERT INTO app.t VALUES (1), (2), (3)").await.unwrap_err();
-        assert!(err.error.to_string().contains("Duplicate primary key value '2'"), "{}", err.error);
-        let err = exec(&engine, "INSERT INTO app.t VALUES (4), (4)").await.unwrap_err();
-        assert!(err.error.to_string().contains("Duplicate primary key value '4'"), "{}", err.error);
+        let err = exec(&engine, "INSERT INTO app.t VALUES (1), (2), (3)")
+            .await
+            .unwrap_err();
+        assert!(
+            err.error
+                .to_string()
+                .contains("Duplicate primary key value '2'"),
+            "{}",
+            err.error
+        );
+        let err = exec(&engine, "INSERT INTO app.t VALUES (4), (4)")
+            .await
+            .unwrap_err();
+        assert!(
+            err.error
+                .to_string()
+                .contains("Duplicate primary key value '4'"),
+            "{}",
+            err.error
+        );
         assert_eq!(scalar_i64(&engine, "SELECT count(*) FROM app.t").await, 1);
     }
 }

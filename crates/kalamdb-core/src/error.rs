@@ -142,16 +142,22 @@ mod tests {
 
     #[test]
     fn our_errors_survive_a_trip_through_datafusion() {
-        let df = KalamError::exec("Duplicate primary key value '1' in table 'a.b'").into_datafusion();
+        let df =
+            KalamError::exec("Duplicate primary key value '1' in table 'a.b'").into_datafusion();
         let df = DataFusionError::Context("writing".into(), Box::new(df));
         let back = KalamError::from(df);
         assert_eq!(back.code(), ErrorCode::SqlExecutionError);
-        assert_eq!(back.to_string(), "Duplicate primary key value '1' in table 'a.b'");
+        assert_eq!(
+            back.to_string(),
+            "Duplicate primary key value '1' in table 'a.b'"
+        );
     }
 
     #[test]
     fn unknown_tables_map_to_table_not_found() {
-        let e = KalamError::from(DataFusionError::Plan("table 'kalam.app.nope' not found".into()));
+        let e = KalamError::from(DataFusionError::Plan(
+            "table 'kalam.app.nope' not found".into(),
+        ));
         assert_eq!(e.code(), ErrorCode::TableNotFound);
         assert_eq!(e.to_string(), "Table 'app.nope' not found");
     }

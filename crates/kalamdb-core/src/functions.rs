@@ -45,8 +45,9 @@ impl ScalarUDFImpl for SnowflakeId {
         Ok(DataType::Int64)
     }
     fn invoke_with_args(&self, args: ScalarFunctionArgs) -> DfResult<ColumnarValue> {
-        let ids: Int64Array =
-            (0..args.number_rows).map(|_| Some(self.generator.next_id().as_i64())).collect();
+        let ids: Int64Array = (0..args.number_rows)
+            .map(|_| Some(self.generator.next_id().as_i64()))
+            .collect();
         Ok(ColumnarValue::Array(Arc::new(ids)))
     }
 }
@@ -68,8 +69,9 @@ impl ScalarUDFImpl for UuidV7 {
         Ok(DataType::Utf8)
     }
     fn invoke_with_args(&self, args: ScalarFunctionArgs) -> DfResult<ColumnarValue> {
-        let ids: StringArray =
-            (0..args.number_rows).map(|_| Some(uuid::Uuid::now_v7().to_string())).collect();
+        let ids: StringArray = (0..args.number_rows)
+            .map(|_| Some(uuid::Uuid::now_v7().to_string()))
+            .collect();
         Ok(ColumnarValue::Array(Arc::new(ids)))
     }
 }
@@ -134,20 +136,29 @@ impl ScalarUDFImpl for CurrentUser {
         Ok(DataType::Utf8)
     }
     fn invoke_with_args(&self, _args: ScalarFunctionArgs) -> DfResult<ColumnarValue> {
-        Ok(ColumnarValue::Scalar(ScalarValue::Utf8(Some(self.user.clone()))))
+        Ok(ColumnarValue::Scalar(ScalarValue::Utf8(Some(
+            self.user.clone(),
+        ))))
     }
 }
 
 pub fn snowflake_id(generator: Arc<SnowflakeGenerator>) -> ScalarUDF {
-    ScalarUDF::from(SnowflakeId { generator, signature: Signature::nullary(Volatility::Volatile) })
+    ScalarUDF::from(SnowflakeId {
+        generator,
+        signature: Signature::nullary(Volatility::Volatile),
+    })
 }
 
 pub fn uuid_v7() -> ScalarUDF {
-    ScalarUDF::from(UuidV7 { signature: Signature::nullary(Volatility::Volatile) })
+    ScalarUDF::from(UuidV7 {
+        signature: Signature::nullary(Volatility::Volatile),
+    })
 }
 
 pub fn ulid() -> ScalarUDF {
-    ScalarUDF::from(Ulid { signature: Signature::nullary(Volatility::Volatile) })
+    ScalarUDF::from(Ulid {
+        signature: Signature::nullary(Volatility::Volatile),
+    })
 }
 
 pub fn current_user(user: &str) -> ScalarUDF {

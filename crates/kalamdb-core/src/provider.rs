@@ -30,10 +30,10 @@ use datafusion::physical_plan::streaming::{PartitionStream, StreamingTableExec};
 use datafusion::physical_plan::{DisplayAs, DisplayFormatType, ExecutionPlan};
 use futures::StreamExt;
 use kalamdb_store::{Direction, KeyRange, Partition, PkValue, RowKey, RowPrefix, Space};
-use kalamdb_types::{KalamDataType, Role, TableType, UserId};
+use kalamdb_types::{KalamDataType, Role, TableId, TableType, UserId};
 
 use crate::access::{self, Access};
-use crate::catalog::TableEntry;
+use crate::catalog::{ROW_ID_COLUMN, TableEntry};
 use crate::engine::Shared;
 use crate::error::{KalamError, Result};
 use crate::row::{StoredRow, Value, rows_to_batch, value_from_array};
@@ -41,14 +41,16 @@ use crate::row::{StoredRow, Value, rows_to_batch, value_from_array};
 /// Rows fetched from the store per blocking call.
 const SCAN_CHUNK: usize = 2048;
 
-/// What a table reference is being resolved for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// What table references are being resolved for.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ProviderMode {
     /// Ordinary reads: user columns, `_seq`, `_deleted`.
     Read,
-    /// INSERT target: user columns only (system columns are never written).
-    Insert,
-    /// The engine's UPDATE/DELETE read: `Read` plus the hidden row key.
+    /// An INSERT into this table: it exposes its user columns only (system
+    /// columns are never written); other tables read normally.
+    Insert(TableId),
+    /// The engine's UPDATE/DELETE read: tables without a declared key also
+    /// expose their hidden row key.
     KeyedRead,
 }
 
@@ -90,11 +92,19 @@ impl KalamTableProvider {
         for col in &entry.current_user_defaults {
             defaults.insert(col.clone(), lit(ctx.user.as_str()));
         }
-        Self { shared, entry, ctx, defaults }
+        Self {
+            shared,
+            entry,
+            ctx,
+            defaults,
+        }
     }
 
     fn pk_column(&self) -> Option<(&str, KalamDataType)> {
-        self.entry.def.primary_key().map(|(_, c)| (c.name.as_str(), c.data_type))
+        self.entry
+            .def
+            .primary_key()
+            .map(|(_, c)| (c.name.as_str(), c.data_type))
     }
 
     /// Point keys implied by a pushed-down filter, if it is `pk = lit`,
@@ -103,12 +113,20 @@ impl KalamTableProvider {
         let (pk, ty) = self.pk_column()?;
         match expr {
             // DataFusion rewrites short IN lists into OR chains of equalities.
-            Expr::BinaryExpr(BinaryExpr { left, op: Operator::Or, right }) => {
+            Expr::BinaryExpr(BinaryExpr {
+                left,
+                op: Operator::Or,
+                right,
+            }) => {
                 let mut keys = self.point_keys(left)?;
                 keys.extend(self.point_keys(right)?);
                 Some(keys)
             }
-            Expr::BinaryExpr(BinaryExpr { left, op: Operator::Eq, right }) => {
+            Expr::BinaryExpr(BinaryExpr {
+                left,
+                op: Operator::Eq,
+                right,
+            }) => {
                 let lit = match (left.as_ref(), right.as_ref()) {
                     (Expr::Column(c), Expr::Literal(v, _)) if c.name == pk => v,
                     (Expr::Literal(v, _), Expr::Column(c)) if c.name == pk => v,
@@ -117,13 +135,17 @@ impl KalamTableProvider {
                 Some(pk_from_scalar(lit, ty).into_iter().collect())
             }
             Expr::InList(list) if !list.negated => {
-                let Expr::Column(c) = list.expr.as_ref() else { return None };
+                let Expr::Column(c) = list.expr.as_ref() else {
+                    return None;
+                };
                 if c.name != pk {
                     return None;
                 }
                 let mut keys = Vec::with_capacity(list.list.len());
                 for item in &list.list {
-                    let Expr::Literal(v, _) = item else { return None };
+                    let Expr::Literal(v, _) = item else {
+                        return None;
+                    };
                     keys.extend(pk_from_scalar(v, ty));
                 }
                 Some(keys)
@@ -142,21 +164,26 @@ fn pk_from_scalar(v: &ScalarValue, ty: KalamDataType) -> Option<PkValue> {
     }
     match ty {
         KalamDataType::SmallInt | KalamDataType::Int | KalamDataType::BigInt => {
-            match v.cast_to(&datafusion::arrow::datatypes::DataType::Int64).ok()? {
+            match v
+                .cast_to(&datafusion::arrow::datatypes::DataType::Int64)
+                .ok()?
+            {
                 ScalarValue::Int64(Some(i)) => Some(PkValue::Int(i)),
                 _ => None,
             }
         }
         KalamDataType::Text => match v {
-            ScalarValue::Utf8(Some(s)) | ScalarValue::LargeUtf8(Some(s)) | ScalarValue::Utf8View(Some(s)) => {
-                Some(PkValue::Text(s.clone()))
-            }
+            ScalarValue::Utf8(Some(s))
+            | ScalarValue::LargeUtf8(Some(s))
+            | ScalarValue::Utf8View(Some(s)) => Some(PkValue::Text(s.clone())),
             _ => None,
         },
         KalamDataType::Uuid => match v {
-            ScalarValue::Utf8(Some(s)) | ScalarValue::LargeUtf8(Some(s)) | ScalarValue::Utf8View(Some(s)) => {
-                uuid::Uuid::parse_str(s).ok().map(|u| PkValue::Uuid(*u.as_bytes()))
-            }
+            ScalarValue::Utf8(Some(s))
+            | ScalarValue::LargeUtf8(Some(s))
+            | ScalarValue::Utf8View(Some(s)) => uuid::Uuid::parse_str(s)
+                .ok()
+                .map(|u| PkValue::Uuid(*u.as_bytes())),
             _ => None,
         },
         _ => None,
@@ -186,10 +213,14 @@ pub fn pk_display(pk: &PkValue) -> String {
 #[async_trait]
 impl TableProvider for KalamTableProvider {
     fn schema(&self) -> SchemaRef {
-        match self.ctx.mode {
-            ProviderMode::Read => self.entry.schema.clone(),
-            ProviderMode::Insert => self.entry.insert_schema.clone(),
-            ProviderMode::KeyedRead => self.entry.keyed_schema.clone(),
+        match &self.ctx.mode {
+            ProviderMode::Insert(target) if *target == self.entry.id() => {
+                self.entry.insert_schema.clone()
+            }
+            ProviderMode::KeyedRead if self.entry.def.primary_key().is_none() => {
+                self.entry.keyed_schema.clone()
+            }
+            _ => self.entry.schema.clone(),
         }
     }
 
@@ -236,9 +267,16 @@ impl TableProvider for KalamTableProvider {
             partition: self.ctx.partition_for(self.entry.def.table_type),
             points,
             schema: schema.clone(),
-            with_row_id: self.ctx.mode == ProviderMode::KeyedRead,
+            with_row_id: schema.field_with_name(ROW_ID_COLUMN).is_ok(),
         };
-        let exec = StreamingTableExec::try_new(schema, vec![Arc::new(scan)], projection, [], false, limit)?;
+        let exec = StreamingTableExec::try_new(
+            schema,
+            vec![Arc::new(scan)],
+            projection,
+            [],
+            false,
+            limit,
+        )?;
         Ok(Arc::new(exec))
     }
 
@@ -249,7 +287,9 @@ impl TableProvider for KalamTableProvider {
         insert_op: InsertOp,
     ) -> DfResult<Arc<dyn ExecutionPlan>> {
         if insert_op != InsertOp::Append {
-            return Err(KalamError::InvalidSql(format!("{insert_op} is not supported")).into_datafusion());
+            return Err(
+                KalamError::InvalidSql(format!("{insert_op} is not supported")).into_datafusion(),
+            );
         }
         access::check_table(&self.entry.def, &self.ctx, Access::Write)
             .map_err(KalamError::into_datafusion)?;
@@ -274,7 +314,12 @@ struct HotScan {
 
 impl fmt::Debug for HotScan {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "HotScan({}, points={:?})", self.entry.id(), self.points.as_ref().map(Vec::len))
+        write!(
+            f,
+            "HotScan({}, points={:?})",
+            self.entry.id(),
+            self.points.as_ref().map(Vec::len)
+        )
     }
 }
 
@@ -296,8 +341,12 @@ impl PartitionStream for HotScan {
                 let mut encoded: Vec<Vec<u8>> = keys
                     .iter()
                     .map(|pk| {
-                        RowKey { table: table.clone(), partition: self.partition.clone(), pk: pk.clone() }
-                            .encode()
+                        RowKey {
+                            table: table.clone(),
+                            partition: self.partition.clone(),
+                            pk: pk.clone(),
+                        }
+                        .encode()
                     })
                     .collect();
                 encoded.sort();
@@ -344,12 +393,17 @@ fn fetch_chunk(shared: &Shared, cursor: Cursor) -> Result<(Entries, Cursor)> {
         Cursor::Done => Ok((Vec::new(), Cursor::Done)),
         Cursor::Points(keys) => {
             let values = shared.store.multi_get(Space::Rows, &keys)?;
-            let entries =
-                keys.into_iter().zip(values).filter_map(|(k, v)| v.map(|v| (k, v))).collect();
+            let entries = keys
+                .into_iter()
+                .zip(values)
+                .filter_map(|(k, v)| v.map(|v| (k, v)))
+                .collect();
             Ok((entries, Cursor::Done))
         }
         Cursor::Range(range) => {
-            let entries = shared.store.scan(Space::Rows, &range, Direction::Forward, SCAN_CHUNK)?;
+            let entries = shared
+                .store
+                .scan(Space::Rows, &range, Direction::Forward, SCAN_CHUNK)?;
             let next = match entries.last() {
                 Some((last, _)) if entries.len() == SCAN_CHUNK => Cursor::Range(KeyRange {
                     start: std::ops::Bound::Excluded(last.clone()),
@@ -385,7 +439,12 @@ fn decode_chunk(
         }
         rows.push(row);
     }
-    rows_to_batch(&entry.def, schema, &rows, with_row_id.then_some(row_ids.as_slice()))
+    rows_to_batch(
+        &entry.def,
+        schema,
+        &rows,
+        with_row_id.then_some(row_ids.as_slice()),
+    )
 }
 
 /// INSERT: collects the statement's rows (a statement is atomic: all rows or
@@ -450,7 +509,10 @@ fn batch_to_rows(entry: &TableEntry, batch: &RecordBatch) -> Result<Vec<Vec<Valu
         for (r, row) in rows.iter_mut().enumerate() {
             let v = value_from_array(col, array.as_ref(), r)?;
             if v == Value::Null && (!col.nullable || col.primary_key) {
-                return Err(KalamError::exec(format!("Column '{}' cannot be NULL", col.name)));
+                return Err(KalamError::exec(format!(
+                    "Column '{}' cannot be NULL",
+                    col.name
+                )));
             }
             row.push(v);
         }

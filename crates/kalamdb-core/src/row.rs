@@ -10,17 +10,21 @@
 use std::sync::Arc;
 
 use datafusion::arrow::array::{
-    Array, ArrayRef, AsArray, BinaryBuilder, BooleanBuilder, Date32Builder, Decimal128Builder,
-    Float32Builder, Float64Builder, Int16Builder, Int32Builder, Int64Builder, RecordBatch,
-    StringBuilder, Time64MicrosecondBuilder, TimestampMicrosecondBuilder,
+    Array, ArrayRef, AsArray, BinaryBuilder, BooleanArray, BooleanBuilder, Date32Builder,
+    Decimal128Builder, Float32Builder, Float64Builder, Int16Builder, Int32Builder, Int64Array,
+    Int64Builder, RecordBatch, RecordBatchOptions, StringBuilder, Time64MicrosecondBuilder,
+    TimestampMicrosecondBuilder,
 };
 use datafusion::arrow::datatypes::{
     DataType, Date32Type, Decimal128Type, Float32Type, Float64Type, Int16Type, Int32Type,
     Int64Type, SchemaRef, Time64MicrosecondType, TimeUnit, TimestampMicrosecondType,
 };
-use kalamdb_types::{ColumnDefinition, KalamDataType, TableDefinition};
+use kalamdb_types::{
+    ColumnDefinition, KalamDataType, SYSTEM_COLUMN_DELETED, SYSTEM_COLUMN_SEQ, TableDefinition,
+};
 use serde::{Deserialize, Serialize};
 
+use crate::catalog::ROW_ID_COLUMN;
 use crate::error::{KalamError, Result};
 
 const ROW_FORMAT_V1: u8 = 1;
@@ -66,7 +70,9 @@ impl StoredRow {
         match bytes.split_first() {
             Some((&ROW_FORMAT_V1, body)) => postcard::from_bytes(body)
                 .map_err(|e| KalamError::internal(format!("corrupt row: {e}"))),
-            Some((v, _)) => Err(KalamError::internal(format!("unknown row format version {v}"))),
+            Some((v, _)) => Err(KalamError::internal(format!(
+                "unknown row format version {v}"
+            ))),
             None => Err(KalamError::internal("empty row value")),
         }
     }
@@ -101,13 +107,16 @@ pub fn arrow_type(ty: &KalamDataType) -> Result<DataType> {
             DataType::Timestamp(TimeUnit::Microsecond, Some(Arc::from("UTC")))
         }
         KalamDataType::File | KalamDataType::Embedding(_) => {
-            return Err(KalamError::exec(format!("Type {} is not supported yet", ty.sql_name())));
+            return Err(KalamError::exec(format!(
+                "Type {} is not supported yet",
+                ty.sql_name()
+            )));
         }
     })
 }
 
-/// Builds a batch with `schema` (user columns, then `_seq`, `_deleted`, then
-/// optionally the hidden row key) from stored rows.
+/// Builds a batch with `schema` — any selection of the table's user
+/// columns, `_seq`, `_deleted` and the hidden row key — from stored rows.
 pub fn rows_to_batch(
     def: &TableDefinition,
     schema: &SchemaRef,
@@ -115,21 +124,32 @@ pub fn rows_to_batch(
     row_ids: Option<&[i64]>,
 ) -> Result<RecordBatch> {
     let mut columns: Vec<ArrayRef> = Vec::with_capacity(schema.fields().len());
-    for col in &def.columns {
-        columns.push(build_column(col, rows)?);
+    for field in schema.fields() {
+        let array: ArrayRef = match field.name().as_str() {
+            SYSTEM_COLUMN_SEQ => Arc::new(Int64Array::from_iter_values(rows.iter().map(|r| r.seq))),
+            SYSTEM_COLUMN_DELETED => Arc::new(BooleanArray::from_iter(
+                rows.iter().map(|r| Some(r.deleted)),
+            )),
+            ROW_ID_COLUMN => Arc::new(Int64Array::from(
+                row_ids
+                    .ok_or_else(|| KalamError::internal("row ids were not read"))?
+                    .to_vec(),
+            )),
+            name => {
+                let (_, col) = def.column(name).ok_or_else(|| {
+                    KalamError::internal(format!("no column '{name}' in {}", def.id()))
+                })?;
+                build_column(col, rows)?
+            }
+        };
+        columns.push(array);
     }
-    let mut seq = Int64Builder::with_capacity(rows.len());
-    let mut deleted = BooleanBuilder::with_capacity(rows.len());
-    for r in rows {
-        seq.append_value(r.seq);
-        deleted.append_value(r.deleted);
-    }
-    columns.push(Arc::new(seq.finish()));
-    columns.push(Arc::new(deleted.finish()));
-    if let Some(ids) = row_ids {
-        columns.push(Arc::new(datafusion::arrow::array::Int64Array::from(ids.to_vec())));
-    }
-    RecordBatch::try_new(schema.clone(), columns).map_err(KalamError::internal)
+    RecordBatch::try_new_with_options(
+        schema.clone(),
+        columns,
+        &RecordBatchOptions::new().with_row_count(Some(rows.len())),
+    )
+    .map_err(KalamError::internal)
 }
 
 macro_rules! build {
@@ -211,7 +231,9 @@ fn build_column(col: &ColumnDefinition, rows: &[StoredRow]) -> Result<ArrayRef> 
             )
         }
         KalamDataType::File | KalamDataType::Embedding(_) => {
-            return Err(KalamError::internal("unsupported column type in a table definition"));
+            return Err(KalamError::internal(
+                "unsupported column type in a table definition",
+            ));
         }
     })
 }
@@ -219,11 +241,7 @@ fn build_column(col: &ColumnDefinition, rows: &[StoredRow]) -> Result<ArrayRef> 
 /// Reads cell `row` of `array` (already cast to the column's Arrow type by
 /// the planner) as a stored value, validating what Arrow cannot (UUID and
 /// JSON text).
-pub fn value_from_array(
-    col: &ColumnDefinition,
-    array: &dyn Array,
-    row: usize,
-) -> Result<Value> {
+pub fn value_from_array(col: &ColumnDefinition, array: &dyn Array, row: usize) -> Result<Value> {
     if array.is_null(row) {
         return Ok(Value::Null);
     }
@@ -236,46 +254,78 @@ pub fn value_from_array(
         ))
     };
     Ok(match &col.data_type {
-        KalamDataType::Boolean => Value::Bool(array.as_boolean_opt().ok_or_else(wrong_type)?.value(row)),
-        KalamDataType::SmallInt => {
-            Value::I16(array.as_primitive_opt::<Int16Type>().ok_or_else(wrong_type)?.value(row))
+        KalamDataType::Boolean => {
+            Value::Bool(array.as_boolean_opt().ok_or_else(wrong_type)?.value(row))
         }
-        KalamDataType::Int => {
-            Value::I32(array.as_primitive_opt::<Int32Type>().ok_or_else(wrong_type)?.value(row))
-        }
-        KalamDataType::BigInt => {
-            Value::I64(array.as_primitive_opt::<Int64Type>().ok_or_else(wrong_type)?.value(row))
-        }
-        KalamDataType::Float => {
-            Value::F32(array.as_primitive_opt::<Float32Type>().ok_or_else(wrong_type)?.value(row))
-        }
-        KalamDataType::Double => {
-            Value::F64(array.as_primitive_opt::<Float64Type>().ok_or_else(wrong_type)?.value(row))
-        }
+        KalamDataType::SmallInt => Value::I16(
+            array
+                .as_primitive_opt::<Int16Type>()
+                .ok_or_else(wrong_type)?
+                .value(row),
+        ),
+        KalamDataType::Int => Value::I32(
+            array
+                .as_primitive_opt::<Int32Type>()
+                .ok_or_else(wrong_type)?
+                .value(row),
+        ),
+        KalamDataType::BigInt => Value::I64(
+            array
+                .as_primitive_opt::<Int64Type>()
+                .ok_or_else(wrong_type)?
+                .value(row),
+        ),
+        KalamDataType::Float => Value::F32(
+            array
+                .as_primitive_opt::<Float32Type>()
+                .ok_or_else(wrong_type)?
+                .value(row),
+        ),
+        KalamDataType::Double => Value::F64(
+            array
+                .as_primitive_opt::<Float64Type>()
+                .ok_or_else(wrong_type)?
+                .value(row),
+        ),
         KalamDataType::Decimal { .. } => Value::Decimal(
-            array.as_primitive_opt::<Decimal128Type>().ok_or_else(wrong_type)?.value(row),
+            array
+                .as_primitive_opt::<Decimal128Type>()
+                .ok_or_else(wrong_type)?
+                .value(row),
         ),
         KalamDataType::Text => Value::Text(string_at(array, row).ok_or_else(wrong_type)?),
         KalamDataType::Json => {
             let text = string_at(array, row).ok_or_else(wrong_type)?;
             if serde_json::from_str::<serde_json::Value>(&text).is_err() {
-                return Err(KalamError::exec(format!("Invalid JSON for column '{}'", col.name)));
+                return Err(KalamError::exec(format!(
+                    "Invalid JSON for column '{}'",
+                    col.name
+                )));
             }
             Value::Text(text)
         }
         KalamDataType::Uuid => {
             let text = string_at(array, row).ok_or_else(wrong_type)?;
             let u = uuid::Uuid::parse_str(&text).map_err(|_| {
-                KalamError::exec(format!("Cannot cast '{text}' to UUID for column '{}'", col.name))
+                KalamError::exec(format!(
+                    "Cannot cast '{text}' to UUID for column '{}'",
+                    col.name
+                ))
             })?;
             Value::Uuid(*u.as_bytes())
         }
         KalamDataType::Bytes => Value::Bytes(binary_at(array, row).ok_or_else(wrong_type)?),
-        KalamDataType::Date => {
-            Value::Date(array.as_primitive_opt::<Date32Type>().ok_or_else(wrong_type)?.value(row))
-        }
+        KalamDataType::Date => Value::Date(
+            array
+                .as_primitive_opt::<Date32Type>()
+                .ok_or_else(wrong_type)?
+                .value(row),
+        ),
         KalamDataType::Time => Value::Time(
-            array.as_primitive_opt::<Time64MicrosecondType>().ok_or_else(wrong_type)?.value(row),
+            array
+                .as_primitive_opt::<Time64MicrosecondType>()
+                .ok_or_else(wrong_type)?
+                .value(row),
         ),
         KalamDataType::Timestamp | KalamDataType::DateTime => Value::Timestamp(
             array
@@ -316,7 +366,11 @@ mod tests {
         let row = StoredRow {
             seq: 42,
             deleted: false,
-            values: vec![(1, Value::I64(-7)), (2, Value::Text("hé".into())), (3, Value::Decimal(-5))],
+            values: vec![
+                (1, Value::I64(-7)),
+                (2, Value::Text("hé".into())),
+                (3, Value::Decimal(-5)),
+            ],
         };
         let bytes = row.encode().expect("encode");
         assert_eq!(bytes.first(), Some(&ROW_FORMAT_V1));

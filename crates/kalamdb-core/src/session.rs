@@ -12,11 +12,11 @@ use async_trait::async_trait;
 use datafusion::catalog::{CatalogProvider, MemoryCatalogProviderList, SchemaProvider};
 use datafusion::datasource::TableProvider;
 use datafusion::error::Result as DfResult;
+use datafusion::execution::SessionState;
 use datafusion::execution::SessionStateBuilder;
 use datafusion::execution::context::SessionContext;
-use datafusion::prelude::SessionConfig;
-use datafusion::execution::SessionState;
 use datafusion::logical_expr::registry::FunctionRegistry;
+use datafusion::prelude::SessionConfig;
 use kalamdb_types::{NamespaceId, SnowflakeGenerator, TableId, TableName};
 
 use crate::engine::Shared;
@@ -33,7 +33,10 @@ pub fn base_state(seq: Arc<SnowflakeGenerator>) -> Result<SessionState> {
         .with_default_catalog_and_schema(CATALOG, "default")
         .with_create_default_catalog_and_schema(false)
         .with_information_schema(true);
-    let mut state = SessionStateBuilder::new().with_config(config).with_default_features().build();
+    let mut state = SessionStateBuilder::new()
+        .with_config(config)
+        .with_default_features()
+        .build();
     state.register_udf(Arc::new(functions::snowflake_id(seq)))?;
     state.register_udf(Arc::new(functions::uuid_v7()))?;
     state.register_udf(Arc::new(functions::ulid()))?;
@@ -42,7 +45,11 @@ pub fn base_state(seq: Arc<SnowflakeGenerator>) -> Result<SessionState> {
 }
 
 /// A session for one statement of one request.
-pub fn session(shared: &Arc<Shared>, ctx: Arc<QueryContext>, namespace: &NamespaceId) -> Result<SessionContext> {
+pub fn session(
+    shared: &Arc<Shared>,
+    ctx: Arc<QueryContext>,
+    namespace: &NamespaceId,
+) -> Result<SessionContext> {
     let mut config = shared.base_state.config().clone();
     config.options_mut().catalog.default_schema = namespace.to_string();
     let catalogs = Arc::new(MemoryCatalogProviderList::new());
@@ -50,7 +57,10 @@ pub fn session(shared: &Arc<Shared>, ctx: Arc<QueryContext>, namespace: &Namespa
     datafusion::catalog::CatalogProviderList::register_catalog(
         catalogs.as_ref(),
         CATALOG.to_string(),
-        Arc::new(KalamCatalog { shared: shared.clone(), ctx }),
+        Arc::new(KalamCatalog {
+            shared: shared.clone(),
+            ctx,
+        }),
     );
     let mut state = SessionStateBuilder::new_from_existing(shared.base_state.clone())
         .with_config(config)
@@ -68,19 +78,31 @@ struct KalamCatalog {
 
 impl CatalogProvider for KalamCatalog {
     fn schema_names(&self) -> Vec<String> {
-        let mut names: Vec<String> =
-            self.shared.catalog.namespaces().into_iter().map(|n| n.name.to_string()).collect();
+        let mut names: Vec<String> = self
+            .shared
+            .catalog
+            .namespaces()
+            .into_iter()
+            .map(|n| n.name.to_string())
+            .collect();
         names.push("system".into());
         names
     }
 
     fn schema(&self, name: &str) -> Option<Arc<dyn SchemaProvider>> {
         if name == "system" {
-            return Some(Arc::new(system_tables::SystemSchema::new(self.shared.clone(), self.ctx.clone())));
+            return Some(Arc::new(system_tables::SystemSchema::new(
+                self.shared.clone(),
+                self.ctx.clone(),
+            )));
         }
         let ns = NamespaceId::parse(name).ok()?;
         self.shared.catalog.namespace(&ns)?;
-        Some(Arc::new(NamespaceSchema { shared: self.shared.clone(), ctx: self.ctx.clone(), ns }))
+        Some(Arc::new(NamespaceSchema {
+            shared: self.shared.clone(),
+            ctx: self.ctx.clone(),
+            ns,
+        }))
     }
 }
 
@@ -94,21 +116,36 @@ struct NamespaceSchema {
 #[async_trait]
 impl SchemaProvider for NamespaceSchema {
     fn table_names(&self) -> Vec<String> {
-        self.shared.catalog.tables(Some(&self.ns)).iter().map(|t| t.def.name.to_string()).collect()
+        self.shared
+            .catalog
+            .tables(Some(&self.ns))
+            .iter()
+            .map(|t| t.def.name.to_string())
+            .collect()
     }
 
     async fn table(&self, name: &str) -> DfResult<Option<Arc<dyn TableProvider>>> {
-        let Ok(table) = TableName::parse(name) else { return Ok(None) };
+        let Ok(table) = TableName::parse(name) else {
+            return Ok(None);
+        };
         let id = TableId::new(self.ns.clone(), table);
         Ok(self.shared.catalog.table(&id).map(|entry| {
-            Arc::new(KalamTableProvider::new(self.shared.clone(), entry, self.ctx.clone()))
-                as Arc<dyn TableProvider>
+            Arc::new(KalamTableProvider::new(
+                self.shared.clone(),
+                entry,
+                self.ctx.clone(),
+            )) as Arc<dyn TableProvider>
         }))
     }
 
     fn table_exist(&self, name: &str) -> bool {
         TableName::parse(name)
-            .map(|t| self.shared.catalog.table(&TableId::new(self.ns.clone(), t)).is_some())
+            .map(|t| {
+                self.shared
+                    .catalog
+                    .table(&TableId::new(self.ns.clone(), t))
+                    .is_some()
+            })
             .unwrap_or(false)
     }
 }

@@ -64,7 +64,11 @@ impl SchemaProvider for SystemSchema {
             _ => return Ok(None),
         }
         .map_err(KalamError::into_datafusion)?;
-        Ok(Some(Arc::new(table.into_mem_table().map_err(KalamError::into_datafusion)?)))
+        Ok(Some(Arc::new(
+            table
+                .into_mem_table()
+                .map_err(KalamError::into_datafusion)?,
+        )))
     }
 
     fn table_exist(&self, name: &str) -> bool {
@@ -90,7 +94,7 @@ impl SysTable {
                 if !flags.is_empty() {
                     meta.insert(FIELD_META_FLAGS.to_string(), flags.to_string());
                 }
-                Field::new(*name, sys_arrow_type(ty), true).with_metadata(meta)
+                Field::new(*name, sys_arrow_type(ty), flags.is_empty()).with_metadata(meta)
             })
             .collect::<Vec<_>>();
         let columns = vec![Vec::new(); fields.len()];
@@ -288,10 +292,28 @@ fn stats(shared: &Shared) -> Result<SysTable> {
     let metrics = [
         ("server_uptime_seconds", uptime.to_string()),
         ("total_users", shared.catalog.users().len().to_string()),
-        ("total_namespaces", shared.catalog.namespaces().len().to_string()),
-        ("total_tables", shared.catalog.tables(None).len().to_string()),
-        ("commit_groups", commit.groups.load(std::sync::atomic::Ordering::Relaxed).to_string()),
-        ("commit_requests", commit.requests.load(std::sync::atomic::Ordering::Relaxed).to_string()),
+        (
+            "total_namespaces",
+            shared.catalog.namespaces().len().to_string(),
+        ),
+        (
+            "total_tables",
+            shared.catalog.tables(None).len().to_string(),
+        ),
+        (
+            "commit_groups",
+            commit
+                .groups
+                .load(std::sync::atomic::Ordering::Relaxed)
+                .to_string(),
+        ),
+        (
+            "commit_requests",
+            commit
+                .requests
+                .load(std::sync::atomic::Ordering::Relaxed)
+                .to_string(),
+        ),
         ("durable_writes", shared.store.is_durable().to_string()),
     ];
     for (name, value) in metrics {
@@ -300,9 +322,37 @@ fn stats(shared: &Shared) -> Result<SysTable> {
     Ok(t)
 }
 
-/// `DESCRIBE TABLE` rows (`sql.md` §7), system columns included.
-pub fn describe(def: &kalamdb_types::TableDefinition) -> Result<SysTable> {
-    let mut t = SysTable::new(&[
+/// `DESCRIBE TABLE system.x`: the built-in table's columns, from its schema.
+pub fn describe_fields(schema: &Schema) -> Result<SysTable> {
+    let mut t = describe_table();
+    for (i, f) in schema.fields().iter().enumerate() {
+        let ty = f
+            .metadata()
+            .get(FIELD_META_DATA_TYPE)
+            .and_then(|j| serde_json::from_str::<KalamDataType>(j).ok())
+            .map(|ty| ty.sql_name())
+            .unwrap_or_else(|| f.data_type().to_string());
+        let pk = f
+            .metadata()
+            .get(FIELD_META_FLAGS)
+            .is_some_and(|fl| fl.split(',').any(|x| x == "pk"));
+        t.push(vec![
+            text(f.name().clone()),
+            ScalarValue::Int32(Some(i as i32 + 1)),
+            ScalarValue::Int32(Some(i as i32 + 1)),
+            text(ty),
+            ScalarValue::Boolean(Some(f.is_nullable())),
+            ScalarValue::Boolean(Some(pk)),
+            ScalarValue::Utf8(None),
+            ScalarValue::Utf8(None),
+            ScalarValue::Int32(Some(1)),
+        ]);
+    }
+    Ok(t)
+}
+
+fn describe_table() -> SysTable {
+    SysTable::new(&[
         ("column_name", KalamDataType::Text, "nn"),
         ("ordinal_position", KalamDataType::Int, ""),
         ("column_id", KalamDataType::Int, ""),
@@ -312,7 +362,12 @@ pub fn describe(def: &kalamdb_types::TableDefinition) -> Result<SysTable> {
         ("column_default", KalamDataType::Text, ""),
         ("column_comment", KalamDataType::Text, ""),
         ("schema_version", KalamDataType::Int, ""),
-    ]);
+    ])
+}
+
+/// `DESCRIBE TABLE` rows (`sql.md` §7), system columns included.
+pub fn describe(def: &kalamdb_types::TableDefinition) -> Result<SysTable> {
+    let mut t = describe_table();
     let version = ScalarValue::Int32(Some(def.version as i32));
     for c in &def.columns {
         t.push(vec![
@@ -328,8 +383,12 @@ pub fn describe(def: &kalamdb_types::TableDefinition) -> Result<SysTable> {
         ]);
     }
     let n = def.columns.len() as i32;
-    for (i, (name, ty)) in
-        [(SYSTEM_COLUMN_SEQ, "BIGINT"), (SYSTEM_COLUMN_DELETED, "BOOLEAN")].into_iter().enumerate()
+    for (i, (name, ty)) in [
+        (SYSTEM_COLUMN_SEQ, "BIGINT"),
+        (SYSTEM_COLUMN_DELETED, "BOOLEAN"),
+    ]
+    .into_iter()
+    .enumerate()
     {
         t.push(vec![
             text(name),
@@ -339,7 +398,11 @@ pub fn describe(def: &kalamdb_types::TableDefinition) -> Result<SysTable> {
             ScalarValue::Boolean(Some(false)),
             ScalarValue::Boolean(Some(false)),
             ScalarValue::Utf8(None),
-            text(if i == 0 { "Row version id (Snowflake)" } else { "Delete tombstone flag" }),
+            text(if i == 0 {
+                "Row version id (Snowflake)"
+            } else {
+                "Delete tombstone flag"
+            }),
             version.clone(),
         ]);
     }

@@ -64,13 +64,20 @@ pub struct LoggingSection {
 
 impl Default for ServerSection {
     fn default() -> Self {
-        Self { host: "127.0.0.1".into(), port: 8080 }
+        Self {
+            host: "127.0.0.1".into(),
+            port: 8080,
+        }
     }
 }
 
 impl Default for StorageSection {
     fn default() -> Self {
-        Self { data_dir: PathBuf::from("./data"), sync_writes: true, cache_bytes: 64 * 1024 * 1024 }
+        Self {
+            data_dir: PathBuf::from("./data"),
+            sync_writes: true,
+            cache_bytes: 64 * 1024 * 1024,
+        }
     }
 }
 
@@ -89,13 +96,19 @@ impl Default for AuthSection {
 
 impl Default for SecuritySection {
     fn default() -> Self {
-        Self { max_request_body_size: 10 * 1024 * 1024, cors_origins: Vec::new() }
+        Self {
+            max_request_body_size: 10 * 1024 * 1024,
+            cors_origins: Vec::new(),
+        }
     }
 }
 
 impl Default for LoggingSection {
     fn default() -> Self {
-        Self { level: "info".into(), format: "text".into() }
+        Self {
+            level: "info".into(),
+            format: "text".into(),
+        }
     }
 }
 
@@ -115,8 +128,11 @@ impl ServerConfig {
     pub fn load(path: Option<&Path>, overrides: Overrides) -> Result<Self, ServerError> {
         let mut config = match path {
             Some(p) => {
-                let text = std::fs::read_to_string(p).map_err(|e| ServerError::Config(format!("cannot read {}: {e}", p.display())))?;
-                toml::from_str(&text).map_err(|e| ServerError::Config(format!("{}: {e}", p.display())))?
+                let text = std::fs::read_to_string(p).map_err(|e| {
+                    ServerError::Config(format!("cannot read {}: {e}", p.display()))
+                })?;
+                toml::from_str(&text)
+                    .map_err(|e| ServerError::Config(format!("{}: {e}", p.display())))?
             }
             None => ServerConfig::default(),
         };
@@ -151,11 +167,17 @@ mod tests {
     fn overrides_beat_the_file_and_the_file_beats_defaults() {
         let dir = tempfile::tempdir().expect("tempdir");
         let path = dir.path().join("server.toml");
-        std::fs::write(&path, "[server]\nport = 9000\nhost = \"0.0.0.0\"\n[storage]\nsync_writes = false\n")
-            .expect("write");
+        std::fs::write(
+            &path,
+            "[server]\nport = 9000\nhost = \"0.0.0.0\"\n[storage]\nsync_writes = false\n",
+        )
+        .expect("write");
         let cfg = ServerConfig::load(
             Some(&path),
-            Overrides { port: Some(9100), ..Default::default() },
+            Overrides {
+                port: Some(9100),
+                ..Default::default()
+            },
         )
         .expect("load");
         assert_eq!(cfg.server.port, 9100);
@@ -169,6 +191,9 @@ mod tests {
         let dir = tempfile::tempdir().expect("tempdir");
         let path = dir.path().join("server.toml");
         std::fs::write(&path, "[server]\nprot = 1\n").expect("write");
-        assert!(matches!(ServerConfig::load(Some(&path), Overrides::default()), Err(ServerError::Config(_))));
+        assert!(matches!(
+            ServerConfig::load(Some(&path), Overrides::default()),
+            Err(ServerError::Config(_))
+        ));
     }
 }

@@ -38,7 +38,13 @@ pub enum ServerError {
 }
 
 /// Weak or sample secrets a public deployment must never run with.
-const KNOWN_DEFAULT_SECRETS: &[&str] = &["secret", "changeme", "kalamdb", "your-secret-key", "CHANGE_ME"];
+const KNOWN_DEFAULT_SECRETS: &[&str] = &[
+    "secret",
+    "changeme",
+    "kalamdb",
+    "your-secret-key",
+    "CHANGE_ME",
+];
 
 /// Serves on `listener` until `shutdown` resolves, then drains connections
 /// and closes the store cleanly.
@@ -56,13 +62,19 @@ pub async fn run(
     let secret = jwt_secret(&config, &data_dir, &bind)?;
 
     let rocks_path = data_dir.join("rocksdb");
-    let options = RocksOptions { sync_writes: config.storage.sync_writes, cache_bytes: config.storage.cache_bytes };
+    let options = RocksOptions {
+        sync_writes: config.storage.sync_writes,
+        cache_bytes: config.storage.cache_bytes,
+    };
     let store = Arc::new(
         tokio::task::spawn_blocking(move || RocksStore::open(&rocks_path, options))
             .await
             .map_err(|e| ServerError::Config(e.to_string()))??,
     );
-    let engine_config = EngineConfig { root_password: config.auth.root_password.clone(), ..Default::default() };
+    let engine_config = EngineConfig {
+        root_password: config.auth.root_password.clone(),
+        ..Default::default()
+    };
     let engine = Engine::open(store.clone() as Arc<dyn HotStore>, engine_config).await?;
 
     let jwt = JwtCodec::new(JwtConfig {
@@ -85,9 +97,12 @@ pub async fn run(
         durable = config.storage.sync_writes,
         "kalamdb-server listening"
     );
-    axum::serve(listener, axum::ServiceExt::into_make_service_with_connect_info::<SocketAddr>(app))
-        .with_graceful_shutdown(shutdown)
-        .await?;
+    axum::serve(
+        listener,
+        axum::ServiceExt::into_make_service_with_connect_info::<SocketAddr>(app),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await?;
 
     // Release every engine reference (the committer thread exits when the
     // last one is gone), then close RocksDB so a restart in the same process
@@ -111,7 +126,11 @@ pub async fn run(
 
 /// The configured secret, or the one generated on first start and kept in
 /// the data directory (never a hard-coded default).
-fn jwt_secret(config: &ServerConfig, data_dir: &Path, bind: &SocketAddr) -> Result<Vec<u8>, ServerError> {
+fn jwt_secret(
+    config: &ServerConfig,
+    data_dir: &Path,
+    bind: &SocketAddr,
+) -> Result<Vec<u8>, ServerError> {
     if let Some(secret) = config.auth.jwt_secret.as_ref().filter(|s| !s.is_empty()) {
         let weak = secret.len() < 32 || KNOWN_DEFAULT_SECRETS.contains(&secret.as_str());
         if weak && !bind.ip().is_loopback() {
@@ -122,10 +141,18 @@ fn jwt_secret(config: &ServerConfig, data_dir: &Path, bind: &SocketAddr) -> Resu
         return Ok(secret.as_bytes().to_vec());
     }
     let path = data_dir.join("jwt_secret");
-    let data_err = |e: std::io::Error| ServerError::DataDir { path: path.display().to_string(), message: e.to_string() };
+    let data_err = |e: std::io::Error| ServerError::DataDir {
+        path: path.display().to_string(),
+        message: e.to_string(),
+    };
     match std::fs::read_to_string(&path) {
         Ok(s) if s.trim().len() >= 32 => return Ok(s.trim().as_bytes().to_vec()),
-        Ok(_) => return Err(ServerError::Config(format!("{} is too short", path.display()))),
+        Ok(_) => {
+            return Err(ServerError::Config(format!(
+                "{} is too short",
+                path.display()
+            )));
+        }
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
         Err(e) => return Err(data_err(e)),
     }
@@ -140,7 +167,12 @@ fn jwt_secret(config: &ServerConfig, data_dir: &Path, bind: &SocketAddr) -> Resu
 fn write_private(path: &Path, contents: &str) -> std::io::Result<()> {
     use std::io::Write;
     use std::os::unix::fs::OpenOptionsExt;
-    let mut f = std::fs::OpenOptions::new().write(true).create(true).truncate(true).mode(0o600).open(path)?;
+    let mut f = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(path)?;
     f.write_all(contents.as_bytes())?;
     f.sync_all()
 }

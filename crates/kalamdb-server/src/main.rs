@@ -24,7 +24,12 @@ struct Cli {
     /// Data directory [default: ./data].
     #[arg(long, env = "KALAMDB_DATA_DIR")]
     data_dir: Option<PathBuf>,
-    #[arg(long, env = "KALAMDB_ROOT_PASSWORD", hide_env_values = true, hide = true)]
+    #[arg(
+        long,
+        env = "KALAMDB_ROOT_PASSWORD",
+        hide_env_values = true,
+        hide = true
+    )]
     root_password: Option<String>,
     #[arg(long, env = "KALAMDB_JWT_SECRET", hide_env_values = true, hide = true)]
     jwt_secret: Option<String>,
@@ -51,7 +56,10 @@ fn main() -> ExitCode {
         }
     };
     init_logging(&config);
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(r) => r,
         Err(e) => {
             eprintln!("kalamdb-server: cannot start the runtime: {e}");
@@ -97,7 +105,8 @@ async fn shutdown_signal() {
 }
 
 fn init_logging(config: &ServerConfig) {
-    let filter = EnvFilter::try_new(&config.logging.level).unwrap_or_else(|_| EnvFilter::new("info"));
+    let filter =
+        EnvFilter::try_new(&config.logging.level).unwrap_or_else(|_| EnvFilter::new("info"));
     use std::io::IsTerminal;
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)

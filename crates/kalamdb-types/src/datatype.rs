@@ -88,7 +88,10 @@ mod tests {
             (KalamDataType::BigInt, r#""BigInt""#),
             (KalamDataType::DateTime, r#""DateTime""#),
             (
-                KalamDataType::Decimal { precision: 10, scale: 2 },
+                KalamDataType::Decimal {
+                    precision: 10,
+                    scale: 2,
+                },
                 r#"{"Decimal":{"precision":10,"scale":2}}"#,
             ),
             (KalamDataType::Embedding(384), r#"{"Embedding":384}"#),

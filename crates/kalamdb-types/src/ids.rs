@@ -29,14 +29,78 @@ pub const RESERVED_NAMESPACES: &[&str] = &[
 /// Deliberately the reserved core of SQL, not every keyword sqlparser knows
 /// (that list contains everyday words such as `name` or `data`).
 const RESERVED_KEYWORDS: &[&str] = &[
-    "all", "alter", "and", "any", "as", "asc", "between", "by", "case", "cast", "check",
-    "column", "constraint", "create", "cross", "current_date", "current_time",
-    "current_timestamp", "current_user", "default", "delete", "desc", "distinct", "drop", "else",
-    "end", "except", "exists", "false", "fetch", "for", "foreign", "from", "full", "grant",
-    "group", "having", "in", "inner", "insert", "intersect", "into", "is", "join", "left", "like",
-    "limit", "natural", "not", "null", "offset", "on", "or", "order", "outer", "primary",
-    "references", "right", "select", "set", "table", "then", "to", "true", "union", "unique",
-    "update", "using", "values", "when", "where", "with",
+    "all",
+    "alter",
+    "and",
+    "any",
+    "as",
+    "asc",
+    "between",
+    "by",
+    "case",
+    "cast",
+    "check",
+    "column",
+    "constraint",
+    "create",
+    "cross",
+    "current_date",
+    "current_time",
+    "current_timestamp",
+    "current_user",
+    "default",
+    "delete",
+    "desc",
+    "distinct",
+    "drop",
+    "else",
+    "end",
+    "except",
+    "exists",
+    "false",
+    "fetch",
+    "for",
+    "foreign",
+    "from",
+    "full",
+    "grant",
+    "group",
+    "having",
+    "in",
+    "inner",
+    "insert",
+    "intersect",
+    "into",
+    "is",
+    "join",
+    "left",
+    "like",
+    "limit",
+    "natural",
+    "not",
+    "null",
+    "offset",
+    "on",
+    "or",
+    "order",
+    "outer",
+    "primary",
+    "references",
+    "right",
+    "select",
+    "set",
+    "table",
+    "then",
+    "to",
+    "true",
+    "union",
+    "unique",
+    "update",
+    "using",
+    "values",
+    "when",
+    "where",
+    "with",
 ];
 
 /// Why a name was refused; the `Display` text is the message of `sql.md` §0.
@@ -233,8 +297,14 @@ mod tests {
     #[test]
     fn object_names_follow_the_spec_rules() {
         assert!(validate_object_name("messages_2").is_ok());
-        assert_eq!(validate_object_name("1abc"), Err(NameError::StartsWithDigit));
-        assert_eq!(validate_object_name("_seq"), Err(NameError::StartsWithUnderscore));
+        assert_eq!(
+            validate_object_name("1abc"),
+            Err(NameError::StartsWithDigit)
+        );
+        assert_eq!(
+            validate_object_name("_seq"),
+            Err(NameError::StartsWithUnderscore)
+        );
         assert_eq!(
             validate_object_name("a-b"),
             Err(NameError::InvalidCharacters("a-b".into()))
@@ -243,7 +313,10 @@ mod tests {
             validate_object_name("../etc"),
             Err(NameError::InvalidCharacters("../etc".into()))
         );
-        assert_eq!(validate_object_name(&"a".repeat(65)), Err(NameError::TooLong(65)));
+        assert_eq!(
+            validate_object_name(&"a".repeat(65)),
+            Err(NameError::TooLong(65))
+        );
         assert_eq!(
             validate_object_name("select"),
             Err(NameError::ReservedKeyword("select".into()))

@@ -57,6 +57,8 @@ mod tests {
         assert_eq!(Role::parse("analyst"), Some(Role::Service));
         assert_eq!(Role::parse("readonly"), Some(Role::User));
         assert_eq!(Role::parse("superuser"), None);
-        assert!(Role::System > Role::Dba && Role::Dba > Role::Service && Role::Service > Role::User);
+        assert!(
+            Role::System > Role::Dba && Role::Dba > Role::Service && Role::Service > Role::User
+        );
     }
 }

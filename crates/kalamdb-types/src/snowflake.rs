@@ -58,7 +58,10 @@ impl SnowflakeGenerator {
     pub fn new(worker_id: u16) -> Self {
         Self {
             worker_id: i64::from(worker_id) & ((1 << WORKER_BITS) - 1),
-            state: Mutex::new(State { last_ms: 0, sequence: 0 }),
+            state: Mutex::new(State {
+                last_ms: 0,
+                sequence: 0,
+            }),
         }
     }
 

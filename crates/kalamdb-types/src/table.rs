@@ -118,7 +118,10 @@ impl FlushPolicy {
 
 impl Default for FlushPolicy {
     fn default() -> Self {
-        Self { rows: Some(10_000), interval_secs: Some(300) }
+        Self {
+            rows: Some(10_000),
+            interval_secs: Some(300),
+        }
     }
 }
 
@@ -179,7 +182,10 @@ impl TableDefinition {
     }
 
     pub fn column(&self, name: &str) -> Option<(usize, &ColumnDefinition)> {
-        self.columns.iter().enumerate().find(|(_, c)| c.name == name)
+        self.columns
+            .iter()
+            .enumerate()
+            .find(|(_, c)| c.name == name)
     }
 
     /// Options as the JSON object `system.tables.options` shows.

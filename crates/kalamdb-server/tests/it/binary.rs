@@ -34,14 +34,20 @@ impl Proc {
         let stderr = child.stderr.take().expect("stderr");
         let mut lines = BufReader::new(stderr).lines();
         let addr = loop {
-            let line = lines.next().expect("server exited before listening").expect("read log");
+            let line = lines
+                .next()
+                .expect("server exited before listening")
+                .expect("read log");
             if let Some(rest) = line.split("addr=").nth(1) {
                 break rest.split_whitespace().next().expect("addr").to_string();
             }
         };
         // Keep draining the log so the server never blocks on a full pipe.
         std::thread::spawn(move || for _ in lines {});
-        Proc { child, base: format!("http://{addr}") }
+        Proc {
+            child,
+            base: format!("http://{addr}"),
+        }
     }
 
     async fn sql(&self, client: &reqwest::Client, sql: &str) -> Result<Value, String> {
@@ -74,19 +80,41 @@ async fn sigterm_shuts_down_cleanly_and_data_survives() {
     let dir = tempfile::tempdir().unwrap();
     let client = reqwest::Client::new();
     let mut server = Proc::start(dir.path());
-    let health: Value = client.get(format!("{}/health", server.base)).send().await.unwrap().json().await.unwrap();
+    let health: Value = client
+        .get(format!("{}/health", server.base))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(health["status"], "healthy");
     server.sql(&client, "CREATE NAMESPACE app").await.unwrap();
-    server.sql(&client, "CREATE TABLE app.t (id INT PRIMARY KEY, v TEXT)").await.unwrap();
-    server.sql(&client, "INSERT INTO app.t VALUES (1, 'a'), (2, 'b')").await.unwrap();
+    server
+        .sql(&client, "CREATE TABLE app.t (id INT PRIMARY KEY, v TEXT)")
+        .await
+        .unwrap();
+    server
+        .sql(&client, "INSERT INTO app.t VALUES (1, 'a'), (2, 'b')")
+        .await
+        .unwrap();
 
-    let status = Command::new("kill").args(["-TERM", &server.child.id().to_string()]).status().unwrap();
+    let status = Command::new("kill")
+        .args(["-TERM", &server.child.id().to_string()])
+        .status()
+        .unwrap();
     assert!(status.success());
     let exit = server.child.wait().unwrap();
-    assert!(exit.success(), "kalamdb-server exited with {exit:?} on SIGTERM");
+    assert!(
+        exit.success(),
+        "kalamdb-server exited with {exit:?} on SIGTERM"
+    );
 
     let server = Proc::start(dir.path());
-    let body = server.sql(&client, "SELECT id, v FROM app.t ORDER BY id").await.unwrap();
+    let body = server
+        .sql(&client, "SELECT id, v FROM app.t ORDER BY id")
+        .await
+        .unwrap();
     assert_eq!(body["results"][0]["rows"], json!([[1, "a"], [2, "b"]]));
 }
 
@@ -95,10 +123,17 @@ async fn bad_config_file_fails_with_a_clear_message_and_nonzero_exit() {
     let dir = tempfile::tempdir().unwrap();
     let cfg = dir.path().join("server.toml");
     std::fs::write(&cfg, "[server]\nprot = 1\n").unwrap();
-    let out = Command::new(env!("CARGO_BIN_EXE_kalamdb-server")).arg("--config").arg(&cfg).output().unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_kalamdb-server"))
+        .arg("--config")
+        .arg(&cfg)
+        .output()
+        .unwrap();
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("configuration error") && err.contains("prot"), "{err}");
+    assert!(
+        err.contains("configuration error") && err.contains("prot"),
+        "{err}"
+    );
 }
 
 /// Writers insert concurrently and record every acknowledged id; the
@@ -118,13 +153,20 @@ async fn kill_9_during_concurrent_writes_loses_nothing_acknowledged() {
         let server = Arc::new(Proc::start(dir.path()));
         if round == 0 {
             server.sql(&client, "CREATE NAMESPACE crash").await.unwrap();
-            server.sql(&client, "CREATE TABLE crash.t (id BIGINT PRIMARY KEY, w INT, body TEXT)").await.unwrap();
+            server
+                .sql(
+                    &client,
+                    "CREATE TABLE crash.t (id BIGINT PRIMARY KEY, w INT, body TEXT)",
+                )
+                .await
+                .unwrap();
         }
         let acks = Arc::new(AtomicUsize::new(0));
         let enough = Arc::new(Notify::new());
         let mut tasks = Vec::new();
         for w in 0..WRITERS {
-            let (server, client, acks, enough) = (server.clone(), client.clone(), acks.clone(), enough.clone());
+            let (server, client, acks, enough) =
+                (server.clone(), client.clone(), acks.clone(), enough.clone());
             let base_id = next_id + (w as i64) * 1_000_000;
             tasks.push(tokio::spawn(async move {
                 let (mut acked, mut attempted) = (Vec::new(), Vec::new());
@@ -147,7 +189,10 @@ async fn kill_9_during_concurrent_writes_loses_nothing_acknowledged() {
         }
         enough.notified().await;
         let pid = server.child.id();
-        let status = Command::new("kill").args(["-KILL", &pid.to_string()]).status().unwrap();
+        let status = Command::new("kill")
+            .args(["-KILL", &pid.to_string()])
+            .status()
+            .unwrap();
         assert!(status.success());
         for t in tasks {
             let (acked, attempted) = t.await.unwrap();
@@ -159,7 +204,10 @@ async fn kill_9_during_concurrent_writes_loses_nothing_acknowledged() {
     }
 
     let server = Proc::start(dir.path());
-    let body = server.sql(&client, "SELECT id, body FROM crash.t").await.unwrap();
+    let body = server
+        .sql(&client, "SELECT id, body FROM crash.t")
+        .await
+        .unwrap();
     let rows = body["results"][0]["rows"].as_array().unwrap().clone();
     let mut present = BTreeSet::new();
     for row in &rows {
@@ -168,9 +216,18 @@ async fn kill_9_during_concurrent_writes_loses_nothing_acknowledged() {
         assert!(present.insert(id), "row {id} appears twice");
     }
     let lost: Vec<_> = acked_all.difference(&present).collect();
-    assert!(lost.is_empty(), "{} acknowledged rows lost, e.g. {:?}", lost.len(), &lost[..lost.len().min(5)]);
+    assert!(
+        lost.is_empty(),
+        "{} acknowledged rows lost, e.g. {:?}",
+        lost.len(),
+        &lost[..lost.len().min(5)]
+    );
     let phantom: Vec<_> = present.difference(&attempted_all).collect();
     assert!(phantom.is_empty(), "rows that were never sent: {phantom:?}");
     assert!(acked_all.len() >= 3 * KILL_AFTER_ACKS);
-    println!("acknowledged {} rows across 3 kills; {} present after restart", acked_all.len(), present.len());
+    println!(
+        "acknowledged {} rows across 3 kills; {} present after restart",
+        acked_all.len(),
+        present.len()
+    );
 }

@@ -45,8 +45,12 @@ impl TestServer {
                 .build()
                 .expect("runtime");
             rt.block_on(async move {
-                let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
-                addr_tx.send(listener.local_addr().expect("addr")).expect("send addr");
+                let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+                    .await
+                    .expect("bind");
+                addr_tx
+                    .send(listener.local_addr().expect("addr"))
+                    .expect("send addr");
                 run(listener, config, async move {
                     let _ = shutdown_rx.await;
                 })
@@ -105,7 +109,8 @@ impl TestServer {
 
     /// POST /v1/api/sql as `user` (Basic), returning (status, body).
     pub async fn sql_as(&self, user: &str, password: &str, sql: &str) -> (u16, Value) {
-        self.sql_body_as(user, password, json!({ "sql": sql })).await
+        self.sql_body_as(user, password, json!({ "sql": sql }))
+            .await
     }
 
     pub async fn sql_body_as(&self, user: &str, password: &str, body: Value) -> (u16, Value) {
@@ -133,7 +138,10 @@ impl TestServer {
     /// As root, the first result's rows.
     pub async fn rows(&self, sql: &str) -> Vec<Value> {
         let body = self.sql(sql).await;
-        body["results"][0]["rows"].as_array().cloned().unwrap_or_default()
+        body["results"][0]["rows"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default()
     }
 }
 
@@ -151,7 +159,10 @@ fn probe_ok(url: &str) -> std::io::Result<bool> {
     let (host, path) = rest.split_once('/').unwrap_or((rest, ""));
     let mut s = std::net::TcpStream::connect(host)?;
     s.set_read_timeout(Some(std::time::Duration::from_secs(2)))?;
-    write!(s, "GET /{path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n")?;
+    write!(
+        s,
+        "GET /{path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n"
+    )?;
     let mut buf = String::new();
     s.read_to_string(&mut buf)?;
     Ok(buf.starts_with("HTTP/1.1 200"))
