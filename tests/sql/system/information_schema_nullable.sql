@@ -1,7 +1,3 @@
-# BUG: information_schema.columns says is_nullable = 'YES' for PRIMARY KEY
-# and NOT NULL columns (the providers' Arrow schema marks every user column
-# nullable). The kalam CLI's `\d` reads this view (wire-protocol.md §8).
-
 root:> CREATE NAMESPACE app;
 ok 0: Namespace 'app' created successfully
 

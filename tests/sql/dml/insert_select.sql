@@ -1,9 +1,3 @@
-# BUG: INSERT … SELECT (sql.md §3.1, SHOULD work) fails with an internal
-# message ("Execution error: External error: Internal error: Invalid
-# argument error: number of columns(6) must match number of fields(4) in
-# schema"), and its SELECT cannot see `_seq` ("Schema error: No field named
-# _seq"). Expected output is the spec's.
-
 root:> CREATE NAMESPACE app;
 ok 0: Namespace 'app' created successfully
 

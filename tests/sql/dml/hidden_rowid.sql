@@ -1,9 +1,3 @@
-# BUG: the hidden row id (`_rowid`, sql.md §2.4: "never returned or
-# described") is visible to UPDATE and DELETE: their planner errors list it
-# among the valid fields (also on tables with a declared key), and their
-# SET/WHERE expressions can read it (`UPDATE … SET msg = CAST(_rowid AS
-# TEXT)` copies it into user data). Expected: the same error as SELECT.
-
 root:> CREATE NAMESPACE app;
 ok 0: Namespace 'app' created successfully
 
