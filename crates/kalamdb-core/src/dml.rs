@@ -580,10 +580,7 @@ pub async fn update_or_delete(
     if let Some(sel) = &target.selection {
         select.push_str(&format!(" WHERE {sel}"));
     }
-    let query = match kalamdb_sql::parse_statement(&select)? {
-        kalamdb_sql::KalamStatement::Standard(s) => *s,
-        _ => return Err(KalamError::internal("keyed read is not a query")),
-    };
+    let query = crate::engine::parse_standard(&select)?;
     let partition = ctx.partition_for(entry.def.table_type);
     for _ in 0..MAX_ATTEMPTS {
         let (_, batches) = engine

@@ -385,10 +385,7 @@ impl Engine {
                     let name = TableName::parse(&table.name)
                         .map_err(|e| KalamError::exec(e.to_string()))?;
                     let sql = format!("SELECT * FROM system.{name} LIMIT 0");
-                    let stmt = match kalamdb_sql::parse_statement(&sql)? {
-                        KalamStatement::Standard(s) => *s,
-                        _ => return Err(KalamError::internal("describe query is not plain SQL")),
-                    };
+                    let stmt = parse_standard(&sql)?;
                     let (schema, _) = self
                         .plan_and_collect(stmt, &[], namespace, caller, ProviderMode::Read)
                         .await?;
@@ -416,10 +413,7 @@ impl Engine {
 
     /// Runs engine-generated SQL (SHOW …) with the caller's rights.
     async fn internal_query(&self, sql: &str, caller: &Caller) -> Result<StatementOutput> {
-        let stmt = match kalamdb_sql::parse_statement(sql)? {
-            KalamStatement::Standard(s) => *s,
-            _ => return Err(KalamError::internal("internal query is not plain SQL")),
-        };
+        let stmt = parse_standard(sql)?;
         self.run_standard(stmt, &[], &NamespaceId::default_namespace(), caller)
             .await
     }
@@ -495,6 +489,17 @@ impl Engine {
     /// The namespace record, if any (used by tests).
     pub fn namespace(&self, ns: &NamespaceId) -> Option<NamespaceRecord> {
         self.shared.catalog.namespace(ns)
+    }
+}
+
+/// Parses SQL the engine generated itself (SHOW, DESCRIBE, keyed reads),
+/// which is always a plain DataFusion statement.
+pub(crate) fn parse_standard(sql: &str) -> Result<SqlStatement> {
+    match kalamdb_sql::parse_statement(sql)? {
+        KalamStatement::Standard(s) => Ok(*s),
+        _ => Err(KalamError::internal(format!(
+            "generated SQL is not a plain statement: {sql}"
+        ))),
     }
 }
 
