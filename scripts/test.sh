@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs the whole test suite (unit, integration, golden SQL, crash and
-# reference-client tests). The first run builds everything: about 25 minutes
+# reference-client tests). The first run builds everything: about 13 minutes
 # on 2 cores.
 set -euo pipefail
 cd "$(dirname "$0")/.."
