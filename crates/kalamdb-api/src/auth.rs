@@ -177,7 +177,7 @@ impl crate::state::AppState {
         let record = UserId::parse(user)
             .ok()
             .and_then(|id| self.engine.catalog().user(&id));
-        let Some(mut record) = record.filter(UserRecord::is_active) else {
+        let Some(record) = record.filter(UserRecord::is_active) else {
             let password = password.to_string();
             let _permit = self
                 .verify_slots
@@ -219,32 +219,39 @@ impl crate::state::AppState {
                 .map_err(|e| AuthFailure::Internal(e.to_string()))?
                 .map_err(|e| AuthFailure::Internal(e.to_string()))?
         };
+        let internal = |e: kalamdb_core::KalamError| AuthFailure::Internal(e.to_string());
         if !ok {
-            record.failed_login_attempts += 1;
-            if record.failed_login_attempts >= LOCKOUT_THRESHOLD {
-                record.locked_until = Some(now + LOCKOUT_MICROS);
-                record.failed_login_attempts = 0;
-            }
-            record.updated_at = now;
+            // Counted on the current record inside the commit, so parallel
+            // guesses cannot each see "0 failures" and never trip the lockout.
             self.engine
-                .put_user(record)
+                .update_user(&record.user_id, move |r| {
+                    r.failed_login_attempts += 1;
+                    if r.failed_login_attempts >= LOCKOUT_THRESHOLD {
+                        r.locked_until = Some(now + LOCKOUT_MICROS);
+                        r.failed_login_attempts = 0;
+                    }
+                    r.updated_at = now;
+                })
                 .await
-                .map_err(|e| AuthFailure::Internal(e.to_string()))?;
+                .map_err(internal)?;
             return Err(AuthFailure::Invalid);
         }
         if !cached {
             self.basic_cache.remember(user, password);
         }
         if record.failed_login_attempts > 0 || record.locked_until.is_some() || is_login {
-            record.failed_login_attempts = 0;
-            record.locked_until = None;
-            if is_login {
-                record.last_login_at = Some(now);
-            }
-            self.engine
-                .put_user(record.clone())
+            let updated = self
+                .engine
+                .update_user(&record.user_id, move |r| {
+                    r.failed_login_attempts = 0;
+                    r.locked_until = None;
+                    if is_login {
+                        r.last_login_at = Some(now);
+                    }
+                })
                 .await
-                .map_err(|e| AuthFailure::Internal(e.to_string()))?;
+                .map_err(internal)?;
+            return updated.ok_or(AuthFailure::Invalid);
         }
         Ok(record)
     }
@@ -456,7 +463,7 @@ pub async fn setup(
 ) -> Result<Response, AuthEndpointError> {
     check_setup_peer(&app, &peer)?;
     let req: SetupRequest = parse_json(&app, body).await?;
-    let Some(mut root) = app.engine.catalog().user(&UserId::root()) else {
+    let Some(root) = app.engine.catalog().user(&UserId::root()) else {
         return Err(AuthEndpointError::Internal("root user missing".into()));
     };
     if root.password_hash.is_some() {
@@ -490,11 +497,16 @@ pub async fn setup(
         Some(hash(req.password).await?),
         req.email,
     );
-    root.password_hash = Some(hash(req.root_password).await?);
-    root.updated_at = kalamdb_types::now_micros();
+    let root_hash = hash(req.root_password).await?;
     let internal = |e: kalamdb_core::KalamError| AuthEndpointError::Internal(e.to_string());
     app.engine.put_user(admin.clone()).await.map_err(internal)?;
-    app.engine.put_user(root).await.map_err(internal)?;
+    app.engine
+        .update_user(&UserId::root(), move |r| {
+            r.password_hash = Some(root_hash);
+            r.updated_at = kalamdb_types::now_micros();
+        })
+        .await
+        .map_err(internal)?;
     app.basic_cache.invalidate_user(UserId::root().as_str());
     Ok(Json(json!({
         "user": app.user_info(&admin),

@@ -222,6 +222,43 @@ impl Engine {
         Ok(())
     }
 
+    /// Changes a user by applying `change` to its *current* record inside an
+    /// exclusive commit, so concurrent updates (failed-login counting above
+    /// all) serialize instead of overwriting one another. Returns the record
+    /// as written, or `None` if the user does not exist.
+    pub async fn update_user(
+        &self,
+        id: &UserId,
+        change: impl FnOnce(&mut UserRecord) + Send + 'static,
+    ) -> Result<Option<UserRecord>> {
+        let shared = self.shared.clone();
+        let id = id.clone();
+        let written = Arc::new(parking_lot::Mutex::new(None));
+        let out = written.clone();
+        self.shared
+            .committer
+            .commit(
+                true,
+                kalamdb_types::now_micros(),
+                Box::new(move |ctx| {
+                    // Exclusive: every earlier user change's post-commit hook
+                    // has run, so the catalog holds the latest record.
+                    let Some(mut user) = shared.catalog.user(&id) else {
+                        return Ok(CommitReceipt::default());
+                    };
+                    change(&mut user);
+                    ctx.put(Space::Meta, MetaKey::User(id).encode(), encode_json(&user)?);
+                    *out.lock() = Some(user.clone());
+                    Ok(CommitReceipt {
+                        affected: 1,
+                        post_commit: Some(Box::new(move || shared.catalog.put_user(user))),
+                    })
+                }),
+            )
+            .await?;
+        Ok(written.lock().take())
+    }
+
     /// Runs every statement of a request in order.
     pub async fn execute(
         &self,
@@ -838,6 +875,60 @@ mod tests {
             store.scans.load(SeqCst) > scans,
             "a non-key filter must scan"
         );
+    }
+
+    #[tokio::test]
+    async fn concurrent_user_updates_serialize() {
+        let engine = Engine::open(Arc::new(MemoryStore::new()), EngineConfig::default())
+            .await
+            .unwrap();
+        let tasks: Vec<_> = (0..20)
+            .map(|_| {
+                let engine = engine.clone();
+                tokio::spawn(async move {
+                    engine
+                        .update_user(&UserId::root(), |r| r.failed_login_attempts += 1)
+                        .await
+                })
+            })
+            .collect();
+        for t in tasks {
+            assert!(t.await.unwrap().unwrap().is_some());
+        }
+        let root = engine.catalog().user(&UserId::root()).unwrap();
+        assert_eq!(root.failed_login_attempts, 20, "an update was lost");
+        let missing = UserId::parse("nobody").unwrap();
+        assert!(
+            engine
+                .update_user(&missing, |_| {})
+                .await
+                .unwrap()
+                .is_none()
+        );
+    }
+
+    #[tokio::test]
+    async fn racing_creates_of_one_table_let_exactly_one_win() {
+        let engine = Engine::open(Arc::new(MemoryStore::new()), EngineConfig::default())
+            .await
+            .unwrap();
+        exec(&engine, "CREATE NAMESPACE app").await.unwrap();
+        let tasks: Vec<_> = (0..8)
+            .map(|i| {
+                let engine = engine.clone();
+                let sql = format!("CREATE TABLE app.t (id INT PRIMARY KEY, v{i} TEXT)");
+                tokio::spawn(async move { exec(&engine, &sql).await })
+            })
+            .collect();
+        let mut wins = 0;
+        for t in tasks {
+            match t.await.unwrap() {
+                Ok(_) => wins += 1,
+                Err(e) => assert_eq!(e.error.to_string(), "Table app.t already exists"),
+            }
+        }
+        assert_eq!(wins, 1);
+        assert_eq!(engine.catalog().tables(None).len(), 1);
     }
 
     #[tokio::test]

@@ -10,7 +10,6 @@
 //! primary key are pushed down as point reads (`Inexact`, so DataFusion still
 //! re-checks them).
 
-use std::collections::HashMap;
 use std::fmt;
 use std::sync::Arc;
 
@@ -77,7 +76,8 @@ pub struct KalamTableProvider {
     shared: Arc<Shared>,
     entry: Arc<TableEntry>,
     ctx: Arc<QueryContext>,
-    defaults: HashMap<String, Expr>,
+    /// `CURRENT_USER()` bound to this request, for columns defaulting to it.
+    current_user: Expr,
 }
 
 impl fmt::Debug for KalamTableProvider {
@@ -88,15 +88,12 @@ impl fmt::Debug for KalamTableProvider {
 
 impl KalamTableProvider {
     pub fn new(shared: Arc<Shared>, entry: Arc<TableEntry>, ctx: Arc<QueryContext>) -> Self {
-        let mut defaults = entry.defaults.clone();
-        for col in &entry.current_user_defaults {
-            defaults.insert(col.clone(), lit(ctx.user.as_str()));
-        }
+        let current_user = lit(ctx.user.as_str());
         Self {
             shared,
             entry,
             ctx,
-            defaults,
+            current_user,
         }
     }
 
@@ -229,7 +226,10 @@ impl TableProvider for KalamTableProvider {
     }
 
     fn get_column_default(&self, column: &str) -> Option<&Expr> {
-        self.defaults.get(column)
+        if self.entry.current_user_defaults.iter().any(|c| c == column) {
+            return Some(&self.current_user);
+        }
+        self.entry.defaults.get(column)
     }
 
     fn supports_filters_pushdown(

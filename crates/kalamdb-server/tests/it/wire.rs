@@ -1403,6 +1403,27 @@ async fn five_failures_lock_the_account() {
     assert_alive(&server).await;
 }
 
+/// Guesses sent in parallel must each count: before failures were counted
+/// inside the commit, ten concurrent wrong passwords all read "0 failures"
+/// and the account never locked.
+#[tokio::test]
+async fn parallel_wrong_passwords_still_lock_the_account() {
+    let server = start_with_admin().await;
+    let guesses: Vec<_> = (0..10)
+        .map(|i| {
+            login(
+                &server,
+                json!({"user":"admin","password":format!("wrong-password-{i}")}),
+            )
+        })
+        .collect();
+    for (status, _, body) in futures::future::join_all(guesses).await {
+        assert_eq!(status, 401, "{body}");
+    }
+    let (status, _, body) = login(&server, json!({"user":"admin","password":ADMIN_PASSWORD})).await;
+    assert_auth_error(status, &body, 401, "account_locked");
+}
+
 #[tokio::test]
 async fn failures_below_the_threshold_reset_on_success() {
     let server = start_with_admin().await;
