@@ -15,7 +15,7 @@ use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use chrono::{SecondsFormat, TimeZone, Utc};
 use kalamdb_auth::{AuthError, Credentials, TokenType};
-use kalamdb_core::{Caller, UserRecord};
+use kalamdb_core::{Caller, SetupOutcome, UserRecord};
 use kalamdb_types::{ErrorCode, Role, UserId};
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -119,17 +119,11 @@ impl crate::state::AppState {
         match kalamdb_auth::parse_authorization(value).map_err(|_| AuthFailure::Invalid)? {
             Credentials::Bearer(token) => {
                 let user = self.user_for_token(&token, TokenType::Access)?;
-                Ok(Caller {
-                    user: user.user_id,
-                    role: user.role,
-                })
+                Ok(Caller::new(user.user_id, user.role))
             }
             Credentials::Basic { user, password } => {
                 let record = self.verify_password(&user, &password, peer, false).await?;
-                Ok(Caller {
-                    user: record.user_id,
-                    role: record.role,
-                })
+                Ok(Caller::new(record.user_id, record.role))
             }
         }
     }
@@ -150,6 +144,7 @@ impl crate::state::AppState {
             .engine
             .catalog()
             .user(&id)
+            .map_err(|e| AuthFailure::Internal(e.to_string()))?
             .ok_or(AuthFailure::Invalid)?;
         if !user.is_active() {
             return Err(AuthFailure::Invalid);
@@ -174,9 +169,14 @@ impl crate::state::AppState {
         peer: SocketAddr,
         is_login: bool,
     ) -> Result<UserRecord, AuthFailure> {
-        let record = UserId::parse(user)
-            .ok()
-            .and_then(|id| self.engine.catalog().user(&id));
+        let record = match UserId::parse(user) {
+            Ok(id) => self
+                .engine
+                .catalog()
+                .user(&id)
+                .map_err(|e| AuthFailure::Internal(e.to_string()))?,
+            Err(_) => None,
+        };
         let Some(record) = record.filter(UserRecord::is_active) else {
             let password = password.to_string();
             let _permit = self
@@ -204,7 +204,9 @@ impl crate::state::AppState {
             }
             return Err(AuthFailure::Invalid);
         };
-        let cached = !is_login && self.basic_cache.check(user, password);
+        // Bound to the stored hash: a changed password misses the cache at
+        // once, whatever verification was in flight when it changed.
+        let cached = !is_login && self.basic_cache.check(user, &hash, password);
         let ok = if cached {
             true
         } else {
@@ -214,7 +216,8 @@ impl crate::state::AppState {
                 .acquire()
                 .await
                 .map_err(|e| AuthFailure::Internal(e.to_string()))?;
-            tokio::task::spawn_blocking(move || kalamdb_auth::verify_password(&pw, &hash))
+            let stored = hash.clone();
+            tokio::task::spawn_blocking(move || kalamdb_auth::verify_password(&pw, &stored))
                 .await
                 .map_err(|e| AuthFailure::Internal(e.to_string()))?
                 .map_err(|e| AuthFailure::Internal(e.to_string()))?
@@ -231,13 +234,14 @@ impl crate::state::AppState {
                         r.failed_login_attempts = 0;
                     }
                     r.updated_at = now;
+                    Ok(())
                 })
                 .await
                 .map_err(internal)?;
             return Err(AuthFailure::Invalid);
         }
         if !cached {
-            self.basic_cache.remember(user, password);
+            self.basic_cache.remember(user, &hash, password);
         }
         if record.failed_login_attempts > 0 || record.locked_until.is_some() || is_login {
             let updated = self
@@ -248,6 +252,7 @@ impl crate::state::AppState {
                     if is_login {
                         r.last_login_at = Some(now);
                     }
+                    Ok(())
                 })
                 .await
                 .map_err(internal)?;
@@ -414,11 +419,13 @@ pub async fn logout(State(app): State<SharedState>) -> Result<Response, AuthEndp
     Ok(resp)
 }
 
-fn root_needs_setup(app: &crate::state::AppState) -> bool {
-    app.engine
+fn root_needs_setup(app: &crate::state::AppState) -> Result<bool, AuthEndpointError> {
+    Ok(app
+        .engine
         .catalog()
         .user(&UserId::root())
-        .is_some_and(|r| r.password_hash.is_none())
+        .map_err(|e| AuthEndpointError::Internal(e.to_string()))?
+        .is_some_and(|r| r.password_hash.is_none()))
 }
 
 fn check_setup_peer(
@@ -439,7 +446,7 @@ pub async fn status(
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
 ) -> Result<Response, AuthEndpointError> {
     check_setup_peer(&app, &peer)?;
-    let body = if root_needs_setup(&app) {
+    let body = if root_needs_setup(&app)? {
         json!({"needs_setup": true, "message": "Server requires initial setup. Set a root password and create a DBA user with POST /v1/api/auth/setup."})
     } else {
         json!({"needs_setup": false, "message": "Server is configured and ready."})
@@ -463,34 +470,26 @@ pub async fn setup(
 ) -> Result<Response, AuthEndpointError> {
     check_setup_peer(&app, &peer)?;
     let req: SetupRequest = parse_json(&app, body).await?;
-    let Some(root) = app.engine.catalog().user(&UserId::root()) else {
-        return Err(AuthEndpointError::Internal("root user missing".into()));
-    };
-    if root.password_hash.is_some() {
-        return Err(AuthEndpointError::AlreadyConfigured(
-            "Server is already configured".into(),
-        ));
+    let internal = |e: kalamdb_core::KalamError| AuthEndpointError::Internal(e.to_string());
+    let already = || AuthEndpointError::AlreadyConfigured("Server is already configured".into());
+    if !root_needs_setup(&app)? {
+        return Err(already());
     }
     let id = UserId::parse(&req.user)
         .ok()
-        .filter(|u| !u.is_root() && u.as_str() != "anonymous")
+        .filter(|u| !u.is_root() && !u.as_str().eq_ignore_ascii_case("anonymous"))
         .ok_or_else(|| {
             AuthEndpointError::InvalidUser(format!("Invalid user name '{}'", req.user))
         })?;
-    if app.engine.catalog().user(&id).is_some() {
-        return Err(AuthEndpointError::UserExists(format!(
-            "User '{id}' already exists"
-        )));
+    let exists = || AuthEndpointError::UserExists(format!("User '{id}' already exists"));
+    if app.engine.catalog().user(&id).map_err(internal)?.is_some() {
+        return Err(exists());
     }
     for pw in [&req.password, &req.root_password] {
         kalamdb_auth::check_password_policy(pw)
             .map_err(|e| AuthEndpointError::WeakPassword(e.to_string()))?;
     }
-    let hash = |p: String| async move {
-        kalamdb_core::hash_password(p)
-            .await
-            .map_err(|e| AuthEndpointError::Internal(e.to_string()))
-    };
+    let hash = |p: String| async move { kalamdb_core::hash_password(p).await.map_err(internal) };
     let admin = UserRecord::new(
         id.clone(),
         Role::Dba,
@@ -498,16 +497,17 @@ pub async fn setup(
         req.email,
     );
     let root_hash = hash(req.root_password).await?;
-    let internal = |e: kalamdb_core::KalamError| AuthEndpointError::Internal(e.to_string());
-    app.engine.put_user(admin.clone()).await.map_err(internal)?;
-    app.engine
-        .update_user(&UserId::root(), move |r| {
-            r.password_hash = Some(root_hash);
-            r.updated_at = kalamdb_types::now_micros();
-        })
+    // Re-checked inside one commit: of two racing setups, one wins.
+    match app
+        .engine
+        .complete_setup(admin.clone(), root_hash)
         .await
-        .map_err(internal)?;
-    app.basic_cache.invalidate_user(UserId::root().as_str());
+        .map_err(internal)?
+    {
+        SetupOutcome::Done => {}
+        SetupOutcome::AlreadyConfigured => return Err(already()),
+        SetupOutcome::UserExists => return Err(exists()),
+    }
     Ok(Json(json!({
         "user": app.user_info(&admin),
         "message": format!("Server setup complete. Root password configured and DBA user '{id}' created. Please login to continue."),

@@ -4,10 +4,16 @@
 //! `curl -u` style clients send user and password with every request, and an
 //! Argon2 verification per request would make the server CPU-bound on
 //! hashing. A success is remembered for at most a minute, keyed by
-//! HMAC-SHA256 of `user ‖ 0x00 ‖ password` under a random per-process key, so
-//! the cache never holds a password or an unkeyed hash of one. Only
-//! successes are stored: a wrong password always pays the full verification
-//! and still counts towards lockout.
+//! HMAC-SHA256 of `user ‖ 0x00 ‖ binding ‖ 0x00 ‖ password` under a random
+//! per-process key, so the cache never holds a password or an unkeyed hash of
+//! one. Only successes are stored: a wrong password always pays the full
+//! verification and still counts towards lockout.
+//!
+//! The *binding* is the user's stored password hash. Binding entries to it
+//! makes invalidation implicit: after `ALTER USER … SET PASSWORD` the stored
+//! hash differs, so every remembered success of the old password misses,
+//! including one from a verification still in flight when the password
+//! changed. (Dropped or locked users are refused before the cache is asked.)
 
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
@@ -25,33 +31,21 @@ pub const BASIC_CACHE_MAX_TTL: Duration = Duration::from_secs(60);
 /// oldest.
 pub const BASIC_CACHE_MAX_ENTRIES: usize = 10_000;
 
-struct Entry {
-    user: String,
-    remembered_at: Instant,
-}
-
-#[derive(Default)]
-struct Inner {
-    entries: HashMap<Digest, Entry>,
-    /// Users invalidated within the last TTL, and when. See
-    /// [`BasicAuthCache::remember`] for why.
-    invalidated: HashMap<String, Instant>,
-}
-
 /// Remembers successful Basic checks for a short time. Share one per server.
 pub struct BasicAuthCache {
     /// Pre-keyed MAC, cloned per use. `None` only if HMAC refused the key,
     /// which cannot happen for HMAC; the cache then simply never hits.
     mac: Option<HmacSha256>,
     ttl: Duration,
-    inner: Mutex<Inner>,
+    /// When each remembered success was recorded.
+    entries: Mutex<HashMap<Digest, Instant>>,
 }
 
 impl std::fmt::Debug for BasicAuthCache {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("BasicAuthCache")
             .field("ttl", &self.ttl)
-            .field("entries", &self.inner.lock().entries.len())
+            .field("entries", &self.entries.lock().len())
             .finish_non_exhaustive()
     }
 }
@@ -64,44 +58,44 @@ impl BasicAuthCache {
         BasicAuthCache {
             mac: HmacSha256::new_from_slice(&key).ok(),
             ttl: ttl.min(BASIC_CACHE_MAX_TTL),
-            inner: Mutex::new(Inner::default()),
+            entries: Mutex::new(HashMap::new()),
         }
     }
 
-    /// True if `user` recently authenticated with exactly `password`.
-    pub fn check(&self, user: &str, password: &str) -> bool {
-        self.check_at(user, password, Instant::now())
+    /// True if `user`, whose stored hash is `binding`, recently
+    /// authenticated with exactly `password`.
+    pub fn check(&self, user: &str, binding: &str, password: &str) -> bool {
+        self.check_at(user, binding, password, Instant::now())
     }
 
-    /// Records a successful verification of `user` with `password`. Call it
-    /// only after the full check (password, lockout, user state) passed.
-    pub fn remember(&self, user: &str, password: &str) {
-        self.remember_at(user, password, Instant::now());
-    }
-
-    /// Forgets every success of `user`; call on ALTER USER and DROP USER.
-    pub fn invalidate_user(&self, user: &str) {
-        self.invalidate_at(user, Instant::now());
+    /// Records a successful verification of `password` against `binding`.
+    /// Call it only after the full check (password, lockout, user state)
+    /// passed.
+    pub fn remember(&self, user: &str, binding: &str, password: &str) {
+        self.remember_at(user, binding, password, Instant::now());
     }
 
     /// Number of remembered successes, expired ones included until they are
     /// swept.
     pub fn len(&self) -> usize {
-        self.inner.lock().entries.len()
+        self.entries.lock().len()
     }
 
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
 
-    fn digest(&self, user: &str, password: &str) -> Option<Digest> {
-        // The 0x00 separator is only unambiguous if the user holds no NUL.
-        // Real user ids never do, so such names are simply never cached.
-        if user.contains('\0') || self.ttl.is_zero() {
+    fn digest(&self, user: &str, binding: &str, password: &str) -> Option<Digest> {
+        // The 0x00 separators are only unambiguous if user and binding hold
+        // no NUL. Real user ids and PHC strings never do, so such inputs are
+        // simply never cached.
+        if user.contains('\0') || binding.contains('\0') || self.ttl.is_zero() {
             return None;
         }
         let mut mac = self.mac.clone()?;
         mac.update(user.as_bytes());
+        mac.update(&[0]);
+        mac.update(binding.as_bytes());
         mac.update(&[0]);
         mac.update(password.as_bytes());
         Some(mac.finalize().into_bytes().into())
@@ -111,83 +105,36 @@ impl BasicAuthCache {
         now.saturating_duration_since(since) < self.ttl
     }
 
-    fn check_at(&self, user: &str, password: &str, now: Instant) -> bool {
-        let Some(digest) = self.digest(user, password) else {
+    fn check_at(&self, user: &str, binding: &str, password: &str, now: Instant) -> bool {
+        let Some(digest) = self.digest(user, binding, password) else {
             return false;
         };
-        let mut inner = self.inner.lock();
-        match inner.entries.get(&digest) {
-            Some(entry) if self.is_fresh(entry.remembered_at, now) => true,
+        let mut entries = self.entries.lock();
+        match entries.get(&digest) {
+            Some(&at) if self.is_fresh(at, now) => true,
             Some(_) => {
-                inner.entries.remove(&digest);
+                entries.remove(&digest);
                 false
             }
             None => false,
         }
     }
 
-    fn remember_at(&self, user: &str, password: &str, now: Instant) {
-        let Some(digest) = self.digest(user, password) else {
+    fn remember_at(&self, user: &str, binding: &str, password: &str, now: Instant) {
+        let Some(digest) = self.digest(user, binding, password) else {
             return;
         };
-        let mut inner = self.inner.lock();
-        // A verification that began before ALTER USER changed the password
-        // can finish after the invalidation and would re-cache the old
-        // password. Refusing to cache a user for one TTL after invalidation
-        // closes that window for any verification shorter than the TTL.
-        if let Some(&at) = inner.invalidated.get(user) {
-            if self.is_fresh(at, now) {
-                return;
-            }
-            inner.invalidated.remove(user);
-        }
-        if inner.entries.len() >= BASIC_CACHE_MAX_ENTRIES && !inner.entries.contains_key(&digest) {
-            inner
-                .entries
-                .retain(|_, e| now.saturating_duration_since(e.remembered_at) < self.ttl);
-            if inner.entries.len() >= BASIC_CACHE_MAX_ENTRIES {
-                let oldest = inner
-                    .entries
-                    .iter()
-                    .min_by_key(|(_, e)| e.remembered_at)
-                    .map(|(d, _)| *d);
+        let mut entries = self.entries.lock();
+        if entries.len() >= BASIC_CACHE_MAX_ENTRIES && !entries.contains_key(&digest) {
+            entries.retain(|_, at| self.is_fresh(*at, now));
+            if entries.len() >= BASIC_CACHE_MAX_ENTRIES {
+                let oldest = entries.iter().min_by_key(|(_, at)| **at).map(|(d, _)| *d);
                 if let Some(oldest) = oldest {
-                    inner.entries.remove(&oldest);
+                    entries.remove(&oldest);
                 }
             }
         }
-        inner.entries.insert(
-            digest,
-            Entry {
-                user: user.to_string(),
-                remembered_at: now,
-            },
-        );
-    }
-
-    fn invalidate_at(&self, user: &str, now: Instant) {
-        let ttl = self.ttl;
-        let mut inner = self.inner.lock();
-        inner.entries.retain(|_, e| e.user != user);
-        inner
-            .invalidated
-            .retain(|_, at| now.saturating_duration_since(*at) < ttl);
-        // Bounded like the entries: only a flood of ALTER USERs within one TTL
-        // gets here, and dropping the oldest marker merely re-opens the rare
-        // race above for that user.
-        if inner.invalidated.len() >= BASIC_CACHE_MAX_ENTRIES
-            && !inner.invalidated.contains_key(user)
-        {
-            let oldest = inner
-                .invalidated
-                .iter()
-                .min_by_key(|(_, at)| **at)
-                .map(|(u, _)| u.clone());
-            if let Some(oldest) = oldest {
-                inner.invalidated.remove(&oldest);
-            }
-        }
-        inner.invalidated.insert(user.to_string(), now);
+        entries.insert(digest, now);
     }
 }
 
@@ -201,12 +148,12 @@ mod tests {
     #[test]
     fn hit_after_remember_miss_otherwise() {
         let cache = BasicAuthCache::new(TTL);
-        assert!(!cache.check("alice", "correct-password"));
-        cache.remember("alice", "correct-password");
-        assert!(cache.check("alice", "correct-password"));
-        assert!(!cache.check("alice", "wrong-password"));
-        assert!(!cache.check("bob", "correct-password"));
-        assert!(!cache.check("alic", "ecorrect-password"));
+        assert!(!cache.check("alice", "$h1", "correct-password"));
+        cache.remember("alice", "$h1", "correct-password");
+        assert!(cache.check("alice", "$h1", "correct-password"));
+        assert!(!cache.check("alice", "$h1", "wrong-password"));
+        assert!(!cache.check("bob", "$h1", "correct-password"));
+        assert!(!cache.check("alic", "$h1", "ecorrect-password"));
         assert_eq!(cache.len(), 1);
     }
 
@@ -214,9 +161,9 @@ mod tests {
     fn entries_expire_after_the_ttl() {
         let cache = BasicAuthCache::new(TTL);
         let t0 = Instant::now();
-        cache.remember_at("alice", "pw-123456", t0);
-        assert!(cache.check_at("alice", "pw-123456", t0 + TTL / 2));
-        assert!(!cache.check_at("alice", "pw-123456", t0 + TTL));
+        cache.remember_at("alice", "$h1", "pw-123456", t0);
+        assert!(cache.check_at("alice", "$h1", "pw-123456", t0 + TTL / 2));
+        assert!(!cache.check_at("alice", "$h1", "pw-123456", t0 + TTL));
         // The expired entry was swept on the failed check.
         assert!(cache.is_empty());
     }
@@ -224,58 +171,49 @@ mod tests {
     #[test]
     fn short_ttl_expires_in_real_time() {
         let cache = BasicAuthCache::new(Duration::from_millis(20));
-        cache.remember("alice", "pw-123456");
+        cache.remember("alice", "$h1", "pw-123456");
         std::thread::sleep(Duration::from_millis(40));
-        assert!(!cache.check("alice", "pw-123456"));
+        assert!(!cache.check("alice", "$h1", "pw-123456"));
     }
 
     #[test]
     fn ttl_is_clamped_to_sixty_seconds() {
         let cache = BasicAuthCache::new(Duration::from_secs(3600));
         let t0 = Instant::now();
-        cache.remember_at("alice", "pw-123456", t0);
-        assert!(cache.check_at("alice", "pw-123456", t0 + Duration::from_secs(59)));
-        assert!(!cache.check_at("alice", "pw-123456", t0 + Duration::from_secs(61)));
+        cache.remember_at("alice", "$h1", "pw-123456", t0);
+        assert!(cache.check_at("alice", "$h1", "pw-123456", t0 + Duration::from_secs(59)));
+        assert!(!cache.check_at("alice", "$h1", "pw-123456", t0 + Duration::from_secs(61)));
     }
 
     #[test]
     fn zero_ttl_disables_the_cache() {
         let cache = BasicAuthCache::new(Duration::ZERO);
-        cache.remember("alice", "pw-123456");
-        assert!(!cache.check("alice", "pw-123456"));
+        cache.remember("alice", "$h1", "pw-123456");
+        assert!(!cache.check("alice", "$h1", "pw-123456"));
         assert!(cache.is_empty());
     }
 
     #[test]
-    fn invalidation_forgets_only_that_user() {
+    fn a_changed_stored_hash_misses() {
         let cache = BasicAuthCache::new(TTL);
         let t0 = Instant::now();
-        cache.remember_at("alice", "old-password", t0);
-        cache.remember_at("bob", "bobs-password", t0);
-        cache.invalidate_at("alice", t0);
-        assert!(!cache.check_at("alice", "old-password", t0));
-        assert!(cache.check_at("bob", "bobs-password", t0));
-    }
-
-    #[test]
-    fn late_remember_after_invalidation_is_ignored_for_one_ttl() {
-        let cache = BasicAuthCache::new(TTL);
-        let t0 = Instant::now();
-        cache.invalidate_at("alice", t0);
-        // A verification of the old password that finished just after ALTER USER.
-        cache.remember_at("alice", "old-password", t0 + TTL / 4);
-        assert!(!cache.check_at("alice", "old-password", t0 + TTL / 4));
-        // Once the window has passed, caching resumes.
-        cache.remember_at("alice", "new-password", t0 + TTL);
-        assert!(cache.check_at("alice", "new-password", t0 + TTL));
+        cache.remember_at("alice", "$h1", "old-password", t0);
+        cache.remember_at("bob", "$h1", "bobs-password", t0);
+        // ALTER USER alice SET PASSWORD: her stored hash is now $h2.
+        assert!(!cache.check_at("alice", "$h2", "old-password", t0));
+        assert!(cache.check_at("bob", "$h1", "bobs-password", t0));
+        // A verification of the old password that finishes after the change
+        // is remembered against the old hash, which no check presents again.
+        cache.remember_at("alice", "$h1", "old-password", t0);
+        assert!(!cache.check_at("alice", "$h2", "old-password", t0));
     }
 
     #[test]
     fn keys_differ_per_process_and_hide_the_password() {
         let a = BasicAuthCache::new(TTL);
         let b = BasicAuthCache::new(TTL);
-        let da = a.digest("alice", "pw-123456").unwrap();
-        let db = b.digest("alice", "pw-123456").unwrap();
+        let da = a.digest("alice", "$h1", "pw-123456").unwrap();
+        let db = b.digest("alice", "$h1", "pw-123456").unwrap();
         assert_ne!(da, db, "each cache draws its own key");
         assert!(!da.windows(9).any(|w| w == b"pw-123456"));
     }
@@ -283,10 +221,11 @@ mod tests {
     #[test]
     fn nul_in_user_is_never_cached() {
         let cache = BasicAuthCache::new(TTL);
-        cache.remember("alice", "b\0c");
-        // Same MAC input as ("alice\0b", "c") would be; must not be confused.
-        assert!(!cache.check("alice\0b", "c"));
-        cache.remember("alice\0b", "c");
+        cache.remember("alice", "$h1", "b\0c");
+        // Same MAC input as ("alice\0b", ...) would be; must not be confused.
+        assert!(!cache.check("alice\0b", "$h1", "c"));
+        cache.remember("alice\0b", "$h1", "c");
+        cache.remember("alice", "$h1\0x", "c");
         assert_eq!(cache.len(), 1);
     }
 
@@ -296,18 +235,18 @@ mod tests {
         let t0 = Instant::now();
         for i in 0..BASIC_CACHE_MAX_ENTRIES {
             let at = t0 + Duration::from_millis(u64::try_from(i).unwrap());
-            cache.remember_at(&format!("user{i}"), "pw-123456", at);
+            cache.remember_at(&format!("user{i}"), "$h1", "pw-123456", at);
         }
         assert_eq!(cache.len(), BASIC_CACHE_MAX_ENTRIES);
         let later = t0 + Duration::from_secs(20);
-        cache.remember_at("newcomer", "pw-123456", later);
+        cache.remember_at("newcomer", "$h1", "pw-123456", later);
         assert_eq!(cache.len(), BASIC_CACHE_MAX_ENTRIES);
-        assert!(cache.check_at("newcomer", "pw-123456", later));
+        assert!(cache.check_at("newcomer", "$h1", "pw-123456", later));
         assert!(
-            !cache.check_at("user0", "pw-123456", later),
+            !cache.check_at("user0", "$h1", "pw-123456", later),
             "oldest evicted"
         );
-        assert!(cache.check_at("user1", "pw-123456", later));
+        assert!(cache.check_at("user1", "$h1", "pw-123456", later));
     }
 
     #[test]
@@ -315,10 +254,10 @@ mod tests {
         let cache = BasicAuthCache::new(TTL);
         let t0 = Instant::now();
         for i in 0..BASIC_CACHE_MAX_ENTRIES {
-            cache.remember_at(&format!("user{i}"), "pw-123456", t0);
+            cache.remember_at(&format!("user{i}"), "$h1", "pw-123456", t0);
         }
         let later = t0 + TTL * 2;
-        cache.remember_at("newcomer", "pw-123456", later);
+        cache.remember_at("newcomer", "$h1", "pw-123456", later);
         assert_eq!(cache.len(), 1);
     }
 }

@@ -15,6 +15,11 @@ pub enum Access {
 /// tables are open to every role because the partition (the caller's own)
 /// already confines them; SHARED tables are gated by ACCESS_LEVEL.
 pub fn check_table(def: &TableDefinition, ctx: &QueryContext, access: Access) -> Result<()> {
+    if ctx.execute_as && def.table_type == TableType::Shared {
+        return Err(KalamError::exec(
+            "EXECUTE AS USER is not allowed on SHARED tables",
+        ));
+    }
     let allowed = match def.table_type {
         TableType::User | TableType::Stream => true,
         TableType::System => ctx.role.is_admin() && access == Access::Read,

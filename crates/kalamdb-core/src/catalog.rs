@@ -1,19 +1,27 @@
 //! The catalog: namespaces, table definitions and users, persisted in the
 //! hot store's `meta` keyspace as JSON and mirrored in memory.
 //!
-//! The in-memory mirror is the source every request reads; it is changed only
-//! by a DDL commit's `post_commit` hook, i.e. after the change is durable
-//! (see `commit.rs`). At start-up [`Catalog::load`] rebuilds it from disk
-//! before the first request is served.
+//! Namespaces and tables are mirrored in memory: the mirror is the source
+//! every request reads, changed only by a DDL commit's `post_commit` hook,
+//! i.e. after the change is durable (see `commit.rs`). At start-up
+//! [`Catalog::load`] rebuilds it from disk before the first request is served.
+//!
+//! Users are *not* mirrored: a server may hold millions of accounts, most of
+//! them idle, so a user is a point read of its `meta` key (served from the
+//! RocksDB block cache when hot) and only the count is kept in memory. Writes
+//! go through the commit pipeline like everything else, so a read after an
+//! acknowledged write sees it.
 
 use std::collections::{BTreeMap, HashMap};
+use std::ops::Bound;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 use datafusion::common::DFSchema;
 use datafusion::execution::SessionState;
 use datafusion::logical_expr::Expr;
-use kalamdb_store::{Direction, HotStore, MetaPrefix, Space};
+use kalamdb_store::{Direction, HotStore, KeyRange, MetaKey, MetaPrefix, Space};
 use kalamdb_types::{
     FIELD_META_DATA_TYPE, FIELD_META_FLAGS, KalamDataType, NamespaceId, Role,
     SYSTEM_COLUMN_DELETED, SYSTEM_COLUMN_SEQ, TableDefinition, TableId, UserId,
@@ -192,36 +200,36 @@ fn system_field(name: &str, arrow: DataType, ty: KalamDataType) -> Field {
 struct CatalogState {
     namespaces: BTreeMap<NamespaceId, NamespaceRecord>,
     tables: BTreeMap<TableId, Arc<TableEntry>>,
-    users: BTreeMap<UserId, UserRecord>,
 }
 
-/// The in-memory mirror of the persisted catalog.
-#[derive(Default)]
+/// The persisted catalog: namespaces and tables mirrored in memory, users
+/// read from the store.
 pub struct Catalog {
+    store: Arc<dyn HotStore>,
     state: RwLock<CatalogState>,
+    /// Stored user records, deleted ones included.
+    user_count: AtomicU64,
 }
 
 impl Catalog {
-    /// Reads every namespace, table and user from the store.
-    pub fn load(store: &dyn HotStore, session: &SessionState) -> Result<Self> {
-        let catalog = Catalog::default();
-        {
-            let mut st = catalog.state.write();
-            for (_, v) in scan_all(store, MetaPrefix::Namespaces)? {
-                let ns: NamespaceRecord = decode_json(&v)?;
-                st.namespaces.insert(ns.name.clone(), ns);
-            }
-            for (_, v) in scan_all(store, MetaPrefix::Tables)? {
-                let def: TableDefinition = decode_json(&v)?;
-                let entry = TableEntry::new(def, session)?;
-                st.tables.insert(entry.id(), Arc::new(entry));
-            }
-            for (_, v) in scan_all(store, MetaPrefix::Users)? {
-                let user: UserRecord = decode_json(&v)?;
-                st.users.insert(user.user_id.clone(), user);
-            }
+    /// Reads every namespace and table from the store, and counts the users.
+    pub fn load(store: Arc<dyn HotStore>, session: &SessionState) -> Result<Self> {
+        let mut st = CatalogState::default();
+        for (_, v) in scan_all(store.as_ref(), MetaPrefix::Namespaces)? {
+            let ns: NamespaceRecord = decode_json(&v)?;
+            st.namespaces.insert(ns.name.clone(), ns);
         }
-        Ok(catalog)
+        for (_, v) in scan_all(store.as_ref(), MetaPrefix::Tables)? {
+            let def: TableDefinition = decode_json(&v)?;
+            let entry = TableEntry::new(def, session)?;
+            st.tables.insert(entry.id(), Arc::new(entry));
+        }
+        let users = count_keys(store.as_ref(), MetaPrefix::Users)?;
+        Ok(Catalog {
+            store,
+            state: RwLock::new(st),
+            user_count: AtomicU64::new(users),
+        })
     }
 
     pub fn namespace(&self, ns: &NamespaceId) -> Option<NamespaceRecord> {
@@ -247,12 +255,25 @@ impl Catalog {
             .collect()
     }
 
-    pub fn user(&self, id: &UserId) -> Option<UserRecord> {
-        self.state.read().users.get(id).cloned()
+    /// The stored user (deleted ones included: check [`UserRecord::is_active`]).
+    pub fn user(&self, id: &UserId) -> Result<Option<UserRecord>> {
+        self.store
+            .get(Space::Meta, &user_key(id))?
+            .map(|v| decode_json(&v))
+            .transpose()
     }
 
-    pub fn users(&self) -> Vec<UserRecord> {
-        self.state.read().users.values().cloned().collect()
+    /// Every stored user, in id order (for `system.users`).
+    pub fn users(&self) -> Result<Vec<UserRecord>> {
+        scan_all(self.store.as_ref(), MetaPrefix::Users)?
+            .iter()
+            .map(|(_, v)| decode_json(v))
+            .collect()
+    }
+
+    /// Stored user records, deleted ones included.
+    pub fn user_count(&self) -> u64 {
+        self.user_count.load(Ordering::Relaxed)
     }
 
     // Mutators: called only from post-commit hooks, after the change is durable.
@@ -273,9 +294,14 @@ impl Catalog {
         self.state.write().tables.remove(id);
     }
 
-    pub fn put_user(&self, user: UserRecord) {
-        self.state.write().users.insert(user.user_id.clone(), user);
+    /// Called after a commit that created a user record.
+    pub fn user_created(&self) {
+        self.user_count.fetch_add(1, Ordering::Relaxed);
     }
+}
+
+pub fn user_key(id: &UserId) -> Vec<u8> {
+    MetaKey::User(id.clone()).encode()
 }
 
 pub fn encode_json<T: Serialize>(v: &T) -> Result<Vec<u8>> {
@@ -289,4 +315,22 @@ pub fn decode_json<T: for<'de> Deserialize<'de>>(bytes: &[u8]) -> Result<T> {
 
 fn scan_all(store: &dyn HotStore, prefix: MetaPrefix) -> Result<Vec<(Vec<u8>, Vec<u8>)>> {
     Ok(store.scan(Space::Meta, &prefix.range(), Direction::Forward, usize::MAX)?)
+}
+
+/// Counts the keys under `prefix` in bounded chunks (the user keyspace may
+/// be large; it is never held in memory at once).
+fn count_keys(store: &dyn HotStore, prefix: MetaPrefix) -> Result<u64> {
+    const CHUNK: usize = 4096;
+    let mut range = prefix.range();
+    let mut count = 0u64;
+    loop {
+        let chunk = store.scan(Space::Meta, &range, Direction::Forward, CHUNK)?;
+        count += chunk.len() as u64;
+        match chunk.last() {
+            Some((last, _)) if chunk.len() == CHUNK => {
+                range = KeyRange::new(Bound::Excluded(last.clone()), range.end.clone());
+            }
+            _ => return Ok(count),
+        }
+    }
 }

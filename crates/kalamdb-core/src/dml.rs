@@ -529,11 +529,7 @@ pub async fn update_or_delete(
     if entry.def.table_type == TableType::Stream {
         return Err(KalamError::exec("STREAM tables are append-only"));
     }
-    let ctx = crate::provider::QueryContext {
-        user: caller.user.clone(),
-        role: caller.role,
-        mode: ProviderMode::Read,
-    };
+    let ctx = caller.context(ProviderMode::Read);
     access::check_table(&entry.def, &ctx, Access::Write)?;
     let mut assigned = Vec::with_capacity(target.assignments.len());
     for (col, _) in &target.assignments {

@@ -16,12 +16,12 @@ use datafusion::execution::SessionState;
 use datafusion::logical_expr::LogicalPlan;
 use datafusion::sql::parser::Statement as DfStatement;
 use kalamdb_sql::KalamStatement;
-use kalamdb_store::{HotStore, MetaKey, Space};
+use kalamdb_store::{HotStore, Space};
 use kalamdb_types::{NamespaceId, Role, SnowflakeGenerator, TableId, TableName, UserId};
 use sqlparser::ast::Statement as SqlStatement;
 
 use crate::access;
-use crate::catalog::{Catalog, NamespaceRecord, UserRecord, encode_json};
+use crate::catalog::{Catalog, NamespaceRecord, UserRecord, decode_json, encode_json, user_key};
 use crate::commit::{CommitReceipt, Committer};
 use crate::error::{KalamError, Result};
 use crate::provider::{ProviderMode, QueryContext};
@@ -77,6 +77,30 @@ impl std::fmt::Debug for Shared {
 pub struct Caller {
     pub user: UserId,
     pub role: Role,
+    /// Set for the inner statement of `EXECUTE AS USER` (then `user` is the
+    /// target and `role` is `user`).
+    pub execute_as: bool,
+}
+
+impl Caller {
+    pub fn new(user: UserId, role: Role) -> Self {
+        Self {
+            user,
+            role,
+            execute_as: false,
+        }
+    }
+
+    /// How this caller's table references resolve: the partition, role and
+    /// restrictions every provider of the statement carries.
+    pub fn context(&self, mode: ProviderMode) -> QueryContext {
+        QueryContext {
+            user: self.user.clone(),
+            role: self.role,
+            mode,
+            execute_as: self.execute_as,
+        }
+    }
 }
 
 /// A `$n` parameter as decoded from JSON (`wire-protocol.md` §3.6).
@@ -95,6 +119,14 @@ pub struct ExecuteRequest {
     pub params: Vec<ParamValue>,
     pub namespace: Option<String>,
     pub caller: Caller,
+}
+
+/// How [`Engine::complete_setup`] ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SetupOutcome {
+    Done,
+    AlreadyConfigured,
+    UserExists,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -147,7 +179,7 @@ impl Engine {
         let (catalog, base_state) = {
             let store = store.clone();
             tokio::task::spawn_blocking(move || {
-                let catalog = Catalog::load(store.as_ref(), &base_state)?;
+                let catalog = Catalog::load(store, &base_state)?;
                 Ok::<_, KalamError>((catalog, base_state))
             })
             .await
@@ -176,14 +208,14 @@ impl Engine {
         if self.shared.catalog.namespace(&default_ns).is_none() {
             crate::ddl::put_namespace(&self.shared, default_ns).await?;
         }
-        if self.shared.catalog.user(&UserId::root()).is_none() {
+        if self.shared.catalog.user(&UserId::root())?.is_none() {
             let hash = match &self.shared.config.root_password {
                 Some(p) if !p.is_empty() => Some(hash_password(p.clone()).await?),
                 _ => None,
             };
             let mut root = UserRecord::new(UserId::root(), Role::System, hash, None);
             root.email = Some("root@localhost".into());
-            self.put_user(root).await?;
+            self.create_user(root).await?;
         }
         Ok(())
     }
@@ -200,21 +232,30 @@ impl Engine {
         self.shared.committer.stats()
     }
 
-    /// Persists a user record (durably) and updates the catalog.
-    pub async fn put_user(&self, user: UserRecord) -> Result<()> {
+    /// Stores a new user (durably). Fails with `"User 'x' already exists"`
+    /// if the id is taken, by a dropped user too: a name is reused only after
+    /// the user's cleanup (`sql.md` §5).
+    pub async fn create_user(&self, user: UserRecord) -> Result<()> {
         let shared = self.shared.clone();
-        let value = encode_json(&user)?;
-        let key = MetaKey::User(user.user_id.clone()).encode();
         self.shared
             .committer
             .commit(
-                true,
+                false,
                 kalamdb_types::now_micros(),
                 Box::new(move |ctx| {
-                    ctx.put(Space::Meta, key, value);
+                    let key = user_key(&user.user_id);
+                    // Reads the group's overlay too, so two racing CREATE USERs
+                    // of one name cannot both succeed.
+                    if ctx.get(Space::Meta, &key)?.is_some() {
+                        return Err(KalamError::exec(format!(
+                            "User '{}' already exists",
+                            user.user_id
+                        )));
+                    }
+                    ctx.put(Space::Meta, key, encode_json(&user)?);
                     Ok(CommitReceipt {
                         affected: 1,
-                        post_commit: Some(Box::new(move || shared.catalog.put_user(user))),
+                        post_commit: Some(Box::new(move || shared.catalog.user_created())),
                     })
                 }),
             )
@@ -222,41 +263,94 @@ impl Engine {
         Ok(())
     }
 
-    /// Changes a user by applying `change` to its *current* record inside an
-    /// exclusive commit, so concurrent updates (failed-login counting above
-    /// all) serialize instead of overwriting one another. Returns the record
-    /// as written, or `None` if the user does not exist.
+    /// Changes an active user by applying `change` to its *current* record
+    /// inside the commit pipeline, so concurrent updates (failed-login
+    /// counting above all) serialize instead of overwriting one another.
+    /// `change` may refuse with an error, and then nothing is written.
+    /// Returns the record as written, or `None` if the user does not exist
+    /// or was dropped.
     pub async fn update_user(
         &self,
         id: &UserId,
-        change: impl FnOnce(&mut UserRecord) + Send + 'static,
+        change: impl FnOnce(&mut UserRecord) -> Result<()> + Send + 'static,
     ) -> Result<Option<UserRecord>> {
-        let shared = self.shared.clone();
         let id = id.clone();
         let written = Arc::new(parking_lot::Mutex::new(None));
         let out = written.clone();
         self.shared
             .committer
             .commit(
-                true,
+                false,
                 kalamdb_types::now_micros(),
                 Box::new(move |ctx| {
-                    // Exclusive: every earlier user change's post-commit hook
-                    // has run, so the catalog holds the latest record.
-                    let Some(mut user) = shared.catalog.user(&id) else {
+                    let key = user_key(&id);
+                    // Through the commit context: it sees writes staged
+                    // earlier in the same group, so the record is current.
+                    let current = ctx
+                        .get(Space::Meta, &key)?
+                        .map(|v| decode_json::<UserRecord>(&v))
+                        .transpose()?;
+                    let Some(mut user) = current.filter(UserRecord::is_active) else {
                         return Ok(CommitReceipt::default());
                     };
-                    change(&mut user);
-                    ctx.put(Space::Meta, MetaKey::User(id).encode(), encode_json(&user)?);
-                    *out.lock() = Some(user.clone());
+                    change(&mut user)?;
+                    ctx.put(Space::Meta, key, encode_json(&user)?);
+                    *out.lock() = Some(user);
                     Ok(CommitReceipt {
                         affected: 1,
-                        post_commit: Some(Box::new(move || shared.catalog.put_user(user))),
+                        post_commit: None,
                     })
                 }),
             )
             .await?;
         Ok(written.lock().take())
+    }
+
+    /// The first-run setup (`wire-protocol.md` §5.5) as one commit: sets
+    /// root's password and creates the dba `admin`, unless root already has
+    /// a password or the name is taken — checked inside the commit, so of
+    /// two racing setups exactly one wins.
+    pub async fn complete_setup(
+        &self,
+        admin: UserRecord,
+        root_hash: String,
+    ) -> Result<SetupOutcome> {
+        let shared = self.shared.clone();
+        let outcome = Arc::new(parking_lot::Mutex::new(SetupOutcome::Done));
+        let out = outcome.clone();
+        self.shared
+            .committer
+            .commit(
+                false,
+                kalamdb_types::now_micros(),
+                Box::new(move |ctx| {
+                    let root_key = user_key(&UserId::root());
+                    let Some(root) = ctx.get(Space::Meta, &root_key)? else {
+                        return Err(KalamError::internal("root user missing"));
+                    };
+                    let mut root: UserRecord = decode_json(&root)?;
+                    if root.password_hash.is_some() {
+                        *out.lock() = SetupOutcome::AlreadyConfigured;
+                        return Ok(CommitReceipt::default());
+                    }
+                    let admin_key = user_key(&admin.user_id);
+                    if ctx.get(Space::Meta, &admin_key)?.is_some() {
+                        *out.lock() = SetupOutcome::UserExists;
+                        return Ok(CommitReceipt::default());
+                    }
+                    root.password_hash = Some(root_hash);
+                    root.updated_at = ctx.now_micros;
+                    ctx.put(Space::Meta, root_key, encode_json(&root)?);
+                    ctx.put(Space::Meta, admin_key, encode_json(&admin)?);
+                    Ok(CommitReceipt {
+                        affected: 2,
+                        post_commit: Some(Box::new(move || shared.catalog.user_created())),
+                    })
+                }),
+            )
+            .await?;
+        let outcome = *outcome.lock();
+        Ok(outcome)
     }
 
     /// Runs every statement of a request in order.
@@ -345,6 +439,23 @@ impl Engine {
         caller: &Caller,
     ) -> Result<StatementResult> {
         let stmt = kalamdb_sql::parse_statement(sql)?;
+        if let KalamStatement::ExecuteAsUser { user, inner, .. } = stmt {
+            let target = crate::users::execute_as_target(self, caller, &user)?;
+            // The inner statement runs in the target's partition with role
+            // `user`, and may not touch SHARED tables (`sql.md` §3.6).
+            let as_target = Caller {
+                user: target.user_id,
+                role: Role::User,
+                execute_as: true,
+            };
+            let output = self
+                .run_statement(*inner, params, namespace, &as_target)
+                .await?;
+            return Ok(StatementResult {
+                output,
+                as_user: as_target.user,
+            });
+        }
         let as_user = caller.user.clone();
         let output = self.run_statement(stmt, params, namespace, caller).await?;
         Ok(StatementResult { output, as_user })
@@ -441,10 +552,47 @@ impl Engine {
             KalamStatement::Standard(stmt) => {
                 self.run_standard(*stmt, params, namespace, caller).await
             }
-            other => Err(KalamError::InvalidSql(format!(
-                "Statement not supported yet: {}",
-                statement_name(&other)
-            ))),
+            KalamStatement::CreateUser {
+                name,
+                password,
+                role,
+                email,
+            } => crate::users::create_user(self, caller, &name, password, role, email).await,
+            KalamStatement::AlterUser { name, change } => {
+                crate::users::alter_user(self, caller, &name, change).await
+            }
+            KalamStatement::DropUser { name, if_exists } => {
+                crate::users::drop_user(self, caller, &name, if_exists).await
+            }
+            KalamStatement::ExecuteAsUser { .. } => Err(KalamError::InvalidSql(
+                "EXECUTE AS USER requires exactly one statement".into(),
+            )),
+            other => {
+                // Refuse by role first, so a plain user learns nothing more
+                // than it may not run the statement.
+                match &other {
+                    KalamStatement::StorageFlushTable { .. }
+                    | KalamStatement::StorageFlushAll { .. } => {
+                        if caller.role == Role::User {
+                            return Err(KalamError::PermissionDenied(
+                                "Insufficient privileges for STORAGE FLUSH (requires role service, dba or system)".into(),
+                            ));
+                        }
+                    }
+                    KalamStatement::CreateStorage(_)
+                    | KalamStatement::AlterStorage { .. }
+                    | KalamStatement::DropStorage { .. }
+                    | KalamStatement::KillJob { .. }
+                    | KalamStatement::KillLiveQuery { .. } => {
+                        access::require_admin(caller.role, other.name())?;
+                    }
+                    _ => {}
+                }
+                Err(KalamError::InvalidSql(format!(
+                    "Statement not supported yet: {}",
+                    statement_name(&other)
+                )))
+            }
         }
     }
 
@@ -500,11 +648,7 @@ impl Engine {
         caller: &Caller,
         mode: ProviderMode,
     ) -> Result<(SchemaRef, Vec<RecordBatch>)> {
-        let ctx = Arc::new(QueryContext {
-            user: caller.user.clone(),
-            role: caller.role,
-            mode,
-        });
+        let ctx = Arc::new(caller.context(mode));
         let session = session::session(&self.shared, ctx, namespace)?;
         let state = session.state();
         let plan = state
@@ -682,10 +826,7 @@ mod tests {
     use super::*;
 
     fn root() -> Caller {
-        Caller {
-            user: UserId::root(),
-            role: Role::System,
-        }
+        Caller::new(UserId::root(), Role::System)
     }
 
     async fn exec(
@@ -887,7 +1028,10 @@ mod tests {
                 let engine = engine.clone();
                 tokio::spawn(async move {
                     engine
-                        .update_user(&UserId::root(), |r| r.failed_login_attempts += 1)
+                        .update_user(&UserId::root(), |r| {
+                            r.failed_login_attempts += 1;
+                            Ok(())
+                        })
                         .await
                 })
             })
@@ -895,12 +1039,12 @@ mod tests {
         for t in tasks {
             assert!(t.await.unwrap().unwrap().is_some());
         }
-        let root = engine.catalog().user(&UserId::root()).unwrap();
+        let root = engine.catalog().user(&UserId::root()).unwrap().unwrap();
         assert_eq!(root.failed_login_attempts, 20, "an update was lost");
         let missing = UserId::parse("nobody").unwrap();
         assert!(
             engine
-                .update_user(&missing, |_| {})
+                .update_user(&missing, |_| Ok(()))
                 .await
                 .unwrap()
                 .is_none()

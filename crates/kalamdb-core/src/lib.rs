@@ -21,11 +21,12 @@ mod provider;
 mod row;
 mod session;
 mod system_tables;
+mod users;
 
 pub use catalog::{NamespaceRecord, UserRecord};
 pub use commit::CommitStats;
 pub use engine::{
-    Caller, DmlKind, Engine, EngineConfig, ExecuteRequest, ParamValue, StatementError,
-    StatementOutput, StatementResult, hash_password,
+    Caller, DmlKind, Engine, EngineConfig, ExecuteRequest, ParamValue, SetupOutcome,
+    StatementError, StatementOutput, StatementResult, hash_password,
 };
 pub use error::{KalamError, Result};

@@ -60,6 +60,8 @@ pub struct QueryContext {
     pub user: UserId,
     pub role: Role,
     pub mode: ProviderMode,
+    /// Inside `EXECUTE AS USER`: SHARED tables are refused (`sql.md` §3.6).
+    pub execute_as: bool,
 }
 
 impl QueryContext {

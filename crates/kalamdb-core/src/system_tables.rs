@@ -259,7 +259,7 @@ fn users(shared: &Shared) -> Result<SysTable> {
         ("last_seen", KalamDataType::Timestamp, ""),
         ("deleted_at", KalamDataType::Timestamp, ""),
     ]);
-    for u in shared.catalog.users() {
+    for u in shared.catalog.users()? {
         t.push(vec![
             text(u.user_id.as_str()),
             // Never leaves the server, whoever asks (ours).
@@ -291,7 +291,7 @@ fn stats(shared: &Shared) -> Result<SysTable> {
     let uptime = (kalamdb_types::now_micros() - shared.started_at) / 1_000_000;
     let metrics = [
         ("server_uptime_seconds", uptime.to_string()),
-        ("total_users", shared.catalog.users().len().to_string()),
+        ("total_users", shared.catalog.user_count().to_string()),
         (
             "total_namespaces",
             shared.catalog.namespaces().len().to_string(),

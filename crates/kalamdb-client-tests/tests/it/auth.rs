@@ -92,7 +92,6 @@ async fn basic_auth_provider_logs_in_by_itself_on_the_first_query() {
 }
 
 #[tokio::test]
-#[ignore = "BUG: CREATE USER ... WITH PASSWORD ... ROLE user → 400 INVALID_SQL 'Statement not supported yet: CREATE USER' (sql.md §5 requires it)"]
 async fn a_regular_user_logs_in_with_its_own_role() {
     let server = TestServer::start();
     server

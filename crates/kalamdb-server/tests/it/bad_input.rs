@@ -444,7 +444,6 @@ async fn details_for_dba_and_system() {
 
 /// Needs `CREATE USER` (sql.md §5).
 #[tokio::test]
-#[ignore = "needs CREATE USER, which lands with issue 4 (users and roles)"]
 async fn no_details_for_plain_users() {
     let server = TestServer::start();
     server

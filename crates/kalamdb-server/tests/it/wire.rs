@@ -1634,7 +1634,6 @@ async fn basic_auth_header_forms() {
 /// A `user`-role account: no admin UI access, its own `as_user`, and `/me`
 /// saying so. Needs `CREATE USER` (sql.md §5).
 #[tokio::test]
-#[ignore = "needs CREATE USER, which lands with issue 4 (users and roles)"]
 async fn plain_user_login_bearer_and_me() {
     let server = TestServer::start();
     server
