@@ -178,15 +178,7 @@ impl crate::state::AppState {
             Err(_) => None,
         };
         let Some(record) = record.filter(UserRecord::is_active) else {
-            let password = password.to_string();
-            let _permit = self
-                .verify_slots
-                .acquire()
-                .await
-                .map_err(|e| AuthFailure::Internal(e.to_string()))?;
-            let _ =
-                tokio::task::spawn_blocking(move || kalamdb_auth::verify_dummy(&password)).await;
-            return Err(AuthFailure::Invalid);
+            return Err(self.refuse_after_dummy_work(password).await);
         };
         let now = kalamdb_types::now_micros();
         if let Some(until) = record.locked_until
@@ -195,14 +187,14 @@ impl crate::state::AppState {
             return Err(AuthFailure::Locked(until));
         }
         let Some(hash) = record.password_hash.clone() else {
-            if record.role == Role::System {
-                return Err(if is_loopback(&peer) {
-                    AuthFailure::SetupRequired
-                } else {
-                    AuthFailure::RemoteDenied
-                });
-            }
-            return Err(AuthFailure::Invalid);
+            // Without a password nobody logs in: root awaits first-run setup
+            // (offered on loopback only), `WITH INTERNAL ROLE` users never
+            // log in, and remote peers learn no more than that (§5.5).
+            return Err(match (record.role, is_loopback(&peer)) {
+                (Role::System, false) => AuthFailure::RemoteDenied,
+                (_, true) if record.user_id.is_root() => AuthFailure::SetupRequired,
+                _ => self.refuse_after_dummy_work(password).await,
+            });
         };
         // Bound to the stored hash: a changed password misses the cache at
         // once, whatever verification was in flight when it changed.
@@ -259,6 +251,17 @@ impl crate::state::AppState {
             return updated.ok_or(AuthFailure::Invalid);
         }
         Ok(record)
+    }
+
+    /// Answers "invalid credentials" only after as much Argon2 work as a real
+    /// check, so response time does not tell which accounts exist.
+    async fn refuse_after_dummy_work(&self, password: &str) -> AuthFailure {
+        let password = password.to_string();
+        let Ok(_permit) = self.verify_slots.acquire().await else {
+            return AuthFailure::Internal("verification slots closed".into());
+        };
+        let _ = tokio::task::spawn_blocking(move || kalamdb_auth::verify_dummy(&password)).await;
+        AuthFailure::Invalid
     }
 
     fn user_info(&self, user: &UserRecord) -> Value {

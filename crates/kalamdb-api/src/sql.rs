@@ -48,8 +48,9 @@ pub async fn execute_sql(
         Err(e) => return with_took(e),
     };
     let is_admin = caller.role.is_admin();
+    let caller_id = caller.user.to_string();
     match app.engine.execute(req).await {
-        Ok(results) => match success_body(results, took()) {
+        Ok(results) => match success_body(results, &caller_id, took()) {
             Ok(body) => Json(body).into_response(),
             Err(e) => with_took(e),
         },
@@ -137,10 +138,18 @@ fn decode_param(n: usize, v: &Value) -> Result<ParamValue, ApiError> {
 /// Builds the success body, applying the batch rule: with more than one
 /// statement, plain DML results are summed into at most three entries
 /// (Inserted, Updated, Deleted) after all other results.
-fn success_body(results: Vec<StatementResult>, took_ms: f64) -> Result<Value, ApiError> {
+fn success_body(
+    results: Vec<StatementResult>,
+    caller: &str,
+    took_ms: f64,
+) -> Result<Value, ApiError> {
     let batch = results.len() > 1;
     let mut out = Vec::with_capacity(results.len());
-    let mut sums: [(u64, bool, Option<String>); 3] = Default::default();
+    // Batch rule (§3.3): DML counts summed per kind (at most three
+    // entries), appended after the other results. A sum's `as_user` is the
+    // one effective user of its statements; if EXECUTE AS mixed several, it
+    // is the caller, so no target is credited with another user's rows.
+    let mut sums: [Option<(u64, String)>; 3] = Default::default();
     for r in results {
         let as_user = r.as_user.to_string();
         match r.output {
@@ -162,28 +171,33 @@ fn success_body(results: Vec<StatementResult>, took_ms: f64) -> Result<Value, Ap
                         DmlKind::Update => updated,
                         DmlKind::Delete => deleted,
                     };
-                    slot.0 += count;
-                    slot.1 = true;
-                    slot.2 = Some(as_user);
+                    match slot {
+                        Some((sum, user)) => {
+                            *sum += count;
+                            if *user != as_user {
+                                *user = caller.to_string();
+                            }
+                        }
+                        None => *slot = Some((count, as_user)),
+                    }
                 } else {
                     out.push(dml_entry(kind, count, &as_user));
                 }
+            }
+            StatementOutput::Done => {
+                out.push(json!({"row_count": 0, "as_user": as_user}));
             }
             StatementOutput::Message(message) => {
                 out.push(json!({"row_count": 0, "message": message, "as_user": as_user}));
             }
         }
     }
-    for (kind, (count, seen, as_user)) in [DmlKind::Insert, DmlKind::Update, DmlKind::Delete]
+    for (kind, sum) in [DmlKind::Insert, DmlKind::Update, DmlKind::Delete]
         .into_iter()
         .zip(sums)
     {
-        if seen {
-            out.push(dml_entry(
-                kind,
-                count,
-                as_user.as_deref().unwrap_or_default(),
-            ));
+        if let Some((count, as_user)) = sum {
+            out.push(dml_entry(kind, count, &as_user));
         }
     }
     Ok(json!({"status": "success", "results": out, "took": round3(took_ms)}))

@@ -64,6 +64,10 @@ pub struct Shared {
     pub base_state: SessionState,
     pub config: EngineConfig,
     pub started_at: i64,
+    /// Row versions read from the hot store by queries (`system.stats`
+    /// `hot_rows_read`): what a query cost in storage reads, which is how
+    /// tests show a USER-table query touches only the caller's rows.
+    pub hot_rows_read: std::sync::atomic::AtomicU64,
 }
 
 impl std::fmt::Debug for Shared {
@@ -147,6 +151,8 @@ pub enum StatementOutput {
         count: u64,
     },
     Message(String),
+    /// Succeeded with nothing to report (`SET`).
+    Done,
 }
 
 #[derive(Debug)]
@@ -197,6 +203,7 @@ impl Engine {
             base_state,
             config,
             started_at: kalamdb_types::now_micros(),
+            hot_rows_read: std::sync::atomic::AtomicU64::new(0),
         });
         let engine = Engine { shared };
         engine.bootstrap().await?;
@@ -572,12 +579,12 @@ impl Engine {
                 // than it may not run the statement.
                 match &other {
                     KalamStatement::StorageFlushTable { .. }
-                    | KalamStatement::StorageFlushAll { .. } => {
-                        if caller.role == Role::User {
-                            return Err(KalamError::PermissionDenied(
-                                "Insufficient privileges for STORAGE FLUSH (requires role service, dba or system)".into(),
-                            ));
-                        }
+                    | KalamStatement::StorageFlushAll { .. }
+                        if caller.role == Role::User =>
+                    {
+                        return Err(KalamError::PermissionDenied(
+                            "Insufficient privileges for STORAGE FLUSH (requires role service, dba or system)".into(),
+                        ));
                     }
                     KalamStatement::CreateStorage(_)
                     | KalamStatement::AlterStorage { .. }
@@ -626,6 +633,7 @@ impl Engine {
             _ => access::require_admin(caller.role, "EXPLAIN, SET and SHOW statements")?,
         }
         let is_insert = matches!(mode, ProviderMode::Insert(_));
+        let is_set = matches!(stmt, SqlStatement::Set(_));
         let (schema, batches) = self
             .plan_and_collect(stmt, params, namespace, caller, mode)
             .await?;
@@ -634,6 +642,10 @@ impl Engine {
                 kind: DmlKind::Insert,
                 count: count_of(&batches),
             });
+        }
+        if is_set {
+            // Not a query: no schema or rows on the wire (§3.3).
+            return Ok(StatementOutput::Done);
         }
         Ok(StatementOutput::Rows { schema, batches })
     }

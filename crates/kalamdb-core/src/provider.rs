@@ -391,6 +391,14 @@ impl PartitionStream for HotScan {
 type Entries = Vec<(Vec<u8>, Vec<u8>)>;
 
 fn fetch_chunk(shared: &Shared, cursor: Cursor) -> Result<(Entries, Cursor)> {
+    let (entries, next) = fetch_entries(shared, cursor)?;
+    shared
+        .hot_rows_read
+        .fetch_add(entries.len() as u64, std::sync::atomic::Ordering::Relaxed);
+    Ok((entries, next))
+}
+
+fn fetch_entries(shared: &Shared, cursor: Cursor) -> Result<(Entries, Cursor)> {
     match cursor {
         Cursor::Done => Ok((Vec::new(), Cursor::Done)),
         Cursor::Points(keys) => {

@@ -315,6 +315,13 @@ fn stats(shared: &Shared) -> Result<SysTable> {
                 .to_string(),
         ),
         ("durable_writes", shared.store.is_durable().to_string()),
+        (
+            "hot_rows_read",
+            shared
+                .hot_rows_read
+                .load(std::sync::atomic::Ordering::Relaxed)
+                .to_string(),
+        ),
     ];
     for (name, value) in metrics {
         t.push(vec![text(name), text(value)]);

@@ -41,8 +41,8 @@ fn check_email(email: &str) -> Result<()> {
 }
 
 async fn hash_checked(password: String) -> Result<String> {
-    kalamdb_auth::check_password_policy(&password)
-        .map_err(|e| KalamError::exec(format!("Password too weak: {e}")))?;
+    // The policy's message already reads "Password too weak: …".
+    kalamdb_auth::check_password_policy(&password).map_err(|e| KalamError::exec(e.to_string()))?;
     crate::engine::hash_password(password).await
 }
 

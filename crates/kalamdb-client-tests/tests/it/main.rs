@@ -10,6 +10,7 @@ mod common;
 mod auth;
 mod health;
 mod query;
+mod user_tables;
 
 use std::time::Duration;
 

@@ -42,7 +42,7 @@ use crate::common::{self, ROOT_PASSWORD, TestServer};
 
 /// The directories with golden files; a directory not listed here would be
 /// silently skipped, so `golden_directories_are_all_run` checks the list.
-const DIRS: &[&str] = &["ddl", "dml", "query", "system"];
+const DIRS: &[&str] = &["ddl", "dml", "query", "system", "users"];
 
 #[tokio::test]
 async fn golden_ddl() {
@@ -62,6 +62,11 @@ async fn golden_query() {
 #[tokio::test]
 async fn golden_system() {
     run_dir("system").await;
+}
+
+#[tokio::test]
+async fn golden_users() {
+    run_dir("users").await;
 }
 
 /// Scenarios whose expected output is what the spec says while the server

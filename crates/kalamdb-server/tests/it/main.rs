@@ -7,5 +7,7 @@ mod common;
 mod bad_input;
 mod binary;
 mod golden;
+mod isolation;
 mod restart;
+mod users;
 mod wire;
