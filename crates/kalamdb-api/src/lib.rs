@@ -10,6 +10,7 @@ mod auth;
 pub mod encode;
 mod error;
 mod health;
+mod jobs;
 mod sql;
 mod state;
 
@@ -50,6 +51,7 @@ pub fn app(
         .route("/v1/api/auth/logout", post(auth::logout))
         .route("/v1/api/auth/status", get(auth::status))
         .route("/v1/api/auth/setup", post(auth::setup))
+        .route("/v1/api/jobs/{job_id}", get(jobs::get_job))
         .fallback(not_found)
         // The SQL handler enforces its own limit with a JSON 413.
         .layer(DefaultBodyLimit::disable())

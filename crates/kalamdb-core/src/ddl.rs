@@ -107,6 +107,14 @@ pub async fn drop_namespace(
         )));
     }
     let ns = NamespaceId::parse(name).map_err(name_err)?;
+    // The cold files of the tables CASCADE drops: deleted after the commit.
+    let mut cold = Vec::new();
+    if cascade {
+        for entry in shared.catalog.tables(Some(&ns)) {
+            let manifests = crate::cold::manifests_of(shared.store.as_ref(), &entry.id())?;
+            cold.push((entry, manifests));
+        }
+    }
     let s = shared.clone();
     let ns2 = ns.clone();
     let dropped = shared
@@ -131,6 +139,12 @@ pub async fn drop_namespace(
                 let ids: Vec<TableId> = tables.iter().map(|t| t.id()).collect();
                 for id in &ids {
                     ctx.delete_range(Space::Rows, RowPrefix::Table(id.clone()).range());
+                    // A manifest outliving its table would resurface old rows
+                    // in a later table of the same name.
+                    ctx.delete_range(
+                        Space::Meta,
+                        kalamdb_store::MetaPrefix::ManifestsOf(id.clone()).range(),
+                    );
                     ctx.delete(Space::Meta, MetaKey::Table(id.clone()).encode());
                 }
                 ctx.delete(Space::Meta, MetaKey::Namespace(ns2.clone()).encode());
@@ -146,6 +160,11 @@ pub async fn drop_namespace(
             }),
         )
         .await?;
+    if dropped == 1 {
+        for (entry, manifests) in cold {
+            crate::flush::delete_table_files(shared, &entry, manifests).await?;
+        }
+    }
     Ok(StatementOutput::Message(if dropped == 1 {
         format!("Namespace '{ns}' dropped successfully")
     } else {
@@ -196,7 +215,7 @@ pub async fn create_table(
     }
     let mut options = ct.options.clone();
     if let Some(storage) = &options.storage_id
-        && storage != &StorageId::local()
+        && shared.storages.get(storage).is_none()
     {
         return Err(KalamError::exec(format!(
             "Storage '{storage}' does not exist"
@@ -343,6 +362,7 @@ pub async fn drop_table(
             .await
             .map_err(KalamError::internal)??
     };
+    let manifests = crate::cold::manifests_of(shared.store.as_ref(), &id)?;
     let s = shared.clone();
     let id2 = id.clone();
     let dropped = shared
@@ -359,6 +379,10 @@ pub async fn drop_table(
                     };
                 }
                 ctx.delete_range(Space::Rows, RowPrefix::Table(id2.clone()).range());
+                ctx.delete_range(
+                    Space::Meta,
+                    kalamdb_store::MetaPrefix::ManifestsOf(id2.clone()).range(),
+                );
                 ctx.delete(Space::Meta, MetaKey::Table(id2.clone()).encode());
                 Ok(CommitReceipt {
                     affected: 1,
@@ -372,8 +396,12 @@ pub async fn drop_table(
             "Table {id} does not exist (skipped)"
         )));
     }
+    // The definition and manifests are gone (durably); now the files. A
+    // failure here leaves only unreferenced files, never a half-dropped table.
+    let (files, file_bytes) = crate::flush::delete_table_files(shared, &entry, manifests).await?;
     Ok(StatementOutput::Message(format!(
-        "Table {id} dropped successfully: files_deleted=0, bytes_freed={bytes}"
+        "Table {id} dropped successfully: files_deleted={files}, bytes_freed={}",
+        bytes + file_bytes
     )))
 }
 

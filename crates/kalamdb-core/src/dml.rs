@@ -358,13 +358,63 @@ fn stored_values(entry: &TableEntry, values: Vec<Value>) -> Vec<(u32, Value)> {
         .collect()
 }
 
-/// Commits the rows of one INSERT: all or none; duplicate keys (against the
-/// store and within the statement) fail the statement.
+/// Commits the rows of one INSERT: all or none; duplicate keys (against
+/// both tiers and within the statement) fail the statement.
 pub async fn commit_inserts(
     shared: &Arc<Shared>,
     entry: &Arc<TableEntry>,
     partition: Partition,
     rows: Vec<Vec<Value>>,
+) -> Result<u64> {
+    let rows = Arc::new(rows);
+    let pk_idx = entry.def.primary_key().map(|(i, _)| i);
+    for _ in 0..MAX_ATTEMPTS {
+        // Keys whose newest cold version is live: taken unless a newer hot
+        // version (checked in the commit) says otherwise. The manifest
+        // version pins the cold state this answer is valid for.
+        let manifest = crate::cold::load_manifest(shared.store.as_ref(), &entry.id(), &partition)?;
+        let mut cold_live = std::collections::HashSet::new();
+        if let Some(i) = pk_idx
+            && !manifest.segments.is_empty()
+        {
+            let keys: Vec<PkValue> = rows
+                .iter()
+                .filter_map(|r| r.get(i).and_then(pk_from_value))
+                .collect();
+            let storage = shared.storages.open(&crate::cold::storage_of(&entry.def))?;
+            for (pk, row) in crate::cold::lookup_cold(&storage, entry, &manifest, &keys).await? {
+                if !row.deleted {
+                    cold_live.insert(pk);
+                }
+            }
+        }
+        match commit_inserts_once(
+            shared,
+            entry,
+            partition.clone(),
+            rows.clone(),
+            cold_live,
+            manifest.version,
+        )
+        .await
+        {
+            Err(KalamError::WriteConflict(_)) => continue,
+            other => return other,
+        }
+    }
+    Err(KalamError::exec(format!(
+        "INSERT into {} kept racing with flushes; retry",
+        entry.id()
+    )))
+}
+
+async fn commit_inserts_once(
+    shared: &Arc<Shared>,
+    entry: &Arc<TableEntry>,
+    partition: Partition,
+    rows: Arc<Vec<Vec<Value>>>,
+    cold_live: std::collections::HashSet<PkValue>,
+    manifest_version: u64,
 ) -> Result<u64> {
     let s = shared.clone();
     let entry = entry.clone();
@@ -379,7 +429,18 @@ pub async fn commit_inserts(
                 let table = entry.id();
                 let pk_idx = entry.def.primary_key().map(|(i, _)| i);
                 let n = rows.len() as u64;
-                for values in rows {
+                if !cold_live.is_empty() || manifest_version > 0 {
+                    let now_version = crate::cold::decode_manifest(
+                        ctx.get(Space::Meta, &crate::cold::manifest_key(&table, &partition))?,
+                    )?
+                    .version;
+                    if now_version != manifest_version {
+                        return Err(KalamError::WriteConflict(format!(
+                            "{table} was flushed during the INSERT"
+                        )));
+                    }
+                }
+                for values in rows.iter().cloned() {
                     let seq = ctx.next_seq();
                     let pk = match pk_idx {
                         Some(i) => values
@@ -394,10 +455,15 @@ pub async fn commit_inserts(
                         pk,
                     }
                     .encode();
-                    if pk_idx.is_some()
-                        && let Some(existing) = ctx.get(Space::Rows, &key)?
-                        && !StoredRow::decode(&existing)?.deleted
-                    {
+                    let taken = match ctx.get(Space::Rows, &key)? {
+                        // The hot version, if any, is the newest.
+                        Some(existing) => !StoredRow::decode(&existing)?.deleted,
+                        None => {
+                            let pk = RowKey::decode(&key)?.pk;
+                            cold_live.contains(&pk)
+                        }
+                    };
+                    if pk_idx.is_some() && taken {
                         let pk = RowKey::decode(&key)?.pk;
                         return Err(KalamError::exec(format!(
                             "Duplicate primary key value '{}' in table '{table}'",
@@ -512,6 +578,9 @@ fn target_of(stmt: SqlStatement) -> Result<Target> {
 struct Change {
     pk: PkValue,
     read_seq: i64,
+    /// The row as read (a DELETE's tombstone keeps them; a row read from the
+    /// cold tier has no hot version to take them from).
+    old_values: Vec<Value>,
     new_values: Option<Vec<Value>>,
 }
 
@@ -579,6 +648,9 @@ pub async fn update_or_delete(
     let query = crate::engine::parse_standard(&select)?;
     let partition = ctx.partition_for(entry.def.table_type);
     for _ in 0..MAX_ATTEMPTS {
+        // Read before the rows: a flush committing after this bumps it.
+        let manifest_version =
+            crate::cold::load_manifest(shared.store.as_ref(), &id, &partition)?.version;
         let (_, batches) = engine
             .plan_and_collect(query.clone(), params, ns, caller, ProviderMode::KeyedRead)
             .await?;
@@ -586,7 +658,16 @@ pub async fn update_or_delete(
         for batch in &batches {
             collect_changes(&entry, batch, &assigned, target.kind, &mut changes)?;
         }
-        match commit_changes(shared, &entry, partition.clone(), changes, target.kind).await {
+        match commit_changes(
+            shared,
+            &entry,
+            partition.clone(),
+            changes,
+            target.kind,
+            manifest_version,
+        )
+        .await
+        {
             Ok(count) => {
                 return Ok(StatementOutput::Dml {
                     kind: target.kind,
@@ -643,11 +724,12 @@ fn collect_changes(
                     .value(row),
             ),
         };
+        let mut old_values = Vec::with_capacity(n_user);
+        for (i, def) in entry.def.columns.iter().enumerate() {
+            old_values.push(value_from_array(def, col(2 + i)?.as_ref(), row)?);
+        }
         let new_values = if kind == DmlKind::Update {
-            let mut values = Vec::with_capacity(n_user);
-            for (i, def) in entry.def.columns.iter().enumerate() {
-                values.push(value_from_array(def, col(2 + i)?.as_ref(), row)?);
-            }
+            let mut values = old_values.clone();
             for (idx, def, array) in &new_arrays {
                 let v = value_from_array(def, array.as_ref(), row)?;
                 if v == Value::Null && !def.nullable {
@@ -667,6 +749,7 @@ fn collect_changes(
         out.push(Change {
             pk,
             read_seq: seq_array.value(row),
+            old_values,
             new_values,
         });
     }
@@ -679,6 +762,7 @@ async fn commit_changes(
     partition: Partition,
     changes: Vec<Change>,
     kind: DmlKind,
+    manifest_version: u64,
 ) -> Result<u64> {
     if changes.is_empty() {
         return Ok(0);
@@ -694,6 +778,12 @@ async fn commit_changes(
                 ensure_current(&s, &entry)?;
                 let table = entry.id();
                 let mut affected = 0;
+                // A key with no hot version was read from the cold tier; it is
+                // still current unless a flush committed since the read.
+                let manifest_now = crate::cold::decode_manifest(
+                    ctx.get(Space::Meta, &crate::cold::manifest_key(&table, &partition))?,
+                )?
+                .version;
                 for change in changes {
                     let key = RowKey {
                         table: table.clone(),
@@ -703,9 +793,14 @@ async fn commit_changes(
                     .encode();
                     let current = match ctx.get(Space::Rows, &key)? {
                         Some(bytes) => StoredRow::decode(&bytes)?,
+                        None if manifest_now == manifest_version => StoredRow {
+                            seq: change.read_seq,
+                            deleted: false,
+                            values: stored_values(&entry, change.old_values),
+                        },
                         None => {
                             return Err(KalamError::WriteConflict(format!(
-                                "row of {table} vanished"
+                                "row of {table} moved to the cold tier"
                             )));
                         }
                     };

@@ -39,6 +39,11 @@ pub struct EngineConfig {
     pub default_flush_policy: kalamdb_types::FlushPolicy,
     pub default_deleted_retention_hours: u64,
     pub default_stream_ttl_seconds: u64,
+    /// Directory of the built-in `local` storage (`<data_dir>/storage`).
+    pub storage_dir: std::path::PathBuf,
+    pub jobs: crate::jobs::JobsConfig,
+    /// How often the flush policy runs; `None` disables it.
+    pub flush_check_interval: Option<std::time::Duration>,
 }
 
 impl Default for EngineConfig {
@@ -51,6 +56,9 @@ impl Default for EngineConfig {
             default_flush_policy: kalamdb_types::FlushPolicy::default(),
             default_deleted_retention_hours: 168,
             default_stream_ttl_seconds: 10,
+            storage_dir: std::path::PathBuf::from("data/storage"),
+            jobs: crate::jobs::JobsConfig::default(),
+            flush_check_interval: None,
         }
     }
 }
@@ -68,6 +76,10 @@ pub struct Shared {
     /// `hot_rows_read`): what a query cost in storage reads, which is how
     /// tests show a USER-table query touches only the caller's rows.
     pub hot_rows_read: std::sync::atomic::AtomicU64,
+    /// Row versions read from Parquet segments by queries (`cold_rows_read`).
+    pub cold_rows_read: std::sync::atomic::AtomicU64,
+    pub storages: crate::cold::Storages,
+    pub jobs: Arc<crate::jobs::JobManager>,
 }
 
 impl std::fmt::Debug for Shared {
@@ -195,6 +207,10 @@ impl Engine {
         let max_seq = crate::commit::load_high_water(store.as_ref())?;
         seq.observe(max_seq);
         let committer = Committer::start(store.clone(), seq.clone())?;
+        let storages = crate::cold::Storages::load(store.as_ref(), config.storage_dir.clone())?;
+        let jobs =
+            crate::jobs::JobManager::new(store.clone(), committer.clone(), config.jobs.clone());
+        jobs.recover().await?;
         let shared = Arc::new(Shared {
             store,
             catalog,
@@ -204,9 +220,15 @@ impl Engine {
             config,
             started_at: kalamdb_types::now_micros(),
             hot_rows_read: std::sync::atomic::AtomicU64::new(0),
+            cold_rows_read: std::sync::atomic::AtomicU64::new(0),
+            storages,
+            jobs,
         });
         let engine = Engine { shared };
         engine.bootstrap().await?;
+        if let Some(every) = engine.shared.config.flush_check_interval {
+            crate::jobs_sql::spawn_policy_loop(Arc::downgrade(&engine.shared), every);
+        }
         Ok(engine)
     }
 
@@ -233,6 +255,26 @@ impl Engine {
 
     pub fn catalog(&self) -> &Catalog {
         &self.shared.catalog
+    }
+
+    /// Runs the flush policy once now (what the periodic check does).
+    pub async fn run_flush_policy(&self) -> Result<Vec<String>> {
+        crate::jobs_sql::run_policy_once(&self.shared).await
+    }
+
+    /// Waits for a job to finish (or `timeout`); `None` if there is no such job.
+    pub async fn wait_job(
+        &self,
+        id: &str,
+        timeout: std::time::Duration,
+    ) -> Result<Option<crate::jobs::JobRecord>> {
+        self.shared.jobs.wait(id, timeout).await
+    }
+
+    /// Flushes a table synchronously, outside the job system (tests run the
+    /// golden suite with flushes after every statement this way).
+    pub async fn flush_now(&self, table: &TableId) -> Result<crate::flush::FlushOutcome> {
+        crate::flush::flush_table(&self.shared, table, &crate::jobs::CancelFlag::default()).await
     }
 
     pub fn commit_stats(&self) -> &crate::commit::CommitStats {
@@ -574,23 +616,38 @@ impl Engine {
             KalamStatement::ExecuteAsUser { .. } => Err(KalamError::InvalidSql(
                 "EXECUTE AS USER requires exactly one statement".into(),
             )),
+            KalamStatement::StorageFlushTable { table } => {
+                crate::jobs_sql::flush_table(shared, caller, &table, namespace).await
+            }
+            KalamStatement::StorageFlushAll { namespace: ns } => {
+                crate::jobs_sql::flush_all(shared, caller, ns.as_deref()).await
+            }
+            KalamStatement::KillJob { job_id } => {
+                access::require_admin(caller.role, "KILL JOB")?;
+                Ok(StatementOutput::Message(shared.jobs.kill(&job_id).await?))
+            }
+            KalamStatement::CreateStorage(cs) => {
+                crate::storages::create_storage(shared, caller, cs).await
+            }
+            KalamStatement::AlterStorage { id, changes } => {
+                crate::storages::alter_storage(shared, caller, &id, changes).await
+            }
+            KalamStatement::DropStorage { id, if_exists } => {
+                crate::storages::drop_storage(shared, caller, &id, if_exists).await
+            }
+            KalamStatement::ShowStorages => {
+                // Any role may list storages (`sql.md` §4.2), though only
+                // dba/system may query system.storages directly; credentials
+                // are masked either way.
+                let lister = Caller::new(caller.user.clone(), Role::System);
+                self.internal_query("SELECT * FROM system.storages ORDER BY storage_id", &lister)
+                    .await
+            }
             other => {
                 // Refuse by role first, so a plain user learns nothing more
                 // than it may not run the statement.
                 match &other {
-                    KalamStatement::StorageFlushTable { .. }
-                    | KalamStatement::StorageFlushAll { .. }
-                        if caller.role == Role::User =>
-                    {
-                        return Err(KalamError::PermissionDenied(
-                            "Insufficient privileges for STORAGE FLUSH (requires role service, dba or system)".into(),
-                        ));
-                    }
-                    KalamStatement::CreateStorage(_)
-                    | KalamStatement::AlterStorage { .. }
-                    | KalamStatement::DropStorage { .. }
-                    | KalamStatement::KillJob { .. }
-                    | KalamStatement::KillLiveQuery { .. } => {
+                    KalamStatement::KillLiveQuery { .. } => {
                         access::require_admin(caller.role, other.name())?;
                     }
                     _ => {}
@@ -1120,5 +1177,53 @@ mod tests {
             err.error
         );
         assert_eq!(scalar_i64(&engine, "SELECT count(*) FROM app.t").await, 1);
+    }
+
+    #[tokio::test]
+    async fn the_flush_policy_flushes_tables_past_their_row_limit() {
+        let dir = tempfile::tempdir().unwrap();
+        let engine = Engine::open(
+            Arc::new(MemoryStore::new()),
+            EngineConfig {
+                storage_dir: dir.path().join("storage"),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+        exec(&engine, "CREATE NAMESPACE app").await.unwrap();
+        exec(
+            &engine,
+            "CREATE TABLE app.a (id INT PRIMARY KEY) WITH (FLUSH_POLICY = 'rows:3')",
+        )
+        .await
+        .unwrap();
+        exec(
+            &engine,
+            "CREATE TABLE app.b (id INT PRIMARY KEY) WITH (FLUSH_POLICY = 'rows:100,interval:3600')",
+        )
+        .await
+        .unwrap();
+        exec(&engine, "INSERT INTO app.a VALUES (1), (2)")
+            .await
+            .unwrap();
+        exec(&engine, "INSERT INTO app.b VALUES (1), (2), (3)")
+            .await
+            .unwrap();
+        // Below both limits: nothing is due.
+        assert!(engine.run_flush_policy().await.unwrap().is_empty());
+        exec(&engine, "INSERT INTO app.a VALUES (3)").await.unwrap();
+        let jobs = engine.run_flush_policy().await.unwrap();
+        assert_eq!(jobs.len(), 1, "only app.a reached its limit");
+        let job = engine
+            .wait_job(&jobs[0], std::time::Duration::from_secs(30))
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(job.status, crate::jobs::JobStatus::Completed, "{job:?}");
+        assert!(job.message.unwrap().starts_with("Flushed 3 rows"));
+        assert_eq!(scalar_i64(&engine, "SELECT count(*) FROM app.a").await, 3);
+        // Flushed: no hot rows remain, so the policy has nothing to do.
+        assert!(engine.run_flush_policy().await.unwrap().is_empty());
     }
 }

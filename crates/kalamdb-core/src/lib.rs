@@ -11,15 +11,20 @@
 
 mod access;
 mod catalog;
+mod cold;
 mod commit;
 mod ddl;
 mod dml;
 mod engine;
 mod error;
+pub mod flush;
 mod functions;
+pub mod jobs;
+mod jobs_sql;
 mod provider;
 mod row;
 mod session;
+mod storages;
 mod system_tables;
 mod users;
 

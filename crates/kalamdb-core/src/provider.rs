@@ -10,6 +10,7 @@
 //! primary key are pushed down as point reads (`Inexact`, so DataFusion still
 //! re-checks them).
 
+use std::collections::HashSet;
 use std::fmt;
 use std::sync::Arc;
 
@@ -20,7 +21,7 @@ use datafusion::catalog::Session;
 use datafusion::common::ScalarValue;
 use datafusion::datasource::sink::{DataSink, DataSinkExec};
 use datafusion::datasource::{TableProvider, TableType as DfTableType};
-use datafusion::error::{DataFusionError, Result as DfResult};
+use datafusion::error::Result as DfResult;
 use datafusion::execution::{SendableRecordBatchStream, TaskContext};
 use datafusion::logical_expr::dml::InsertOp;
 use datafusion::logical_expr::{BinaryExpr, Expr, Operator, TableProviderFilterPushDown, lit};
@@ -328,7 +329,20 @@ impl fmt::Debug for HotScan {
 enum Cursor {
     Range(KeyRange),
     Points(Vec<Vec<u8>>),
+    /// The hot tier is done: read the cold tier for what it did not hold.
+    Cold,
     Done,
+}
+
+/// A scan's progress: where it is, and which keys the hot tier answered
+/// (their hot version is the newest; the cold tier must not repeat them).
+struct ScanState {
+    cursor: Cursor,
+    hot_keys: HashSet<PkValue>,
+    /// A point read (only `missing` keys are looked up in the cold tier).
+    points: bool,
+    /// Point keys the hot tier did not hold.
+    missing: Vec<PkValue>,
 }
 
 impl PartitionStream for HotScan {
@@ -357,35 +371,130 @@ impl PartitionStream for HotScan {
             }
             None => Cursor::Range(RowPrefix::Partition(table, self.partition.clone()).range()),
         };
+        let state = ScanState {
+            points: matches!(cursor, Cursor::Points(_)),
+            cursor,
+            hot_keys: HashSet::new(),
+            missing: Vec::new(),
+        };
         let shared = self.shared.clone();
         let entry = self.entry.clone();
         let schema = self.schema.clone();
+        let partition = self.partition.clone();
         let with_row_id = self.with_row_id;
-        let stream = futures::stream::unfold(cursor, move |cursor| {
+        let stream = futures::stream::unfold(state, move |mut state| {
             let shared = shared.clone();
             let entry = entry.clone();
             let schema = schema.clone();
+            let partition = partition.clone();
             async move {
-                if matches!(cursor, Cursor::Done) {
-                    return None;
-                }
-                let fetched = tokio::task::spawn_blocking(move || fetch_chunk(&shared, cursor))
-                    .await
-                    .map_err(|e| DataFusionError::External(Box::new(e)))
-                    .and_then(|r| r.map_err(KalamError::into_datafusion));
-                match fetched {
-                    Ok((entries, next)) => {
-                        let batch = decode_chunk(&entry, &schema, entries, with_row_id)
-                            .map_err(KalamError::into_datafusion);
-                        Some((batch, next))
+                let step = match std::mem::replace(&mut state.cursor, Cursor::Done) {
+                    Cursor::Done => return None,
+                    Cursor::Cold => {
+                        read_cold(&shared, &entry, &schema, &partition, &state, with_row_id).await
                     }
-                    Err(e) => Some((Err(e), Cursor::Done)),
-                }
+                    cursor => {
+                        let wanted = match &cursor {
+                            Cursor::Points(keys) => Some(keys.clone()),
+                            _ => None,
+                        };
+                        let s = shared.clone();
+                        let fetched = tokio::task::spawn_blocking(move || fetch_chunk(&s, cursor))
+                            .await
+                            .map_err(KalamError::internal)
+                            .and_then(|r| r);
+                        match fetched {
+                            Ok((entries, next)) => {
+                                state.cursor = next;
+                                note_hot_keys(&mut state, &entries, wanted).and_then(|()| {
+                                    decode_chunk(&entry, &schema, entries, with_row_id)
+                                })
+                            }
+                            Err(e) => Err(e),
+                        }
+                    }
+                };
+                Some((step.map_err(KalamError::into_datafusion), state))
             }
         })
         .filter(|b| futures::future::ready(!matches!(b, Ok(batch) if batch.num_rows() == 0)));
         Box::pin(RecordBatchStreamAdapter::new(self.schema.clone(), stream))
     }
+}
+
+/// Records which keys the hot tier answered (tombstones too: a hot
+/// tombstone hides older cold versions) and, for point reads, which
+/// requested keys it did not hold.
+fn note_hot_keys(
+    state: &mut ScanState,
+    entries: &Entries,
+    wanted: Option<Vec<Vec<u8>>>,
+) -> Result<()> {
+    let mut found = HashSet::with_capacity(entries.len());
+    for (k, _) in entries {
+        let pk = RowKey::decode(k)?.pk;
+        found.insert(k.clone());
+        state.hot_keys.insert(pk);
+    }
+    if let Some(wanted) = wanted {
+        for k in wanted {
+            if !found.contains(&k) {
+                state.missing.push(RowKey::decode(&k)?.pk);
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The cold part of a scan: the partition's segments as of now — read
+/// after the hot tier, so a row a concurrent flush moved is found here.
+async fn read_cold(
+    shared: &Arc<Shared>,
+    entry: &Arc<TableEntry>,
+    schema: &SchemaRef,
+    partition: &Partition,
+    state: &ScanState,
+    with_row_id: bool,
+) -> Result<RecordBatch> {
+    if state.points && state.missing.is_empty() {
+        return Ok(RecordBatch::new_empty(schema.clone()));
+    }
+    let manifest = crate::cold::load_manifest(shared.store.as_ref(), &entry.id(), partition)?;
+    if manifest.segments.is_empty() {
+        return Ok(RecordBatch::new_empty(schema.clone()));
+    }
+    let storage = shared.storages.open(&crate::cold::storage_of(&entry.def))?;
+    let rows: Vec<(PkValue, StoredRow)> = if state.points {
+        crate::cold::lookup_cold(&storage, entry, &manifest, &state.missing)
+            .await?
+            .into_iter()
+            .collect()
+    } else {
+        crate::cold::scan_cold(&storage, entry, &manifest, &state.hot_keys).await?
+    };
+    shared
+        .cold_rows_read
+        .fetch_add(rows.len() as u64, std::sync::atomic::Ordering::Relaxed);
+    let mut live = Vec::with_capacity(rows.len());
+    let mut row_ids = Vec::new();
+    for (pk, row) in rows {
+        if row.deleted {
+            continue;
+        }
+        if with_row_id {
+            row_ids.push(match pk {
+                PkValue::RowId(id) => id,
+                _ => 0,
+            });
+        }
+        live.push(row);
+    }
+    rows_to_batch(
+        &entry.def,
+        schema,
+        &live,
+        with_row_id.then_some(row_ids.as_slice()),
+    )
 }
 
 type Entries = Vec<(Vec<u8>, Vec<u8>)>;
@@ -400,7 +509,7 @@ fn fetch_chunk(shared: &Shared, cursor: Cursor) -> Result<(Entries, Cursor)> {
 
 fn fetch_entries(shared: &Shared, cursor: Cursor) -> Result<(Entries, Cursor)> {
     match cursor {
-        Cursor::Done => Ok((Vec::new(), Cursor::Done)),
+        Cursor::Done | Cursor::Cold => Ok((Vec::new(), Cursor::Done)),
         Cursor::Points(keys) => {
             let values = shared.store.multi_get(Space::Rows, &keys)?;
             let entries = keys
@@ -408,7 +517,7 @@ fn fetch_entries(shared: &Shared, cursor: Cursor) -> Result<(Entries, Cursor)> {
                 .zip(values)
                 .filter_map(|(k, v)| v.map(|v| (k, v)))
                 .collect();
-            Ok((entries, Cursor::Done))
+            Ok((entries, Cursor::Cold))
         }
         Cursor::Range(range) => {
             let entries = shared
@@ -419,7 +528,7 @@ fn fetch_entries(shared: &Shared, cursor: Cursor) -> Result<(Entries, Cursor)> {
                     start: std::ops::Bound::Excluded(last.clone()),
                     end: range.end,
                 }),
-                _ => Cursor::Done,
+                _ => Cursor::Cold,
             };
             Ok((entries, next))
         }

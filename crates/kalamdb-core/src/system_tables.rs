@@ -24,7 +24,7 @@ use crate::error::{KalamError, Result};
 use crate::provider::QueryContext;
 
 const PUBLIC_TABLES: &[&str] = &["namespaces", "tables", "columns"];
-const ADMIN_TABLES: &[&str] = &["users", "stats"];
+const ADMIN_TABLES: &[&str] = &["users", "stats", "jobs", "storages"];
 
 #[derive(Debug)]
 pub struct SystemSchema {
@@ -61,6 +61,8 @@ impl SchemaProvider for SystemSchema {
             "columns" => columns(&self.shared),
             "users" => users(&self.shared),
             "stats" => stats(&self.shared),
+            "jobs" => jobs(&self.shared),
+            "storages" => storages(&self.shared),
             _ => return Ok(None),
         }
         .map_err(KalamError::into_datafusion)?;
@@ -316,6 +318,13 @@ fn stats(shared: &Shared) -> Result<SysTable> {
         ),
         ("durable_writes", shared.store.is_durable().to_string()),
         (
+            "cold_rows_read",
+            shared
+                .cold_rows_read
+                .load(std::sync::atomic::Ordering::Relaxed)
+                .to_string(),
+        ),
+        (
             "hot_rows_read",
             shared
                 .hot_rows_read
@@ -325,6 +334,90 @@ fn stats(shared: &Shared) -> Result<SysTable> {
     ];
     for (name, value) in metrics {
         t.push(vec![text(name), text(value)]);
+    }
+    Ok(t)
+}
+
+fn jobs(shared: &Shared) -> Result<SysTable> {
+    let mut t = SysTable::new(&[
+        ("job_id", KalamDataType::Text, "pk"),
+        ("job_type", KalamDataType::Text, "nn"),
+        ("status", KalamDataType::Text, "nn"),
+        ("parameters", KalamDataType::Json, ""),
+        ("message", KalamDataType::Text, ""),
+        ("exception_trace", KalamDataType::Text, ""),
+        ("idempotency_key", KalamDataType::Text, ""),
+        ("queue", KalamDataType::Text, ""),
+        ("priority", KalamDataType::Int, ""),
+        ("retry_count", KalamDataType::Int, ""),
+        ("max_retries", KalamDataType::Int, ""),
+        ("memory_used", KalamDataType::BigInt, ""),
+        ("cpu_used", KalamDataType::BigInt, ""),
+        ("created_at", KalamDataType::Timestamp, ""),
+        ("updated_at", KalamDataType::Timestamp, ""),
+        ("started_at", KalamDataType::Timestamp, ""),
+        ("finished_at", KalamDataType::Timestamp, ""),
+        ("node_id", KalamDataType::Text, ""),
+        ("leader_status", KalamDataType::Text, ""),
+        ("leader_node_id", KalamDataType::Text, ""),
+    ]);
+    for j in shared.jobs.list()? {
+        let int = |v: u32| ScalarValue::Int32(Some(i32::try_from(v).unwrap_or(i32::MAX)));
+        t.push(vec![
+            text(j.job_id),
+            text(j.job_type),
+            text(j.status.as_str()),
+            text(j.parameters.to_string()),
+            opt_text(j.message),
+            opt_text(j.exception_trace),
+            opt_text(j.idempotency_key),
+            opt_text(j.queue),
+            ScalarValue::Int32(Some(j.priority)),
+            int(j.retry_count),
+            int(j.max_retries),
+            ScalarValue::Int64(None),
+            ScalarValue::Int64(None),
+            ts(Some(j.created_at)),
+            ts(Some(j.updated_at)),
+            ts(j.started_at),
+            ts(j.finished_at),
+            text(j.node_id),
+            opt_text(None::<String>),
+            opt_text(None::<String>),
+        ]);
+    }
+    Ok(t)
+}
+
+fn storages(shared: &Shared) -> Result<SysTable> {
+    let mut t = SysTable::new(&[
+        ("storage_id", KalamDataType::Text, "pk"),
+        ("storage_name", KalamDataType::Text, "nn"),
+        ("description", KalamDataType::Text, ""),
+        ("storage_type", KalamDataType::Text, "nn"),
+        ("base_directory", KalamDataType::Text, "nn"),
+        ("credentials", KalamDataType::Text, ""),
+        ("config_json", KalamDataType::Json, ""),
+        ("shared_tables_template", KalamDataType::Text, "nn"),
+        ("user_tables_template", KalamDataType::Text, "nn"),
+        ("created_at", KalamDataType::Timestamp, ""),
+        ("updated_at", KalamDataType::Timestamp, ""),
+    ]);
+    for d in shared.storages.all() {
+        t.push(vec![
+            text(d.storage_id.as_str()),
+            text(d.storage_name),
+            opt_text(d.description),
+            text(d.storage_type.as_str()),
+            text(d.base_directory),
+            // Never leaves the server (the encoder masks the column too).
+            opt_text(d.credentials.map(|_| "***")),
+            opt_text(d.config_json),
+            text(d.shared_tables_template),
+            text(d.user_tables_template),
+            ts(Some(d.created_at)),
+            ts(Some(d.updated_at)),
+        ]);
     }
     Ok(t)
 }

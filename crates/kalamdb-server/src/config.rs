@@ -15,6 +15,46 @@ pub struct ServerConfig {
     pub auth: AuthSection,
     pub security: SecuritySection,
     pub logging: LoggingSection,
+    pub flush: FlushSection,
+    pub jobs: JobsSection,
+}
+
+/// The default flush policy of tables that set none, and how often the
+/// policy is checked (`sql.md` §2.1).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct FlushSection {
+    pub default_rows: u64,
+    pub default_interval_seconds: u64,
+    pub check_interval_seconds: u64,
+}
+
+impl Default for FlushSection {
+    fn default() -> Self {
+        Self {
+            default_rows: 10_000,
+            default_interval_seconds: 300,
+            check_interval_seconds: 60,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct JobsSection {
+    /// Jobs running at once (flushes are I/O- and CPU-heavy).
+    pub max_concurrent: usize,
+    /// Retries of a failed job, with exponential backoff from 500 ms.
+    pub max_retries: u32,
+}
+
+impl Default for JobsSection {
+    fn default() -> Self {
+        Self {
+            max_concurrent: 2,
+            max_retries: 3,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]

@@ -73,6 +73,18 @@ pub async fn run(
     );
     let engine_config = EngineConfig {
         root_password: config.auth.root_password.clone(),
+        storage_dir: config.storage.data_dir.join("storage"),
+        default_flush_policy: kalamdb_types::FlushPolicy {
+            rows: Some(config.flush.default_rows.max(1)),
+            interval_secs: Some(config.flush.default_interval_seconds.max(1)),
+        },
+        flush_check_interval: (config.flush.check_interval_seconds > 0)
+            .then(|| std::time::Duration::from_secs(config.flush.check_interval_seconds)),
+        jobs: kalamdb_core::jobs::JobsConfig {
+            max_concurrent: config.jobs.max_concurrent.max(1),
+            max_retries: config.jobs.max_retries,
+            ..Default::default()
+        },
         ..Default::default()
     };
     let engine = Engine::open(store.clone() as Arc<dyn HotStore>, engine_config).await?;

@@ -14,6 +14,9 @@
 //! | 0x02 | `meta` | [`MetaKey::Table`]        | namespace, table                      |
 //! | 0x03 | `meta` | [`MetaKey::User`]         | user id                               |
 //! | 0x04 | `meta` | [`MetaKey::Setting`]      | setting name                          |
+//! | 0x05 | `meta` | [`MetaKey::Storage`]      | storage id                            |
+//! | 0x06 | `meta` | [`MetaKey::Manifest`]     | namespace, table, partition           |
+//! | 0x07 | `meta` | [`MetaKey::Job`]          | job id                                |
 //! | 0x10 | `rows` | [`RowKey`]                | namespace, table, partition, pk       |
 //!
 //! A partition is `0x00` for [`Partition::Shared`] or `0x01` + user id for
@@ -32,7 +35,7 @@
 
 use std::fmt;
 
-use kalamdb_types::{NameError, NamespaceId, TableId, TableName, UserId};
+use kalamdb_types::{NameError, NamespaceId, StorageId, TableId, TableName, UserId};
 
 use crate::error::KeyError;
 use crate::keycode::{KeyReader, KeyWriter};
@@ -42,6 +45,9 @@ const TAG_META_NAMESPACE: u8 = 0x01;
 const TAG_META_TABLE: u8 = 0x02;
 const TAG_META_USER: u8 = 0x03;
 const TAG_META_SETTING: u8 = 0x04;
+const TAG_META_STORAGE: u8 = 0x05;
+const TAG_META_MANIFEST: u8 = 0x06;
+const TAG_META_JOB: u8 = 0x07;
 const TAG_ROW: u8 = 0x10;
 
 const TAG_PARTITION_SHARED: u8 = 0x00;
@@ -263,6 +269,10 @@ pub enum MetaKey {
     Table(TableId),
     User(UserId),
     Setting(String),
+    Storage(StorageId),
+    /// The cold-tier manifest of one partition (scope) of a table.
+    Manifest(TableId, Partition),
+    Job(String),
 }
 
 impl MetaKey {
@@ -279,6 +289,16 @@ impl MetaKey {
             MetaKey::Setting(name) => {
                 w.u8(TAG_META_SETTING).str(name);
             }
+            MetaKey::Storage(id) => {
+                w.u8(TAG_META_STORAGE).str(id.as_str());
+            }
+            MetaKey::Manifest(table, partition) => {
+                write_table(w.u8(TAG_META_MANIFEST), table);
+                partition.write(&mut w);
+            }
+            MetaKey::Job(id) => {
+                w.u8(TAG_META_JOB).str(id);
+            }
         }
         w.finish()
     }
@@ -290,6 +310,14 @@ impl MetaKey {
             TAG_META_TABLE => MetaKey::Table(read_table(&mut r)?),
             TAG_META_USER => MetaKey::User(read_user(&mut r)?),
             TAG_META_SETTING => MetaKey::Setting(r.str()?),
+            TAG_META_STORAGE => {
+                MetaKey::Storage(StorageId::parse(&r.str()?).map_err(invalid_name("storage id"))?)
+            }
+            TAG_META_MANIFEST => {
+                let table = read_table(&mut r)?;
+                MetaKey::Manifest(table, Partition::read(&mut r)?)
+            }
+            TAG_META_JOB => MetaKey::Job(r.str()?),
             tag => {
                 return Err(KeyError::UnknownTag {
                     what: "meta key",
@@ -309,6 +337,9 @@ impl fmt::Display for MetaKey {
             MetaKey::Table(table) => write!(f, "meta/table/{table}"),
             MetaKey::User(user) => write!(f, "meta/user/{user}"),
             MetaKey::Setting(name) => write!(f, "meta/setting/{name:?}"),
+            MetaKey::Storage(id) => write!(f, "meta/storage/{id}"),
+            MetaKey::Manifest(table, partition) => write!(f, "meta/manifest/{table}/{partition}"),
+            MetaKey::Job(id) => write!(f, "meta/job/{id}"),
         }
     }
 }
@@ -322,6 +353,10 @@ pub enum MetaPrefix {
     TablesIn(NamespaceId),
     Users,
     Settings,
+    Storages,
+    /// Every manifest of a table (all partitions).
+    ManifestsOf(TableId),
+    Jobs,
 }
 
 impl MetaPrefix {
@@ -333,6 +368,13 @@ impl MetaPrefix {
             MetaPrefix::TablesIn(ns) => w.u8(TAG_META_TABLE).str(ns.as_str()),
             MetaPrefix::Users => w.u8(TAG_META_USER),
             MetaPrefix::Settings => w.u8(TAG_META_SETTING),
+            MetaPrefix::Storages => w.u8(TAG_META_STORAGE),
+            MetaPrefix::ManifestsOf(table) => {
+                let w = w.u8(TAG_META_MANIFEST);
+                write_table(w, table);
+                w
+            }
+            MetaPrefix::Jobs => w.u8(TAG_META_JOB),
         };
         w.finish()
     }
@@ -425,6 +467,10 @@ mod tests {
             MetaKey::User(user("root")),
             MetaKey::Setting("jwt.secret\0x".into()),
             MetaKey::Setting(String::new()),
+            MetaKey::Storage(StorageId::local()),
+            MetaKey::Manifest(table("app", "messages"), Partition::Shared),
+            MetaKey::Manifest(table("app", "messages"), Partition::User(user("al"))),
+            MetaKey::Job("FL-0123456789ab".into()),
         ]
     }
 

@@ -15,11 +15,13 @@ root:> SELECT table_catalog, table_schema, table_name, table_type FROM informati
 root:> SELECT table_schema, table_name FROM information_schema.tables WHERE table_schema = 'system' ORDER BY table_name;
 [table_schema Text | table_name Text]
 "system" | "columns"
+"system" | "jobs"
 "system" | "namespaces"
 "system" | "stats"
+"system" | "storages"
 "system" | "tables"
 "system" | "users"
-(5 rows)
+(7 rows)
 
 root:> SELECT DISTINCT table_schema FROM information_schema.tables ORDER BY table_schema;
 [table_schema Text]

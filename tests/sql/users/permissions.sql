@@ -466,11 +466,13 @@ u_user:> SELECT table_name FROM information_schema.tables WHERE table_schema = '
 u_dba:> SELECT table_name FROM information_schema.tables WHERE table_schema = 'system' ORDER BY table_name;
 [table_name Text]
 "columns"
+"jobs"
 "namespaces"
 "stats"
+"storages"
 "tables"
 "users"
-(5 rows)
+(7 rows)
 
 u_user:> DESCRIBE TABLE app.base;
 [column_name Text nn | ordinal_position Int | column_id Int | data_type Text | is_nullable Boolean | is_primary_key Boolean | column_default Text | column_comment Text | schema_version Int]
@@ -564,9 +566,9 @@ u_system:> SHOW datafusion.execution.batch_size;
 (1 row)
 
 # ---------------------------------------------------------------------------
-# STORAGE FLUSH: service, dba, system (§5.6). Flush is not implemented yet:
-# the allowed roles get what the server answers today (pinned), the user
-# role a 403 that names the statement.
+# STORAGE FLUSH: service, dba, system (§5.6): the allowed roles get the
+# flush answer (nothing pending here), the user role a 403 that names the
+# statement.
 u_user:> STORAGE FLUSH TABLE app.base;
 error 403 PERMISSION_DENIED: Insufficient privileges for STORAGE FLUSH (requires role service, dba or system)
 
@@ -577,13 +579,13 @@ u_user:> STORAGE FLUSH ALL IN app;
 error 403 PERMISSION_DENIED: Insufficient privileges for STORAGE FLUSH (requires role service, dba or system)
 
 u_service:> STORAGE FLUSH TABLE app.base;
-error 400 INVALID_SQL: Statement not supported yet: STORAGE FLUSH
+ok 0: Storage flush skipped: no pending writes for table 'app.base'
 
 u_dba:> STORAGE FLUSH TABLE app.base;
-error 400 INVALID_SQL: Statement not supported yet: STORAGE FLUSH
+ok 0: Storage flush skipped: no pending writes for table 'app.base'
 
 u_system:> STORAGE FLUSH ALL;
-error 400 INVALID_SQL: Statement not supported yet: STORAGE FLUSH
+ok 0: Storage flush skipped: no pending writes in any table
 
 # ---------------------------------------------------------------------------
 # KILL JOB / KILL LIVE QUERY, storage DDL: dba and system (§5.6).
@@ -594,7 +596,7 @@ u_service:> KILL JOB 'FL-000000000000';
 error 403 PERMISSION_DENIED: Insufficient privileges for KILL JOB (requires role dba or system)
 
 u_dba:> KILL JOB 'FL-000000000000';
-error 400 INVALID_SQL: Statement not supported yet: KILL JOB
+error 400 SQL_EXECUTION_ERROR: Job 'FL-000000000000' not found
 
 u_user:> KILL LIVE QUERY 'root-1-sub';
 error 403 PERMISSION_DENIED: Insufficient privileges for KILL LIVE QUERY (requires role dba or system)

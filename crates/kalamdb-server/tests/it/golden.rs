@@ -69,6 +69,40 @@ async fn golden_users() {
     run_dir("users").await;
 }
 
+/// The data-bearing suites again with the cold tier in play (issue 5: results
+/// are identical whether a table was never flushed, flushed after every
+/// statement, or flushed halfway): the runner flushes every table through
+/// `STORAGE FLUSH ALL` and waits for the jobs, as a client would.
+#[tokio::test]
+async fn golden_dml_flushed_after_every_statement() {
+    run_dir_in("dml", FlushMode::AfterEvery).await;
+}
+
+#[tokio::test]
+async fn golden_query_flushed_after_every_statement() {
+    run_dir_in("query", FlushMode::AfterEvery).await;
+}
+
+#[tokio::test]
+async fn golden_dml_flushed_halfway() {
+    run_dir_in("dml", FlushMode::Halfway).await;
+}
+
+#[tokio::test]
+async fn golden_query_flushed_halfway() {
+    run_dir_in("query", FlushMode::Halfway).await;
+}
+
+/// When the runner flushes every table (never in update mode: expected
+/// output comes from the never-flushed run).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum FlushMode {
+    Never,
+    AfterEvery,
+    /// After every other statement, so some rows are hot and some cold.
+    Halfway,
+}
+
 /// Scenarios whose expected output is what the spec says while the server
 /// still answers otherwise; each file names its bug in its header comment.
 /// Run with `--run-ignored all`; once a fix lands, move the file to its
@@ -106,6 +140,10 @@ fn update_mode() -> bool {
 
 /// Runs every `*.sql` file of `tests/sql/<dir>` and reports all failures at once.
 async fn run_dir(dir: &str) {
+    run_dir_in(dir, FlushMode::Never).await;
+}
+
+async fn run_dir_in(dir: &str, mode: FlushMode) {
     let path = common::golden_dir().join(dir);
     let mut files: Vec<PathBuf> = std::fs::read_dir(&path)
         .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
@@ -114,14 +152,17 @@ async fn run_dir(dir: &str) {
         .collect();
     files.sort();
     assert!(!files.is_empty(), "no golden files in {}", path.display());
-    let update = update_mode();
+    let update = update_mode() && mode == FlushMode::Never;
+    if update_mode() && !update {
+        return;
+    }
     let mut failures = Vec::new();
     for file in &files {
-        failures.extend(run_file(file, update).await);
+        failures.extend(run_file(file, update, mode).await);
     }
     assert!(
         failures.is_empty(),
-        "{} golden failure(s) in tests/sql/{dir} (rerun with KALAMDB_GOLDEN_UPDATE=1 to accept output, then review the diff):\n\n{}",
+        "{} golden failure(s) in tests/sql/{dir} ({mode:?}) (rerun with KALAMDB_GOLDEN_UPDATE=1 to accept output, then review the diff):\n\n{}",
         failures.len(),
         failures.join("\n")
     );
@@ -130,7 +171,7 @@ async fn run_dir(dir: &str) {
 /// Runs one file on a fresh server. Returns readable failures; in update mode
 /// rewrites the file and returns only the invariant violations (which an
 /// update must never bless).
-async fn run_file(path: &Path, update: bool) -> Vec<String> {
+async fn run_file(path: &Path, update: bool, mode: FlushMode) -> Vec<String> {
     let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     let name = path
         .strip_prefix(common::golden_dir())
@@ -144,6 +185,7 @@ async fn run_file(path: &Path, update: bool) -> Vec<String> {
     let server = TestServer::start();
     let mut env = Env::new();
     let mut failures = Vec::new();
+    let mut blocks_run = 0usize;
     for item in &mut script {
         match item {
             Item::Verbatim(line) => {
@@ -168,6 +210,15 @@ async fn run_file(path: &Path, update: bool) -> Vec<String> {
                     }
                     block.expected = actual;
                 }
+                blocks_run += 1;
+                let flush = match mode {
+                    FlushMode::Never => false,
+                    FlushMode::AfterEvery => true,
+                    FlushMode::Halfway => blocks_run % 2 == 0,
+                };
+                if flush && let Err(e) = flush_everything(&server).await {
+                    failures.push(format!("{name}:{} flush after this block: {e}", block.line));
+                }
             }
         }
     }
@@ -179,6 +230,37 @@ async fn run_file(path: &Path, update: bool) -> Vec<String> {
         }
     }
     failures
+}
+
+/// `STORAGE FLUSH ALL` as root, then waits for every job it started.
+async fn flush_everything(server: &TestServer) -> Result<(), String> {
+    let (status, body) = server
+        .sql_as("root", ROOT_PASSWORD, "STORAGE FLUSH ALL")
+        .await;
+    if status != 200 {
+        return Err(format!("STORAGE FLUSH ALL -> {status} {body}"));
+    }
+    let message = body["results"][0]["message"].as_str().unwrap_or_default();
+    let Some(list) = message
+        .split_once("Job IDs: [")
+        .and_then(|(_, rest)| rest.strip_suffix(']'))
+    else {
+        return Ok(()); // nothing pending
+    };
+    for job in list.split(", ").filter(|j| !j.is_empty()) {
+        let resp = server
+            .client
+            .get(server.url(&format!("/v1/api/jobs/{job}?wait_ms=30000")))
+            .basic_auth("root", Some(ROOT_PASSWORD))
+            .send()
+            .await
+            .map_err(|e| e.to_string())?;
+        let job_body: Value = resp.json().await.map_err(|e| e.to_string())?;
+        if job_body["status"] != "completed" {
+            return Err(format!("flush job {job} ended as {job_body}"));
+        }
+    }
+    Ok(())
 }
 
 /// One piece of a golden file, in file order.

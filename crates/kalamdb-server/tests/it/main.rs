@@ -6,8 +6,13 @@ mod common;
 
 mod bad_input;
 mod binary;
+mod cold;
 mod golden;
 mod isolation;
 mod restart;
+mod s3;
+#[allow(dead_code)]
+#[path = "../../../kalamdb-cold/tests/it/s3_harness.rs"]
+mod s3_harness;
 mod users;
 mod wire;

@@ -1,0 +1,384 @@
+//! Flush: moving a table's hot rows into Parquet segments (`sql.md` §4.1).
+//!
+//! Per partition (the shared one, or each user's), in this order:
+//! 1. read the partition's hot rows (the newest version of every unflushed
+//!    key; tombstones past `DELETED_RETENTION_HOURS` are dropped instead);
+//! 2. encode them as one segment and write it to the table's storage under
+//!    the path template — atomically and durably (`ColdStore::put_durable`);
+//! 3. commit, in one fsync'd batch: the manifest with the new segment, and
+//!    the deletion of every flushed hot key *whose version is still the one
+//!    written* (a key updated meanwhile keeps its newer hot version).
+//!
+//! A crash before 3 leaves an unreferenced file and every row still hot; a
+//! crash after 3 leaves both tiers consistent. Readers never miss a row: a
+//! scan reads the hot partition completely before it reads the manifest, so
+//! a row moved between the two is found in the segment (see `provider.rs`).
+//! The crash analysis is in docs/storage-format.md.
+
+use std::sync::Arc;
+
+use kalamdb_store::{Direction, KeyRange, Partition, RowKey, RowPrefix, Space};
+use kalamdb_types::TableId;
+
+use crate::catalog::TableEntry;
+use crate::cold::{self, manifest_key, segment_key_column, segment_schema, storage_of};
+use crate::commit::CommitReceipt;
+use crate::engine::Shared;
+use crate::error::{KalamError, Result};
+use crate::jobs::CancelFlag;
+use crate::row::{StoredRow, rows_to_batch};
+
+/// What one flush moved.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct FlushOutcome {
+    pub rows: u64,
+    pub bytes: u64,
+    pub files: u64,
+}
+
+impl FlushOutcome {
+    fn add(&mut self, o: FlushOutcome) {
+        self.rows += o.rows;
+        self.bytes += o.bytes;
+        self.files += o.files;
+    }
+
+    pub fn message(&self) -> String {
+        format!(
+            "Flushed {} rows, {} bytes, {} file(s)",
+            self.rows, self.bytes, self.files
+        )
+    }
+}
+
+/// Rows read per blocking store call while collecting a partition.
+const CHUNK: usize = 4096;
+
+/// Does the table have any hot row (in any partition)?
+pub fn has_hot_rows(shared: &Shared, table: &TableId) -> Result<bool> {
+    Ok(!shared
+        .store
+        .scan(
+            Space::Rows,
+            &RowPrefix::Table(table.clone()).range(),
+            Direction::Forward,
+            1,
+        )?
+        .is_empty())
+}
+
+/// The partitions of a table that hold hot rows: one seek per partition, so
+/// idle users cost nothing.
+fn hot_partitions(shared: &Shared, entry: &TableEntry) -> Result<Vec<Partition>> {
+    let table = entry.id();
+    if !entry.def.table_type.is_per_user() {
+        return Ok(if has_hot_rows(shared, &table)? {
+            vec![Partition::Shared]
+        } else {
+            vec![]
+        });
+    }
+    let mut out = Vec::new();
+    let mut range = RowPrefix::Table(table.clone()).range();
+    loop {
+        let first = shared
+            .store
+            .scan(Space::Rows, &range, Direction::Forward, 1)?;
+        let Some((key, _)) = first.first() else {
+            return Ok(out);
+        };
+        let partition = RowKey::decode(key)?.partition;
+        let done = RowPrefix::Partition(table.clone(), partition.clone()).range();
+        out.push(partition);
+        match done.end {
+            std::ops::Bound::Excluded(end) => {
+                range = KeyRange::new(std::ops::Bound::Included(end), range.end.clone());
+            }
+            _ => return Ok(out),
+        }
+    }
+}
+
+fn read_partition(
+    shared: &Shared,
+    table: &TableId,
+    partition: &Partition,
+) -> Result<Vec<(Vec<u8>, StoredRow)>> {
+    let mut range = RowPrefix::Partition(table.clone(), partition.clone()).range();
+    let mut out = Vec::new();
+    loop {
+        let chunk = shared
+            .store
+            .scan(Space::Rows, &range, Direction::Forward, CHUNK)?;
+        let full = chunk.len() == CHUNK;
+        let last = chunk.last().map(|(k, _)| k.clone());
+        for (k, v) in chunk {
+            out.push((k, StoredRow::decode(&v)?));
+        }
+        match last {
+            Some(last) if full => {
+                range = KeyRange::new(std::ops::Bound::Excluded(last), range.end.clone());
+            }
+            _ => return Ok(out),
+        }
+    }
+}
+
+/// Flushes every partition of `table` that has hot rows.
+pub async fn flush_table(
+    shared: &Arc<Shared>,
+    table: &TableId,
+    cancel: &CancelFlag,
+) -> Result<FlushOutcome> {
+    let entry = shared
+        .catalog
+        .table(table)
+        .ok_or_else(|| KalamError::TableNotFound(table.to_string()))?;
+    if entry.def.table_type == kalamdb_types::TableType::Stream {
+        return Err(KalamError::exec(format!(
+            "STORAGE FLUSH TABLE is not supported for STREAM tables"
+        )));
+    }
+    let partitions = {
+        let (s, e) = (shared.clone(), entry.clone());
+        tokio::task::spawn_blocking(move || hot_partitions(&s, &e))
+            .await
+            .map_err(KalamError::internal)??
+    };
+    let mut total = FlushOutcome::default();
+    for partition in partitions {
+        cancel.check()?;
+        total.add(flush_partition(shared, &entry, partition, cancel).await?);
+    }
+    Ok(total)
+}
+
+async fn flush_partition(
+    shared: &Arc<Shared>,
+    entry: &Arc<TableEntry>,
+    partition: Partition,
+    cancel: &CancelFlag,
+) -> Result<FlushOutcome> {
+    let table = entry.id();
+    let hot = {
+        let (s, t, p) = (shared.clone(), table.clone(), partition.clone());
+        tokio::task::spawn_blocking(move || read_partition(&s, &t, &p))
+            .await
+            .map_err(KalamError::internal)??
+    };
+    if hot.is_empty() {
+        return Ok(FlushOutcome::default());
+    }
+    let retention_hours = entry
+        .def
+        .options
+        .deleted_retention_hours
+        .unwrap_or(shared.config.default_deleted_retention_hours);
+    let horizon_ms = kalamdb_types::now_micros() / 1000
+        - i64::try_from(retention_hours.saturating_mul(3_600_000)).unwrap_or(i64::MAX);
+    // Keys leaving the hot tier, with the version flushed (or dropped).
+    let mut moved: Vec<(Vec<u8>, i64)> = Vec::with_capacity(hot.len());
+    let mut rows = Vec::with_capacity(hot.len());
+    let mut row_ids = Vec::with_capacity(hot.len());
+    for (key, row) in hot {
+        moved.push((key.clone(), row.seq));
+        if row.deleted && kalamdb_types::SeqId(row.seq).unix_millis() < horizon_ms {
+            continue; // a tombstone past retention: nothing to keep
+        }
+        row_ids.push(match RowKey::decode(&key)?.pk {
+            kalamdb_store::PkValue::RowId(id) => id,
+            _ => 0,
+        });
+        rows.push(row);
+    }
+    let storage_id = storage_of(&entry.def);
+    let storage = shared.storages.open(&storage_id)?;
+    let def = shared
+        .storages
+        .get(&storage_id)
+        .ok_or_else(|| KalamError::exec(format!("Storage '{storage_id}' not found")))?;
+    let mut outcome = FlushOutcome::default();
+    let mut segment = None;
+    if !rows.is_empty() {
+        let schema = segment_schema(entry);
+        let with_row_id = entry.def.primary_key().is_none();
+        let batch = rows_to_batch(
+            &entry.def,
+            &schema,
+            &rows,
+            with_row_id.then_some(row_ids.as_slice()),
+        )?;
+        let key_column = segment_key_column(entry);
+        let (bytes, stats) = kalamdb_cold::encode_segment(&schema, &[batch], Some(&key_column))?;
+        let dir = scope_dir(&def, &table, &partition);
+        let path = format!("{dir}/{}", kalamdb_cold::segment_file_name(stats.max_seq));
+        let size = bytes.len() as u64;
+        storage.put_durable(&path, bytes).await?;
+        outcome = FlushOutcome {
+            rows: rows.len() as u64,
+            bytes: size,
+            files: 1,
+        };
+        segment = Some(stats.into_meta(path, size, kalamdb_types::now_micros()));
+    }
+    if let Err(e) = cancel.check() {
+        discard(&storage, segment.as_ref()).await;
+        return Err(e);
+    }
+    let s = shared.clone();
+    let t = table.clone();
+    let p = partition.clone();
+    let seg = segment.clone();
+    let flushed_entry = entry.clone();
+    let committed = shared
+        .committer
+        .commit(
+            false,
+            kalamdb_types::now_micros(),
+            Box::new(move |ctx| {
+                // The very table that was read: a table dropped and created
+                // again under the same name must not inherit these rows.
+                match s.catalog.table(&t) {
+                    Some(cur) if Arc::ptr_eq(&cur, &flushed_entry) => {}
+                    _ => return Err(KalamError::TableNotFound(t.to_string())),
+                }
+                let mkey = manifest_key(&t, &p);
+                let manifest = cold::decode_manifest(ctx.get(Space::Meta, &mkey)?)?;
+                let mut removed = 0u64;
+                for (key, seq) in moved {
+                    if let Some(v) = ctx.get(Space::Rows, &key)?
+                        && StoredRow::decode(&v)?.seq == seq
+                    {
+                        ctx.delete(Space::Rows, key);
+                        removed += 1;
+                    }
+                }
+                if let Some(seg) = seg {
+                    let now = ctx.now_micros;
+                    ctx.put(Space::Meta, mkey, manifest.with_segment(seg, now).encode());
+                }
+                Ok(CommitReceipt {
+                    affected: removed,
+                    post_commit: None,
+                })
+            }),
+        )
+        .await;
+    if let Err(e) = committed {
+        discard(&storage, segment.as_ref()).await;
+        return Err(e);
+    }
+    Ok(outcome)
+}
+
+/// Best-effort removal of a segment that never made it into a manifest.
+async fn discard(storage: &kalamdb_cold::ColdStore, segment: Option<&kalamdb_cold::SegmentMeta>) {
+    if let Some(seg) = segment
+        && let Err(e) = storage.delete(&seg.path).await
+    {
+        tracing::warn!(path = %seg.path, error = %e, "could not remove an uncommitted segment");
+    }
+}
+
+/// Deletes every segment of a dropped table: those its manifests list, and
+/// any file left in its scope directories by a flush that crashed before
+/// its commit. Returns (files, bytes).
+pub async fn delete_table_files(
+    shared: &Arc<Shared>,
+    entry: &TableEntry,
+    manifests: Vec<(Partition, kalamdb_cold::Manifest)>,
+) -> Result<(u64, u64)> {
+    let storage_id = storage_of(&entry.def);
+    let (Ok(storage), Some(def)) = (
+        shared.storages.open(&storage_id),
+        shared.storages.get(&storage_id),
+    ) else {
+        return Ok((0, 0));
+    };
+    let table = entry.id();
+    let (mut files, mut bytes) = (0u64, 0u64);
+    let mut dirs = Vec::new();
+    for (partition, manifest) in &manifests {
+        for seg in &manifest.segments {
+            storage.delete(&seg.path).await?;
+            files += 1;
+            bytes += seg.bytes;
+        }
+        dirs.push(scope_dir(&def, &table, partition));
+    }
+    if !entry.def.table_type.is_per_user() {
+        dirs.push(scope_dir(&def, &table, &Partition::Shared));
+    }
+    dirs.sort();
+    dirs.dedup();
+    // Sweeping a directory is only safe when it belongs to this table alone,
+    // i.e. its template names the table (templates are user-defined).
+    let own = |t: &str| t.contains("{namespace}") && t.contains("{tableName}");
+    let template = if entry.def.table_type.is_per_user() {
+        &def.user_tables_template
+    } else {
+        &def.shared_tables_template
+    };
+    if !own(template) {
+        dirs.clear();
+    }
+    for dir in dirs {
+        let (f, b) = storage.delete_prefix(&format!("{dir}/")).await?;
+        files += f;
+        bytes += b;
+    }
+    Ok((files, bytes))
+}
+
+/// The directory (relative to the storage root) of one partition's segments.
+pub fn scope_dir(def: &kalamdb_cold::StorageDef, table: &TableId, partition: &Partition) -> String {
+    let (template, user) = match partition {
+        Partition::Shared => (&def.shared_tables_template, None),
+        Partition::User(u) => (&def.user_tables_template, Some(u)),
+    };
+    kalamdb_cold::render_template(template, &table.namespace, &table.table, user)
+}
+
+/// Is `table` due for a flush under `policy`: at least `rows` hot rows, or
+/// a hot row older than `interval_secs`? Scans at most `rows` hot rows: if
+/// there are fewer, it has seen them all and so knows the oldest.
+pub fn is_due(
+    shared: &Shared,
+    table: &TableId,
+    policy: kalamdb_types::FlushPolicy,
+) -> Result<bool> {
+    let limit = policy.rows.unwrap_or(u64::MAX);
+    let mut range = RowPrefix::Table(table.clone()).range();
+    let mut count = 0u64;
+    let mut oldest = i64::MAX;
+    loop {
+        let chunk = shared
+            .store
+            .scan(Space::Rows, &range, Direction::Forward, CHUNK)?;
+        let full = chunk.len() == CHUNK;
+        for (_, v) in &chunk {
+            count += 1;
+            oldest = oldest.min(StoredRow::decode(v)?.seq);
+            if count >= limit {
+                return Ok(true);
+            }
+        }
+        match chunk.last() {
+            Some((last, _)) if full => {
+                range = KeyRange::new(std::ops::Bound::Excluded(last.clone()), range.end.clone());
+            }
+            _ => break,
+        }
+    }
+    if count == 0 {
+        return Ok(false);
+    }
+    Ok(match policy.interval_secs {
+        Some(secs) => {
+            let age_ms =
+                kalamdb_types::now_micros() / 1000 - kalamdb_types::SeqId(oldest).unix_millis();
+            age_ms >= i64::try_from(secs.saturating_mul(1000)).unwrap_or(i64::MAX)
+        }
+        None => false,
+    })
+}

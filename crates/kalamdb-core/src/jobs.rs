@@ -1,0 +1,396 @@
+//! Background jobs (`system.jobs`, `sql.md` §6 and §8): flushes today,
+//! compaction and cleanup as they land.
+//!
+//! A job is a durable record in the `meta` keyspace (`MetaKey::Job`) plus a
+//! tokio task. Jobs run with bounded concurrency (a semaphore), retry with
+//! exponential backoff, and can be cancelled (`KILL JOB`). Every state change
+//! is committed before it is visible in `system.jobs`, and wakes
+//! [`JobManager::wait`], which is how tests and the API wait for a job
+//! instead of sleeping.
+//!
+//! A job left `queued`/`running` by a crash is marked `failed` ("interrupted
+//! by a restart") at start-up: its work is idempotent and the flush policy
+//! re-schedules what is still pending.
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use kalamdb_store::{Direction, HotStore, MetaKey, MetaPrefix, Space};
+use serde::{Deserialize, Serialize};
+use tokio::sync::{Notify, Semaphore};
+
+use crate::catalog::{decode_json, encode_json};
+use crate::commit::{CommitReceipt, Committer};
+use crate::error::{KalamError, Result};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum JobStatus {
+    New,
+    Queued,
+    Running,
+    Retrying,
+    Completed,
+    Failed,
+    Cancelled,
+    Skipped,
+}
+
+impl JobStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            JobStatus::New => "new",
+            JobStatus::Queued => "queued",
+            JobStatus::Running => "running",
+            JobStatus::Retrying => "retrying",
+            JobStatus::Completed => "completed",
+            JobStatus::Failed => "failed",
+            JobStatus::Cancelled => "cancelled",
+            JobStatus::Skipped => "skipped",
+        }
+    }
+
+    pub fn is_finished(self) -> bool {
+        matches!(
+            self,
+            JobStatus::Completed | JobStatus::Failed | JobStatus::Cancelled | JobStatus::Skipped
+        )
+    }
+}
+
+/// A job as persisted (`system.jobs`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct JobRecord {
+    pub job_id: String,
+    pub job_type: String,
+    pub status: JobStatus,
+    pub parameters: serde_json::Value,
+    pub message: Option<String>,
+    pub exception_trace: Option<String>,
+    pub idempotency_key: Option<String>,
+    pub queue: Option<String>,
+    pub priority: i32,
+    pub retry_count: u32,
+    pub max_retries: u32,
+    pub created_at: i64,
+    pub updated_at: i64,
+    pub started_at: Option<i64>,
+    pub finished_at: Option<i64>,
+    pub node_id: String,
+}
+
+/// What a job's work reports on success.
+pub type JobResult = std::result::Result<String, KalamError>;
+
+/// Cancellation flag a running job checks at its safe points.
+#[derive(Debug, Clone, Default)]
+pub struct CancelFlag(Arc<AtomicBool>);
+
+impl CancelFlag {
+    pub fn is_cancelled(&self) -> bool {
+        self.0.load(Ordering::Acquire)
+    }
+
+    /// `Err(cancelled)` once `KILL JOB` was issued: `?` it at safe points.
+    pub fn check(&self) -> Result<()> {
+        if self.is_cancelled() {
+            Err(KalamError::exec("cancelled"))
+        } else {
+            Ok(())
+        }
+    }
+
+    fn cancel(&self) {
+        self.0.store(true, Ordering::Release);
+    }
+}
+
+struct Active {
+    cancel: CancelFlag,
+    key: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct JobsConfig {
+    pub max_concurrent: usize,
+    pub max_retries: u32,
+    /// First retry delay; doubled per attempt.
+    pub backoff: Duration,
+}
+
+impl Default for JobsConfig {
+    fn default() -> Self {
+        Self {
+            max_concurrent: 2,
+            max_retries: 3,
+            backoff: Duration::from_millis(500),
+        }
+    }
+}
+
+/// How [`JobManager::submit`] ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Submitted {
+    Started(String),
+    /// A job with the same idempotency key is queued or running.
+    AlreadyActive(String),
+}
+
+pub struct JobManager {
+    store: Arc<dyn HotStore>,
+    committer: Committer,
+    config: JobsConfig,
+    slots: Arc<Semaphore>,
+    active: parking_lot::Mutex<HashMap<String, Active>>,
+    changed: Notify,
+}
+
+impl std::fmt::Debug for JobManager {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("JobManager")
+    }
+}
+
+fn job_key(id: &str) -> Vec<u8> {
+    MetaKey::Job(id.to_string()).encode()
+}
+
+impl JobManager {
+    pub fn new(store: Arc<dyn HotStore>, committer: Committer, config: JobsConfig) -> Arc<Self> {
+        Arc::new(Self {
+            store,
+            committer,
+            slots: Arc::new(Semaphore::new(config.max_concurrent.max(1))),
+            config,
+            active: parking_lot::Mutex::new(HashMap::new()),
+            changed: Notify::new(),
+        })
+    }
+
+    /// Marks jobs a crash left unfinished as failed.
+    pub async fn recover(&self) -> Result<()> {
+        let now = kalamdb_types::now_micros();
+        for mut job in self.list()? {
+            if job.status.is_finished() {
+                continue;
+            }
+            job.status = JobStatus::Failed;
+            job.message = Some("Interrupted by a server restart".into());
+            job.finished_at = Some(now);
+            job.updated_at = now;
+            self.persist(&job).await?;
+        }
+        Ok(())
+    }
+
+    /// Every job record, oldest id first.
+    pub fn list(&self) -> Result<Vec<JobRecord>> {
+        self.store
+            .scan(
+                Space::Meta,
+                &MetaPrefix::Jobs.range(),
+                Direction::Forward,
+                usize::MAX,
+            )?
+            .iter()
+            .map(|(_, v)| decode_json(v))
+            .collect()
+    }
+
+    pub fn get(&self, id: &str) -> Result<Option<JobRecord>> {
+        self.store
+            .get(Space::Meta, &job_key(id))?
+            .map(|v| decode_json(&v))
+            .transpose()
+    }
+
+    async fn persist(&self, job: &JobRecord) -> Result<()> {
+        let key = job_key(&job.job_id);
+        let value = encode_json(job)?;
+        self.committer
+            .commit(
+                false,
+                kalamdb_types::now_micros(),
+                Box::new(move |ctx| {
+                    ctx.put(Space::Meta, key, value);
+                    Ok(CommitReceipt::default())
+                }),
+            )
+            .await?;
+        self.changed.notify_waiters();
+        Ok(())
+    }
+
+    /// Is a job with this idempotency key queued or running?
+    pub fn is_active(&self, key: &str) -> bool {
+        self.active
+            .lock()
+            .values()
+            .any(|a| a.key.as_deref() == Some(key))
+    }
+
+    /// Records a queued job and starts it. `work` runs once per attempt.
+    pub async fn submit<F, Fut>(
+        self: &Arc<Self>,
+        prefix: &str,
+        job_type: &str,
+        parameters: serde_json::Value,
+        idempotency_key: Option<String>,
+        work: F,
+    ) -> Result<Submitted>
+    where
+        F: Fn(CancelFlag) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = JobResult> + Send + 'static,
+    {
+        let id = format!("{prefix}-{:012x}", rand::random::<u64>() & 0xFFFF_FFFF_FFFF);
+        let cancel = CancelFlag::default();
+        {
+            let mut active = self.active.lock();
+            if let Some(key) = &idempotency_key
+                && let Some((existing, _)) = active
+                    .iter()
+                    .find(|(_, a)| a.key.as_deref() == Some(key.as_str()))
+            {
+                return Ok(Submitted::AlreadyActive(existing.clone()));
+            }
+            active.insert(
+                id.clone(),
+                Active {
+                    cancel: cancel.clone(),
+                    key: idempotency_key.clone(),
+                },
+            );
+        }
+        let now = kalamdb_types::now_micros();
+        let job = JobRecord {
+            job_id: id.clone(),
+            job_type: job_type.to_string(),
+            status: JobStatus::Queued,
+            parameters,
+            message: None,
+            exception_trace: None,
+            idempotency_key,
+            queue: Some("default".into()),
+            priority: 0,
+            retry_count: 0,
+            max_retries: self.config.max_retries,
+            created_at: now,
+            updated_at: now,
+            started_at: None,
+            finished_at: None,
+            node_id: "node-1".into(),
+        };
+        if let Err(e) = self.persist(&job).await {
+            self.active.lock().remove(&id);
+            return Err(e);
+        }
+        let manager = self.clone();
+        tokio::spawn(async move { manager.run(job, cancel, work).await });
+        Ok(Submitted::Started(id))
+    }
+
+    async fn run<F, Fut>(self: Arc<Self>, mut job: JobRecord, cancel: CancelFlag, work: F)
+    where
+        F: Fn(CancelFlag) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = JobResult> + Send + 'static,
+    {
+        let permit = self.slots.clone().acquire_owned().await;
+        let mut delay = self.config.backoff;
+        loop {
+            if cancel.is_cancelled() {
+                job.status = JobStatus::Cancelled;
+                break;
+            }
+            let now = kalamdb_types::now_micros();
+            job.status = JobStatus::Running;
+            job.started_at.get_or_insert(now);
+            job.updated_at = now;
+            self.persist_logged(&job).await;
+            // A panic in the work must fail the job, not leave it running.
+            let outcome = tokio::spawn(work(cancel.clone()))
+                .await
+                .unwrap_or_else(|e| Err(KalamError::internal(format!("job panicked: {e}"))));
+            match outcome {
+                Ok(message) => {
+                    job.status = JobStatus::Completed;
+                    job.message = Some(message);
+                    break;
+                }
+                Err(_) if cancel.is_cancelled() => {
+                    job.status = JobStatus::Cancelled;
+                    break;
+                }
+                Err(e) if job.retry_count < job.max_retries => {
+                    job.retry_count += 1;
+                    job.status = JobStatus::Retrying;
+                    job.exception_trace = Some(e.to_string());
+                    job.updated_at = kalamdb_types::now_micros();
+                    self.persist_logged(&job).await;
+                    tokio::time::sleep(delay).await;
+                    delay = delay.saturating_mul(2);
+                }
+                Err(e) => {
+                    job.status = JobStatus::Failed;
+                    job.message = Some(format!("Failed after {} attempt(s)", job.retry_count + 1));
+                    job.exception_trace = Some(e.to_string());
+                    break;
+                }
+            }
+        }
+        drop(permit);
+        let now = kalamdb_types::now_micros();
+        job.finished_at = Some(now);
+        job.updated_at = now;
+        if job.status == JobStatus::Cancelled {
+            job.message = Some("cancelled".into());
+        }
+        self.persist_logged(&job).await;
+        self.active.lock().remove(&job.job_id);
+        self.changed.notify_waiters();
+    }
+
+    async fn persist_logged(&self, job: &JobRecord) {
+        if let Err(e) = self.persist(job).await {
+            tracing::error!(job = %job.job_id, error = %e, "could not record job state");
+        }
+    }
+
+    /// `KILL JOB`: cancels a queued or running job (`sql.md` §6).
+    pub async fn kill(&self, id: &str) -> Result<String> {
+        let cancel = self.active.lock().get(id).map(|a| a.cancel.clone());
+        match cancel {
+            Some(c) => {
+                c.cancel();
+                self.changed.notify_waiters();
+                Ok(format!("Job {id} killed: cancelled"))
+            }
+            None => match self.get(id)? {
+                Some(job) => Err(KalamError::exec(format!(
+                    "Job '{id}' already {}",
+                    job.status.as_str()
+                ))),
+                None => Err(KalamError::exec(format!("Job '{id}' not found"))),
+            },
+        }
+    }
+
+    /// Waits until the job has finished (or `timeout` passes) and returns its
+    /// record; `None` if there is no such job.
+    pub async fn wait(&self, id: &str, timeout: Duration) -> Result<Option<JobRecord>> {
+        let deadline = tokio::time::Instant::now() + timeout;
+        loop {
+            let notified = self.changed.notified();
+            let job = self.get(id)?;
+            match &job {
+                Some(j) if !j.status.is_finished() => {}
+                _ => return Ok(job),
+            }
+            if tokio::time::timeout_at(deadline, notified).await.is_err() {
+                return Ok(job);
+            }
+        }
+    }
+}

@@ -1,0 +1,189 @@
+//! `STORAGE FLUSH TABLE` / `STORAGE FLUSH ALL` (`sql.md` §4.1): starting
+//! flush jobs, and the policy loop that starts them on its own.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use kalamdb_sql::ObjectRef;
+use kalamdb_types::{NamespaceId, Role, TableId, TableType};
+
+use crate::engine::{Caller, Shared, StatementOutput};
+use crate::error::{KalamError, Result};
+use crate::flush;
+use crate::jobs::Submitted;
+
+fn require_flush_role(role: Role) -> Result<()> {
+    if role == Role::User {
+        return Err(KalamError::PermissionDenied(
+            "Insufficient privileges for STORAGE FLUSH (requires role service, dba or system)"
+                .into(),
+        ));
+    }
+    Ok(())
+}
+
+fn flush_key(table: &TableId) -> String {
+    format!("flush:{table}")
+}
+
+/// Starts a flush job for `table`, unless one is active for it.
+pub async fn submit_flush(shared: &Arc<Shared>, table: &TableId) -> Result<Submitted> {
+    let s = shared.clone();
+    let t = table.clone();
+    shared
+        .jobs
+        .submit(
+            "FL",
+            "flush",
+            serde_json::json!({"namespace_id": table.namespace.as_str(), "table_name": table.table.as_str()}),
+            Some(flush_key(table)),
+            move |cancel| {
+                let s = s.clone();
+                let t = t.clone();
+                async move {
+                    let outcome = flush::flush_table(&s, &t, &cancel).await?;
+                    Ok(outcome.message())
+                }
+            },
+        )
+        .await
+}
+
+fn has_pending(shared: &Arc<Shared>, table: &TableId) -> Result<bool> {
+    flush::has_hot_rows(shared, table)
+}
+
+pub async fn flush_table(
+    shared: &Arc<Shared>,
+    caller: &Caller,
+    table: &ObjectRef,
+    current: &NamespaceId,
+) -> Result<StatementOutput> {
+    require_flush_role(caller.role)?;
+    let entry = crate::ddl::resolve_table(shared, table, current)?;
+    let id = entry.id();
+    if entry.def.table_type == TableType::Stream {
+        return Err(KalamError::exec(
+            "STORAGE FLUSH TABLE is not supported for STREAM tables",
+        ));
+    }
+    if shared.jobs.is_active(&flush_key(&id)) {
+        return Ok(StatementOutput::Message(format!(
+            "Storage flush skipped: a flush is already queued or running for table '{id}'"
+        )));
+    }
+    if !has_pending(shared, &id)? {
+        return Ok(StatementOutput::Message(format!(
+            "Storage flush skipped: no pending writes for table '{id}'"
+        )));
+    }
+    Ok(StatementOutput::Message(
+        match submit_flush(shared, &id).await? {
+            Submitted::Started(job) => {
+                format!("Storage flush started for table '{id}'. Job ID: {job}")
+            }
+            Submitted::AlreadyActive(_) => format!(
+                "Storage flush skipped: a flush is already queued or running for table '{id}'"
+            ),
+        },
+    ))
+}
+
+pub async fn flush_all(
+    shared: &Arc<Shared>,
+    caller: &Caller,
+    namespace: Option<&str>,
+) -> Result<StatementOutput> {
+    require_flush_role(caller.role)?;
+    let ns = match namespace {
+        Some(n) => {
+            let ns = NamespaceId::parse(n).map_err(|e| KalamError::exec(e.to_string()))?;
+            if shared.catalog.namespace(&ns).is_none() {
+                return Err(KalamError::exec(format!("Namespace '{ns}' not found")));
+            }
+            Some(ns)
+        }
+        None => None,
+    };
+    let mut jobs = Vec::new();
+    for entry in shared.catalog.tables(ns.as_ref()) {
+        if entry.def.table_type == TableType::Stream {
+            continue;
+        }
+        let id = entry.id();
+        if !has_pending(shared, &id)? {
+            continue;
+        }
+        if let Submitted::Started(job) = submit_flush(shared, &id).await? {
+            jobs.push(job);
+        }
+    }
+    let scope = match &ns {
+        Some(ns) => format!(" in namespace '{ns}'"),
+        None => String::new(),
+    };
+    if jobs.is_empty() {
+        let what = match &ns {
+            Some(ns) => format!("in namespace '{ns}'"),
+            None => "in any table".to_string(),
+        };
+        return Ok(StatementOutput::Message(format!(
+            "Storage flush skipped: no pending writes {what}"
+        )));
+    }
+    Ok(StatementOutput::Message(format!(
+        "Storage flush started for {} table(s){scope}. Job IDs: [{}]",
+        jobs.len(),
+        jobs.join(", ")
+    )))
+}
+
+/// The flush policy (`sql.md` §2.1): every `check_interval`, a table is
+/// flushed when it has at least N hot rows or its oldest hot row is older
+/// than S seconds. Counting hot rows scans them, so the count stops at N.
+pub fn spawn_policy_loop(shared: std::sync::Weak<Shared>, check_interval: Duration) {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(check_interval);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        tick.tick().await;
+        loop {
+            tick.tick().await;
+            let Some(shared) = shared.upgrade() else {
+                return;
+            };
+            if let Err(e) = run_policy_once(&shared).await {
+                tracing::warn!(error = %e, "flush policy check failed");
+            }
+        }
+    });
+}
+
+/// One policy pass; returns the jobs it started.
+pub async fn run_policy_once(shared: &Arc<Shared>) -> Result<Vec<String>> {
+    let mut started = Vec::new();
+    for entry in shared.catalog.tables(None) {
+        if entry.def.table_type == TableType::Stream {
+            continue;
+        }
+        let id = entry.id();
+        if shared.jobs.is_active(&flush_key(&id)) {
+            continue;
+        }
+        let policy = entry
+            .def
+            .options
+            .flush_policy
+            .unwrap_or(shared.config.default_flush_policy);
+        let due = {
+            let s = shared.clone();
+            let t = id.clone();
+            tokio::task::spawn_blocking(move || flush::is_due(&s, &t, policy))
+                .await
+                .map_err(KalamError::internal)??
+        };
+        if due && let Submitted::Started(job) = submit_flush(shared, &id).await? {
+            started.push(job);
+        }
+    }
+    Ok(started)
+}
