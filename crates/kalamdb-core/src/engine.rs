@@ -646,11 +646,8 @@ impl Engine {
             other => {
                 // Refuse by role first, so a plain user learns nothing more
                 // than it may not run the statement.
-                match &other {
-                    KalamStatement::KillLiveQuery { .. } => {
-                        access::require_admin(caller.role, other.name())?;
-                    }
-                    _ => {}
+                if let KalamStatement::KillLiveQuery { .. } = &other {
+                    access::require_admin(caller.role, other.name())?;
                 }
                 Err(KalamError::InvalidSql(format!(
                     "Statement not supported yet: {}",

@@ -135,9 +135,9 @@ pub async fn flush_table(
         .table(table)
         .ok_or_else(|| KalamError::TableNotFound(table.to_string()))?;
     if entry.def.table_type == kalamdb_types::TableType::Stream {
-        return Err(KalamError::exec(format!(
-            "STORAGE FLUSH TABLE is not supported for STREAM tables"
-        )));
+        return Err(KalamError::exec(
+            "STORAGE FLUSH TABLE is not supported for STREAM tables",
+        ));
     }
     let partitions = {
         let (s, e) = (shared.clone(), entry.clone());

@@ -214,7 +214,7 @@ async fn run_file(path: &Path, update: bool, mode: FlushMode) -> Vec<String> {
                 let flush = match mode {
                     FlushMode::Never => false,
                     FlushMode::AfterEvery => true,
-                    FlushMode::Halfway => blocks_run % 2 == 0,
+                    FlushMode::Halfway => blocks_run.is_multiple_of(2),
                 };
                 if flush && let Err(e) = flush_everything(&server).await {
                     failures.push(format!("{name}:{} flush after this block: {e}", block.line));
