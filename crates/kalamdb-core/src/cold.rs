@@ -257,13 +257,20 @@ pub async fn lookup_cold(
     }
     let key_column = segment_key_column(entry);
     for seg in manifest.segments_newest_first() {
+        let pending = keys.iter().filter(|k| !found.contains_key(*k)).count();
+        if pending == 0 {
+            break;
+        }
+        // The manifest's min/max per segment rules most segments out
+        // without touching them (ids of one flush are usually one range).
         let wanted: Vec<PkKey> = keys
             .iter()
             .filter(|k| !found.contains_key(*k))
             .map(pk_key)
+            .filter(|k| seg.may_contain(&key_column, k))
             .collect();
         if wanted.is_empty() {
-            break;
+            continue;
         }
         let batches =
             kalamdb_cold::lookup_segment(storage, &seg.path, &key_column, &wanted).await?;
