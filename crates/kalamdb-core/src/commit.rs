@@ -300,3 +300,120 @@ fn commit_group(
         }
     }
 }
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use std::sync::mpsc as std_mpsc;
+
+    use kalamdb_store::{Direction, KeyRange, KvPair, MemoryStore, StoreError};
+
+    use super::*;
+
+    /// A store whose first write blocks until the test opens the gate, so
+    /// requests provably queue up behind a group that is being written.
+    struct GatedStore {
+        inner: MemoryStore,
+        entered: parking_lot::Mutex<Option<std_mpsc::Sender<()>>>,
+        gate: parking_lot::Mutex<Option<std_mpsc::Receiver<()>>>,
+        writes: AtomicU64,
+    }
+
+    impl HotStore for GatedStore {
+        fn get(
+            &self,
+            space: Space,
+            key: &[u8],
+        ) -> std::result::Result<Option<Vec<u8>>, StoreError> {
+            self.inner.get(space, key)
+        }
+        fn multi_get(
+            &self,
+            space: Space,
+            keys: &[Vec<u8>],
+        ) -> std::result::Result<Vec<Option<Vec<u8>>>, StoreError> {
+            self.inner.multi_get(space, keys)
+        }
+        fn scan(
+            &self,
+            space: Space,
+            range: &KeyRange,
+            direction: Direction,
+            limit: usize,
+        ) -> std::result::Result<Vec<KvPair>, StoreError> {
+            self.inner.scan(space, range, direction, limit)
+        }
+        fn write(&self, batch: WriteBatch) -> std::result::Result<(), StoreError> {
+            self.writes.fetch_add(1, Ordering::SeqCst);
+            if let Some(entered) = self.entered.lock().take() {
+                let _ = entered.send(());
+            }
+            if let Some(gate) = self.gate.lock().take() {
+                let _ = gate.recv();
+            }
+            self.inner.write(batch)
+        }
+        fn approximate_size(
+            &self,
+            space: Space,
+            range: &KeyRange,
+        ) -> std::result::Result<u64, StoreError> {
+            self.inner.approximate_size(space, range)
+        }
+        fn is_durable(&self) -> bool {
+            true
+        }
+    }
+
+    fn put(i: u8) -> CommitFn {
+        Box::new(move |ctx| {
+            ctx.put(Space::Rows, vec![i], vec![i]);
+            Ok(CommitReceipt {
+                affected: 1,
+                post_commit: None,
+            })
+        })
+    }
+
+    #[tokio::test]
+    async fn requests_queued_behind_a_write_share_the_next_group() {
+        let (entered_tx, entered_rx) = std_mpsc::channel();
+        let (gate_tx, gate_rx) = std_mpsc::channel();
+        let store = Arc::new(GatedStore {
+            inner: MemoryStore::new(),
+            entered: parking_lot::Mutex::new(Some(entered_tx)),
+            gate: parking_lot::Mutex::new(Some(gate_rx)),
+            writes: AtomicU64::new(0),
+        });
+        let committer =
+            Committer::start(store.clone(), Arc::new(SnowflakeGenerator::new(0))).unwrap();
+        let first = tokio::spawn({
+            let c = committer.clone();
+            async move { c.commit(false, 0, put(0)).await }
+        });
+        // The first group is inside `write`, held there.
+        tokio::task::spawn_blocking(move || entered_rx.recv().unwrap())
+            .await
+            .unwrap();
+        // Nine more requests: a commit is queued on its first poll.
+        let mut rest: Vec<_> = (1..10u8)
+            .map(|i| Box::pin(committer.commit(false, 0, put(i))))
+            .collect();
+        for f in &mut rest {
+            assert!(futures::poll!(f.as_mut()).is_pending());
+        }
+        gate_tx.send(()).unwrap();
+        assert_eq!(first.await.unwrap().unwrap(), 1);
+        for f in rest {
+            assert_eq!(f.await.unwrap(), 1);
+        }
+        let stats = committer.stats();
+        assert_eq!(stats.requests.load(Ordering::SeqCst), 10);
+        assert_eq!(
+            stats.groups.load(Ordering::SeqCst),
+            2,
+            "nine writers, one sync"
+        );
+        assert_eq!(store.writes.load(Ordering::SeqCst), 2);
+    }
+}

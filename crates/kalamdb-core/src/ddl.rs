@@ -162,7 +162,7 @@ pub async fn drop_namespace(
         .await?;
     if dropped == 1 {
         for (entry, manifests) in cold {
-            crate::flush::delete_table_files(shared, &entry, manifests).await?;
+            crate::flush::delete_table_files(shared, &entry, manifests).await;
         }
     }
     Ok(StatementOutput::Message(if dropped == 1 {
@@ -396,9 +396,8 @@ pub async fn drop_table(
             "Table {id} does not exist (skipped)"
         )));
     }
-    // The definition and manifests are gone (durably); now the files. A
-    // failure here leaves only unreferenced files, never a half-dropped table.
-    let (files, file_bytes) = crate::flush::delete_table_files(shared, &entry, manifests).await?;
+    // The definition and manifests are gone (durably); now the files.
+    let (files, file_bytes) = crate::flush::delete_table_files(shared, &entry, manifests).await;
     Ok(StatementOutput::Message(format!(
         "Table {id} dropped successfully: files_deleted={files}, bytes_freed={}",
         bytes + file_bytes

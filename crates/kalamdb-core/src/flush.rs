@@ -282,27 +282,37 @@ async fn discard(storage: &kalamdb_cold::ColdStore, segment: Option<&kalamdb_col
 
 /// Deletes every segment of a dropped table: those its manifests list, and
 /// any file left in its scope directories by a flush that crashed before
-/// its commit. Returns (files, bytes).
+/// its commit. Returns the (files, bytes) actually deleted.
+///
+/// Runs after the drop has committed, so it cannot fail the statement: a
+/// file it cannot delete is logged and left as an unreferenced orphan (no
+/// manifest lists it any more, so no reader ever sees it).
 pub async fn delete_table_files(
     shared: &Arc<Shared>,
     entry: &TableEntry,
     manifests: Vec<(Partition, kalamdb_cold::Manifest)>,
-) -> Result<(u64, u64)> {
+) -> (u64, u64) {
     let storage_id = storage_of(&entry.def);
     let (Ok(storage), Some(def)) = (
         shared.storages.open(&storage_id),
         shared.storages.get(&storage_id),
     ) else {
-        return Ok((0, 0));
+        return (0, 0);
     };
     let table = entry.id();
     let (mut files, mut bytes) = (0u64, 0u64);
     let mut dirs = Vec::new();
     for (partition, manifest) in &manifests {
         for seg in &manifest.segments {
-            storage.delete(&seg.path).await?;
-            files += 1;
-            bytes += seg.bytes;
+            match storage.delete(&seg.path).await {
+                Ok(()) => {
+                    files += 1;
+                    bytes += seg.bytes;
+                }
+                Err(e) => {
+                    tracing::warn!(%table, path = %seg.path, error = %e, "could not delete a dropped table's segment")
+                }
+            }
         }
         dirs.push(scope_dir(&def, &table, partition));
     }
@@ -323,11 +333,17 @@ pub async fn delete_table_files(
         dirs.clear();
     }
     for dir in dirs {
-        let (f, b) = storage.delete_prefix(&format!("{dir}/")).await?;
-        files += f;
-        bytes += b;
+        match storage.delete_prefix(&format!("{dir}/")).await {
+            Ok((f, b)) => {
+                files += f;
+                bytes += b;
+            }
+            Err(e) => {
+                tracing::warn!(%table, %dir, error = %e, "could not sweep a dropped table's directory")
+            }
+        }
     }
-    Ok((files, bytes))
+    (files, bytes)
 }
 
 /// The directory (relative to the storage root) of one partition's segments.

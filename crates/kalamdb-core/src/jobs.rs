@@ -347,8 +347,10 @@ impl JobManager {
         if job.status == JobStatus::Cancelled {
             job.message = Some("cancelled".into());
         }
-        self.persist_logged(&job).await;
+        // No longer active *before* the final state is visible: whoever
+        // sees the job finished may start the next one with the same key.
         self.active.lock().remove(&job.job_id);
+        self.persist_logged(&job).await;
         self.changed.notify_waiters();
     }
 
@@ -392,5 +394,184 @@ impl JobManager {
                 return Ok(job);
             }
         }
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use std::sync::atomic::AtomicU32;
+
+    use kalamdb_store::MemoryStore;
+    use kalamdb_types::SnowflakeGenerator;
+
+    use super::*;
+
+    fn manager(store: Arc<dyn HotStore>) -> Arc<JobManager> {
+        let committer =
+            Committer::start(store.clone(), Arc::new(SnowflakeGenerator::new(0))).unwrap();
+        JobManager::new(
+            store,
+            committer,
+            JobsConfig {
+                max_concurrent: 1,
+                max_retries: 3,
+                backoff: Duration::from_millis(1),
+            },
+        )
+    }
+
+    fn started(s: Submitted) -> String {
+        match s {
+            Submitted::Started(id) => id,
+            other => panic!("{other:?}"),
+        }
+    }
+
+    const WAIT: Duration = Duration::from_secs(30);
+
+    #[tokio::test]
+    async fn failures_are_retried_with_backoff_then_complete() {
+        let jobs = manager(Arc::new(MemoryStore::new()));
+        let attempts = Arc::new(AtomicU32::new(0));
+        let a = attempts.clone();
+        let id = started(
+            jobs.submit("FL", "flush", serde_json::json!({}), None, move |_| {
+                let n = a.fetch_add(1, Ordering::SeqCst);
+                async move {
+                    if n < 2 {
+                        Err(KalamError::exec(format!("attempt {n} failed")))
+                    } else {
+                        Ok("done".to_string())
+                    }
+                }
+            })
+            .await
+            .unwrap(),
+        );
+        let job = jobs.wait(&id, WAIT).await.unwrap().unwrap();
+        assert_eq!(job.status, JobStatus::Completed);
+        assert_eq!(job.retry_count, 2);
+        assert_eq!(job.message.as_deref(), Some("done"));
+        assert_eq!(job.exception_trace.as_deref(), Some("attempt 1 failed"));
+        assert_eq!(attempts.load(Ordering::SeqCst), 3);
+        assert!(id.starts_with("FL-") && id.len() == 15, "{id}");
+    }
+
+    #[tokio::test]
+    async fn a_job_failing_every_attempt_ends_failed() {
+        let jobs = manager(Arc::new(MemoryStore::new()));
+        let id = started(
+            jobs.submit("FL", "flush", serde_json::json!({}), None, |_| async {
+                Err(KalamError::exec("disk on fire"))
+            })
+            .await
+            .unwrap(),
+        );
+        let job = jobs.wait(&id, WAIT).await.unwrap().unwrap();
+        assert_eq!(job.status, JobStatus::Failed);
+        assert_eq!(job.retry_count, 3);
+        assert_eq!(job.message.as_deref(), Some("Failed after 4 attempt(s)"));
+        assert_eq!(job.exception_trace.as_deref(), Some("disk on fire"));
+        assert_eq!(
+            jobs.kill(&id).await.unwrap_err().to_string(),
+            format!("Job '{id}' already failed")
+        );
+    }
+
+    #[tokio::test]
+    async fn kill_cancels_a_running_job_and_frees_its_key() {
+        let jobs = manager(Arc::new(MemoryStore::new()));
+        let (running_tx, running_rx) = tokio::sync::oneshot::channel::<()>();
+        let running_tx = Arc::new(parking_lot::Mutex::new(Some(running_tx)));
+        let key = Some("flush:app.t".to_string());
+        let id = started(
+            jobs.submit(
+                "FL",
+                "flush",
+                serde_json::json!({}),
+                key.clone(),
+                move |cancel| {
+                    let tx = running_tx.lock().take();
+                    async move {
+                        if let Some(tx) = tx {
+                            let _ = tx.send(());
+                        }
+                        // Works until cancelled, checking at its safe points.
+                        while !cancel.is_cancelled() {
+                            tokio::task::yield_now().await;
+                        }
+                        cancel.check().map(|()| String::new())
+                    }
+                },
+            )
+            .await
+            .unwrap(),
+        );
+        running_rx.await.unwrap();
+        // Same key while it runs: refused, pointing at the running job.
+        let again = jobs
+            .submit(
+                "FL",
+                "flush",
+                serde_json::json!({}),
+                key.clone(),
+                |_| async { Ok(String::new()) },
+            )
+            .await
+            .unwrap();
+        assert_eq!(again, Submitted::AlreadyActive(id.clone()));
+        assert!(jobs.is_active("flush:app.t"));
+        assert_eq!(
+            jobs.kill(&id).await.unwrap(),
+            format!("Job {id} killed: cancelled")
+        );
+        let job = jobs.wait(&id, WAIT).await.unwrap().unwrap();
+        assert_eq!(job.status, JobStatus::Cancelled);
+        assert_eq!(job.retry_count, 0, "a cancelled job is not retried");
+        assert!(!jobs.is_active("flush:app.t"));
+        assert_eq!(
+            jobs.kill("FL-000000000000").await.unwrap_err().to_string(),
+            "Job 'FL-000000000000' not found"
+        );
+    }
+
+    #[tokio::test]
+    async fn jobs_a_crash_left_unfinished_are_failed_on_recovery() {
+        let store: Arc<dyn HotStore> = Arc::new(MemoryStore::new());
+        let jobs = manager(store.clone());
+        let (_hold, hold_rx) = tokio::sync::watch::channel(());
+        let hold_rx = Arc::new(hold_rx);
+        let (running_tx, running_rx) = tokio::sync::oneshot::channel::<()>();
+        let running_tx = Arc::new(parking_lot::Mutex::new(Some(running_tx)));
+        let id = started(
+            jobs.submit("FL", "flush", serde_json::json!({}), None, move |_| {
+                let mut rx = (*hold_rx).clone();
+                let tx = running_tx.lock().take();
+                async move {
+                    if let Some(tx) = tx {
+                        let _ = tx.send(());
+                    }
+                    // Never finishes while the sender lives: the "crash".
+                    let _ = rx.changed().await;
+                    Ok(String::new())
+                }
+            })
+            .await
+            .unwrap(),
+        );
+        // The work runs only after `running` was recorded.
+        running_rx.await.unwrap();
+        assert_eq!(jobs.get(&id).unwrap().unwrap().status, JobStatus::Running);
+        // A new manager over the same store: what a restart sees.
+        let after = manager(store);
+        after.recover().await.unwrap();
+        let job = after.get(&id).unwrap().unwrap();
+        assert_eq!(job.status, JobStatus::Failed);
+        assert_eq!(
+            job.message.as_deref(),
+            Some("Interrupted by a server restart")
+        );
+        assert!(job.finished_at.is_some());
     }
 }

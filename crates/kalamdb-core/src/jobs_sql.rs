@@ -49,10 +49,6 @@ pub async fn submit_flush(shared: &Arc<Shared>, table: &TableId) -> Result<Submi
         .await
 }
 
-fn has_pending(shared: &Arc<Shared>, table: &TableId) -> Result<bool> {
-    flush::has_hot_rows(shared, table)
-}
-
 pub async fn flush_table(
     shared: &Arc<Shared>,
     caller: &Caller,
@@ -72,7 +68,7 @@ pub async fn flush_table(
             "Storage flush skipped: a flush is already queued or running for table '{id}'"
         )));
     }
-    if !has_pending(shared, &id)? {
+    if !flush::has_hot_rows(shared, &id)? {
         return Ok(StatementOutput::Message(format!(
             "Storage flush skipped: no pending writes for table '{id}'"
         )));
@@ -111,7 +107,7 @@ pub async fn flush_all(
             continue;
         }
         let id = entry.id();
-        if !has_pending(shared, &id)? {
+        if !flush::has_hot_rows(shared, &id)? {
             continue;
         }
         if let Submitted::Started(job) = submit_flush(shared, &id).await? {
