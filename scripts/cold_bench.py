@@ -9,8 +9,12 @@ Setup over HTTP as root (Bearer): table `cbench.cold` gets `rows` rows in
 (`GET /v1/api/jobs/{id}?wait_ms=`), so it ends with `files` segments and no
 hot rows; `cbench.hot` gets the same rows and is never flushed. Flush
 throughput = rows and segment bytes of one flush of `rows` rows divided by
-the job's running time (started_at → finished_at). A smoke measurement for
-notes; kalamdb-bench is the tool for comparable numbers."""
+the job's running time (started_at → finished_at). Then `STORAGE COMPACT
+TABLE cbench.cold` merges the segments (its job time is printed) and the
+query is measured again on the merged file. Run the server with
+`[compaction] auto_min_files = 0`, or flushes merge the segments before the
+20-file measurement. A smoke measurement for notes; kalamdb-bench is the
+tool for comparable numbers."""
 import argparse, http.client, json, time, urllib.parse
 
 def main():
@@ -72,23 +76,34 @@ def main():
     q = "SELECT room, count(*) AS n, sum(score) AS s FROM cbench.{t} WHERE score < 500 GROUP BY room ORDER BY room"
     expected = sql(q.format(t="hot"))[0]["rows"]
     assert sql(q.format(t="cold"))[0]["rows"] == expected
-    for t in ("hot", "cold"):
-        samples = []
-        for _ in range(a.n):
-            t0 = time.perf_counter()
-            sql(q.format(t=t))
-            samples.append((time.perf_counter() - t0) * 1000)
-        samples.sort()
-        print(f"GROUP BY over {per * a.files} rows ({t}{', %d segments' % a.files if t == 'cold' else ''}): "
-              f"p50={samples[len(samples)//2]:.1f} ms  min={samples[0]:.1f} ms  max={samples[-1]:.1f} ms")
-    for t in ("hot", "cold"):
-        samples = []
-        for i in range(200):
-            t0 = time.perf_counter()
-            sql(f"SELECT body FROM cbench.{t} WHERE id = {(i * 997) % (per * a.files)}")
-            samples.append((time.perf_counter() - t0) * 1000)
-        samples.sort()
-        print(f"PK lookup ({t}): p50={samples[100]:.2f} ms  p99={samples[198]:.2f} ms")
+    def measure(label):
+        for t in ("hot", "cold"):
+            samples = []
+            for _ in range(a.n):
+                t0 = time.perf_counter()
+                sql(q.format(t=t))
+                samples.append((time.perf_counter() - t0) * 1000)
+            samples.sort()
+            print(f"GROUP BY over {per * a.files} rows ({t}{', ' + label if t == 'cold' else ''}): "
+                  f"p50={samples[len(samples)//2]:.1f} ms  min={samples[0]:.1f} ms  max={samples[-1]:.1f} ms")
+        for t in ("hot", "cold"):
+            samples = []
+            for i in range(200):
+                t0 = time.perf_counter()
+                sql(f"SELECT body FROM cbench.{t} WHERE id = {(i * 997) % (per * a.files)}")
+                samples.append((time.perf_counter() - t0) * 1000)
+            samples.sort()
+            print(f"PK lookup ({t}{', ' + label if t == 'cold' else ''}): p50={samples[100]:.2f} ms  p99={samples[198]:.2f} ms")
+
+    measure(f"{a.files} segments")
+    msg = sql("STORAGE COMPACT TABLE cbench.cold")[0]["message"]
+    job = msg.split("Job ID: ")[1]
+    j = req("GET", f"/v1/api/jobs/{job}?wait_ms=600000", token=token)
+    assert j["status"] == "completed", j
+    secs = (j["finished_at"] - j["started_at"]) / 1e6
+    print(f"compaction: {j['message']} in {secs:.3f} s -> {per * a.files / secs:,.0f} rows/s")
+    assert sql(q.format(t="cold"))[0]["rows"] == expected
+    measure("compacted")
 
 if __name__ == "__main__":
     main()

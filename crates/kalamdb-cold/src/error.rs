@@ -1,6 +1,6 @@
 //! The crate's one error type. Variants are split by what the caller has to
 //! do about them: fix a definition (`InvalidStorage`), fix or replace the
-//! storage (`NotWritable`), retry or report (`Io`), treat the data as
+//! storage (`NotWritable`), retry or report (`Io`), reload the manifest (`Missing`), treat the data as
 //! damaged (`Corrupt`), or fix the calling code (`InvalidSegment`). Every message is complete and meant for users; none
 //! is a `Debug` dump.
 
@@ -17,6 +17,11 @@ pub enum ColdError {
     /// the path.
     #[error("{0}")]
     Io(String),
+    /// A segment or object is not in the storage. For a segment a manifest
+    /// lists, this is the normal sign that a compaction replaced it after
+    /// the reader loaded that manifest: reload the manifest and read again.
+    #[error("{0}")]
+    Missing(String),
     /// A segment or manifest cannot be decoded (truncated, overwritten,
     /// not Parquet, not the expected columns).
     #[error("{0}")]

@@ -26,7 +26,7 @@ pub use manifest::Manifest;
 pub use read::{LookupStats, lookup_segment, lookup_segment_with_stats, read_segment};
 pub use segment::{
     ColumnStats, DELETED_COLUMN, PkKey, ROW_GROUP_ROWS, SEQ_COLUMN, SegmentMeta, SegmentStats,
-    encode_segment, segment_file_name,
+    compacted_segment_file_name, encode_segment, is_segment_file_name, segment_file_name,
 };
 pub use storage::{StorageDef, StorageType};
 pub use store::ColdStore;

@@ -594,7 +594,7 @@ fn classify(store: &ColdStore, path: &str, e: ParquetError) -> ColdError {
         && let Some(os) = inner.downcast_ref::<object_store::Error>()
     {
         return match os {
-            object_store::Error::NotFound { .. } => ColdError::Io(format!(
+            object_store::Error::NotFound { .. } => ColdError::Missing(format!(
                 "Storage '{}': segment '{path}' not found",
                 store.storage_id()
             )),

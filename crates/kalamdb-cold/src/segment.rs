@@ -153,6 +153,19 @@ pub fn segment_file_name(max_seq: i64) -> String {
     format!("seg-{max_seq:020}.parquet")
 }
 
+/// `seg-<max_seq, 20 digits>-c<nonce, 16 hex>.parquet`: a compaction's
+/// output. The nonce keeps it from ever taking the name of a file a
+/// manifest still lists (an output may have the same `max_seq` as one of
+/// its inputs); the prefix still sorts by age.
+pub fn compacted_segment_file_name(max_seq: i64, nonce: u64) -> String {
+    format!("seg-{max_seq:020}-c{nonce:016x}.parquet")
+}
+
+/// Is `name` (a file name, no directory) one this crate gives segments?
+pub fn is_segment_file_name(name: &str) -> bool {
+    name.starts_with("seg-") && name.ends_with(".parquet") && !name.contains('/')
+}
+
 /// Is `t` a type `lookup_segment` can match keys against?
 pub(crate) fn key_kind(t: &DataType) -> Option<KeyKind> {
     match t {

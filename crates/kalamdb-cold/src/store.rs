@@ -283,7 +283,7 @@ impl ColdStore {
             Err(e) => Err(e),
         };
         result.map_err(|e| match e {
-            object_store::Error::NotFound { .. } => ColdError::Io(format!(
+            object_store::Error::NotFound { .. } => ColdError::Missing(format!(
                 "Storage '{}': object '{path}' not found",
                 self.inner.id
             )),
@@ -309,7 +309,8 @@ impl ColdStore {
         Ok(out)
     }
 
-    async fn list_all(&self, prefix: &str) -> Result<Vec<(String, u64)>, ColdError> {
+    /// [`Self::list`] plus the temporary files of interrupted writes.
+    pub async fn list_all(&self, prefix: &str) -> Result<Vec<(String, u64)>, ColdError> {
         let location = self.location(prefix)?;
         let what = if prefix.is_empty() { "/" } else { prefix };
         let metas: Vec<object_store::ObjectMeta> = self

@@ -17,7 +17,8 @@ use std::path::PathBuf;
 
 use datafusion::arrow::array::{Array, AsArray, RecordBatch};
 use datafusion::arrow::datatypes::{Int64Type, SchemaRef};
-use kalamdb_cold::{ColdStore, Manifest, PkKey, StorageDef};
+use futures::future::BoxFuture;
+use kalamdb_cold::{ColdStore, Manifest, PkKey, SegmentMeta, StorageDef};
 use kalamdb_store::{HotStore, MetaKey, MetaPrefix, Partition, PkValue, Space};
 use kalamdb_types::{
     SYSTEM_COLUMN_DELETED, SYSTEM_COLUMN_SEQ, StorageId, TableDefinition, TableId,
@@ -25,6 +26,7 @@ use kalamdb_types::{
 use parking_lot::{Mutex, RwLock};
 
 use crate::catalog::{ROW_ID_COLUMN, TableEntry, decode_json};
+use crate::engine::Shared;
 use crate::error::{KalamError, Result};
 use crate::row::{StoredRow, Value, value_from_array};
 
@@ -33,6 +35,7 @@ impl From<kalamdb_cold::ColdError> for KalamError {
         match e {
             kalamdb_cold::ColdError::InvalidStorage(m)
             | kalamdb_cold::ColdError::NotWritable(m) => KalamError::Execution(m),
+            kalamdb_cold::ColdError::Missing(m) => KalamError::ColdSegmentMissing(m),
             other => KalamError::Internal(format!("cold storage: {other}")),
         }
     }
@@ -220,24 +223,94 @@ pub fn batch_to_rows(entry: &TableEntry, batch: &RecordBatch) -> Result<Vec<(PkV
     Ok(out)
 }
 
+/// Reads a partition's cold tier under its current manifest; returns the
+/// manifest version the answer is valid for (writers compare it in their
+/// commit). A compaction may delete a segment the loaded manifest still
+/// listed: then the read starts over under the new manifest. A segment that
+/// is missing although the current manifest lists it is an error.
+pub(crate) async fn read_current<'env, T: Default>(
+    shared: &Shared,
+    entry: &TableEntry,
+    partition: &Partition,
+    read: impl Fn(ColdStore, std::sync::Arc<Manifest>) -> BoxFuture<'env, Result<T>>,
+) -> Result<(u64, T)> {
+    let table = entry.id();
+    let mut manifest =
+        std::sync::Arc::new(load_manifest(shared.store.as_ref(), &table, partition)?);
+    let mut attempts = 0;
+    loop {
+        if manifest.segments.is_empty() {
+            return Ok((manifest.version, T::default()));
+        }
+        let storage = shared.storages.open(&storage_of(&entry.def))?;
+        match read(storage, manifest.clone()).await {
+            Err(KalamError::ColdSegmentMissing(m)) if attempts < MAX_READ_ATTEMPTS => {
+                let now = load_manifest(shared.store.as_ref(), &table, partition)?;
+                if now.version == manifest.version {
+                    return Err(KalamError::ColdSegmentMissing(m));
+                }
+                manifest = std::sync::Arc::new(now);
+                attempts += 1;
+            }
+            other => return other.map(|v| (manifest.version, v)),
+        }
+    }
+}
+
+/// Compactions that may overtake one read before it gives up.
+const MAX_READ_ATTEMPTS: usize = 8;
+
 /// Every current cold row of a partition except keys in `skip` (those have
-/// a newer hot version), tombstones included: newest segment first, first
-/// version of a key wins.
+/// a newer hot version), tombstones included. For a key in several
+/// segments the newest `_seq` wins, whatever segment holds it: segment
+/// order alone is not enough, since a flush reads the hot tier in chunks
+/// and a key rewritten during that read lands in a later segment whose
+/// `max_seq` may be lower.
 pub async fn scan_cold(
+    shared: &Shared,
+    entry: &TableEntry,
+    partition: &Partition,
+    skip: &HashSet<PkValue>,
+) -> Result<(u64, Vec<(PkValue, StoredRow)>)> {
+    read_current(shared, entry, partition, |storage, manifest| {
+        Box::pin(
+            async move { scan_segments(&storage, entry, manifest.segments.iter(), skip).await },
+        )
+    })
+    .await
+}
+
+/// The newest version of every key in `segments` but those in `skip`, in
+/// the order first seen.
+pub async fn scan_segments(
     storage: &ColdStore,
     entry: &TableEntry,
-    manifest: &Manifest,
+    segments: impl Iterator<Item = &SegmentMeta>,
     skip: &HashSet<PkValue>,
 ) -> Result<Vec<(PkValue, StoredRow)>> {
-    let mut seen: HashSet<PkValue> = HashSet::new();
-    let mut out = Vec::new();
-    for seg in manifest.segments_newest_first() {
+    let mut at: HashMap<PkValue, usize> = HashMap::new();
+    let mut out: Vec<(PkValue, StoredRow)> = Vec::new();
+    let mut segments: Vec<&SegmentMeta> = segments.collect();
+    segments.sort_by(|a, b| b.max_seq.cmp(&a.max_seq).then(b.min_seq.cmp(&a.min_seq)));
+    for seg in segments {
         for batch in kalamdb_cold::read_segment(storage, &seg.path, None).await? {
             for (pk, row) in batch_to_rows(entry, &batch)? {
-                if skip.contains(&pk) || !seen.insert(pk.clone()) {
+                if skip.contains(&pk) {
                     continue;
                 }
-                out.push((pk, row));
+                match at.get(&pk) {
+                    Some(&i) => {
+                        if let Some(slot) = out.get_mut(i)
+                            && row.seq > slot.1.seq
+                        {
+                            slot.1 = row;
+                        }
+                    }
+                    None => {
+                        at.insert(pk.clone(), out.len());
+                        out.push((pk, row));
+                    }
+                }
             }
         }
     }
@@ -246,27 +319,43 @@ pub async fn scan_cold(
 
 /// The newest cold version of each of `keys` (absent keys are left out).
 pub async fn lookup_cold(
+    shared: &Shared,
+    entry: &TableEntry,
+    partition: &Partition,
+    keys: &[PkValue],
+) -> Result<(u64, HashMap<PkValue, StoredRow>)> {
+    if keys.is_empty() {
+        let version = load_manifest(shared.store.as_ref(), &entry.id(), partition)?.version;
+        return Ok((version, HashMap::new()));
+    }
+    read_current(shared, entry, partition, |storage, manifest| {
+        Box::pin(async move { lookup_segments(&storage, entry, &manifest, keys).await })
+    })
+    .await
+}
+
+async fn lookup_segments(
     storage: &ColdStore,
     entry: &TableEntry,
     manifest: &Manifest,
     keys: &[PkValue],
 ) -> Result<HashMap<PkValue, StoredRow>> {
     let mut found: HashMap<PkValue, StoredRow> = HashMap::new();
-    if keys.is_empty() || manifest.segments.is_empty() {
-        return Ok(found);
-    }
+    let wanted_keys: HashSet<&PkValue> = keys.iter().collect();
     let key_column = segment_key_column(entry);
+    // Newest `max_seq` first: a key is settled once its version is at least
+    // as new as anything the remaining segments can hold.
     for seg in manifest.segments_newest_first() {
-        let pending = keys.iter().filter(|k| !found.contains_key(*k)).count();
-        if pending == 0 {
+        let open = |k: &PkValue| found.get(k).is_none_or(|r| r.seq < seg.max_seq);
+        if found.len() == wanted_keys.len() && !wanted_keys.iter().any(|k| open(k)) {
             break;
         }
         // The manifest's min/max per segment rules most segments out
         // without touching them (ids of one flush are usually one range).
-        let wanted: Vec<PkKey> = keys
+        let wanted: Vec<PkKey> = wanted_keys
             .iter()
-            .filter(|k| !found.contains_key(*k))
-            .map(pk_key)
+            .filter(|k| open(k))
+            .map(|k| pk_key(k))
             .filter(|k| seg.may_contain(&key_column, k))
             .collect();
         if wanted.is_empty() {
@@ -276,8 +365,14 @@ pub async fn lookup_cold(
             kalamdb_cold::lookup_segment(storage, &seg.path, &key_column, &wanted).await?;
         for batch in batches {
             for (pk, row) in batch_to_rows(entry, &batch)? {
-                if keys.contains(&pk) {
-                    found.entry(pk).or_insert(row);
+                if !wanted_keys.contains(&pk) {
+                    continue;
+                }
+                match found.get(&pk) {
+                    Some(prev) if prev.seq >= row.seq => {}
+                    _ => {
+                        found.insert(pk, row);
+                    }
                 }
             }
         }

@@ -362,6 +362,12 @@ pub async fn drop_table(
             .await
             .map_err(KalamError::internal)??
     };
+    // The table's flushes and compactions are cancelled, and the drop waits
+    // for the one running to stop, so the manifests read here are the last
+    // ones and no file is written after the drop deletes the directory.
+    shared.jobs.cancel_keyed(&crate::jobs_sql::flush_key(&id));
+    shared.jobs.cancel_keyed(&crate::jobs_sql::compact_key(&id));
+    let _turn = shared.cold_locks.lock(&id).await;
     let manifests = crate::cold::manifests_of(shared.store.as_ref(), &id)?;
     let s = shared.clone();
     let id2 = id.clone();

@@ -372,29 +372,27 @@ pub async fn commit_inserts(
         // Keys whose newest cold version is live: taken unless a newer hot
         // version (checked in the commit) says otherwise. The manifest
         // version pins the cold state this answer is valid for.
-        let manifest = crate::cold::load_manifest(shared.store.as_ref(), &entry.id(), &partition)?;
-        let mut cold_live = std::collections::HashSet::new();
-        if let Some(i) = pk_idx
-            && !manifest.segments.is_empty()
-        {
-            let keys: Vec<PkValue> = rows
+        let keys: Vec<PkValue> = match pk_idx {
+            Some(i) => rows
                 .iter()
                 .filter_map(|r| r.get(i).and_then(pk_from_value))
-                .collect();
-            let storage = shared.storages.open(&crate::cold::storage_of(&entry.def))?;
-            for (pk, row) in crate::cold::lookup_cold(&storage, entry, &manifest, &keys).await? {
-                if !row.deleted {
-                    cold_live.insert(pk);
-                }
-            }
-        }
+                .collect(),
+            None => Vec::new(),
+        };
+        let (manifest_version, cold) =
+            crate::cold::lookup_cold(shared, entry, &partition, &keys).await?;
+        let cold_live: std::collections::HashSet<PkValue> = cold
+            .into_iter()
+            .filter(|(_, row)| !row.deleted)
+            .map(|(pk, _)| pk)
+            .collect();
         match commit_inserts_once(
             shared,
             entry,
             partition.clone(),
             rows.clone(),
             cold_live,
-            manifest.version,
+            manifest_version,
         )
         .await
         {

@@ -44,6 +44,7 @@ pub struct EngineConfig {
     pub jobs: crate::jobs::JobsConfig,
     /// How often the flush policy runs; `None` disables it.
     pub flush_check_interval: Option<std::time::Duration>,
+    pub compaction: crate::compact::CompactionConfig,
 }
 
 impl Default for EngineConfig {
@@ -59,6 +60,7 @@ impl Default for EngineConfig {
             storage_dir: std::path::PathBuf::from("data/storage"),
             jobs: crate::jobs::JobsConfig::default(),
             flush_check_interval: None,
+            compaction: crate::compact::CompactionConfig::default(),
         }
     }
 }
@@ -80,6 +82,8 @@ pub struct Shared {
     pub cold_rows_read: std::sync::atomic::AtomicU64,
     pub storages: crate::cold::Storages,
     pub jobs: Arc<crate::jobs::JobManager>,
+    /// Flushes and compactions of one table take turns (`flush.rs`).
+    pub cold_locks: crate::flush::ColdLocks,
 }
 
 impl std::fmt::Debug for Shared {
@@ -185,7 +189,7 @@ pub struct StatementError {
 /// The engine handle (cheap to clone).
 #[derive(Clone)]
 pub struct Engine {
-    shared: Arc<Shared>,
+    pub(crate) shared: Arc<Shared>,
 }
 
 impl Engine {
@@ -223,6 +227,7 @@ impl Engine {
             cold_rows_read: std::sync::atomic::AtomicU64::new(0),
             storages,
             jobs,
+            cold_locks: crate::flush::ColdLocks::default(),
         });
         let engine = Engine { shared };
         engine.bootstrap().await?;
@@ -275,6 +280,12 @@ impl Engine {
     /// golden suite with flushes after every statement this way).
     pub async fn flush_now(&self, table: &TableId) -> Result<crate::flush::FlushOutcome> {
         crate::flush::flush_table(&self.shared, table, &crate::jobs::CancelFlag::default()).await
+    }
+
+    /// Compacts a table synchronously, outside the job system.
+    pub async fn compact_now(&self, table: &TableId) -> Result<crate::compact::CompactOutcome> {
+        crate::compact::compact_table(&self.shared, table, &crate::jobs::CancelFlag::default())
+            .await
     }
 
     pub fn commit_stats(&self) -> &crate::commit::CommitStats {
@@ -622,6 +633,12 @@ impl Engine {
             KalamStatement::StorageFlushAll { namespace: ns } => {
                 crate::jobs_sql::flush_all(shared, caller, ns.as_deref()).await
             }
+            KalamStatement::StorageCompactTable { table } => {
+                crate::jobs_sql::compact_table(shared, caller, &table, namespace).await
+            }
+            KalamStatement::StorageCompactAll { namespace: ns } => {
+                crate::jobs_sql::compact_all(shared, caller, ns.as_deref()).await
+            }
             KalamStatement::KillJob { job_id } => {
                 access::require_admin(caller.role, "KILL JOB")?;
                 Ok(StatementOutput::Message(shared.jobs.kill(&job_id).await?))
@@ -868,6 +885,9 @@ fn statement_name(stmt: &KalamStatement) -> &'static str {
         KalamStatement::DropUser { .. } => "DROP USER",
         KalamStatement::StorageFlushTable { .. } | KalamStatement::StorageFlushAll { .. } => {
             "STORAGE FLUSH"
+        }
+        KalamStatement::StorageCompactTable { .. } | KalamStatement::StorageCompactAll { .. } => {
+            "STORAGE COMPACT"
         }
         KalamStatement::CreateStorage(_) => "CREATE STORAGE",
         KalamStatement::AlterStorage { .. } => "ALTER STORAGE",

@@ -37,6 +37,11 @@ pub enum KalamError {
     /// more is acknowledged until the server restarts.
     #[error("Storage unavailable: {0}")]
     Storage(#[from] StoreError),
+    /// A segment a manifest lists is not in its storage. Readers reload the
+    /// manifest and retry (a compaction replaced the file); it reaches the
+    /// client only when the current manifest still lists the missing file.
+    #[error("Internal error: {0}")]
+    ColdSegmentMissing(String),
     /// A bug: an invariant the engine relies on did not hold.
     #[error("Internal error: {0}")]
     Internal(String),
@@ -55,7 +60,9 @@ impl KalamError {
             KalamError::TableNotFound(_) => ErrorCode::TableNotFound,
             KalamError::Execution(_) | KalamError::WriteConflict(_) => ErrorCode::SqlExecutionError,
             KalamError::PermissionDenied(_) => ErrorCode::PermissionDenied,
-            KalamError::Storage(_) | KalamError::Internal(_) => ErrorCode::InternalError,
+            KalamError::Storage(_)
+            | KalamError::ColdSegmentMissing(_)
+            | KalamError::Internal(_) => ErrorCode::InternalError,
         }
     }
 

@@ -54,6 +54,32 @@ impl FlushOutcome {
 /// Rows read per blocking store call while collecting a partition.
 const CHUNK: usize = 4096;
 
+/// Flushes and compactions of one table take turns: each reads a manifest,
+/// writes files, then commits a successor computed from what it read, and
+/// the flush's tombstone rule (below) relies on no segment appearing
+/// meanwhile. Striped, so the set does not grow with the number of tables;
+/// two tables sharing a stripe only wait for each other's background work.
+pub struct ColdLocks([tokio::sync::Mutex<()>; 64]);
+
+impl Default for ColdLocks {
+    fn default() -> Self {
+        Self(std::array::from_fn(|_| tokio::sync::Mutex::new(())))
+    }
+}
+
+impl ColdLocks {
+    pub async fn lock(&self, table: &TableId) -> tokio::sync::MutexGuard<'_, ()> {
+        use std::hash::{Hash, Hasher};
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        table.hash(&mut h);
+        let stripe = (h.finish() % self.0.len() as u64) as usize;
+        // The index is reduced modulo the length: always in range.
+        let [first, ..] = &self.0;
+        let lock = self.0.get(stripe).unwrap_or(first);
+        lock.lock().await
+    }
+}
+
 /// Does the table have any hot row (in any partition)?
 pub fn has_hot_rows(shared: &Shared, table: &TableId) -> Result<bool> {
     Ok(!shared
@@ -139,6 +165,8 @@ pub async fn flush_table(
             "STORAGE FLUSH TABLE is not supported for STREAM tables",
         ));
     }
+    let _turn = shared.cold_locks.lock(table).await;
+    crate::failpoint::pause(crate::failpoint::FLUSH_PAUSE, cancel).await;
     let partitions = {
         let (s, e) = (shared.clone(), entry.clone());
         tokio::task::spawn_blocking(move || hot_partitions(&s, &e))
@@ -148,7 +176,10 @@ pub async fn flush_table(
     let mut total = FlushOutcome::default();
     for partition in partitions {
         cancel.check()?;
-        total.add(flush_partition(shared, &entry, partition, cancel).await?);
+        total.add(flush_partition(shared, &entry, partition.clone(), cancel).await?);
+        // Small segments pile up under frequent flushes: merge them while
+        // this job holds the table's turn anyway.
+        crate::compact::compact_if_due(shared, &entry, &partition, cancel).await?;
     }
     Ok(total)
 }
@@ -169,23 +200,29 @@ async fn flush_partition(
     if hot.is_empty() {
         return Ok(FlushOutcome::default());
     }
-    let retention_hours = entry
-        .def
-        .options
-        .deleted_retention_hours
-        .unwrap_or(shared.config.default_deleted_retention_hours);
-    let horizon_ms = kalamdb_types::now_micros() / 1000
-        - i64::try_from(retention_hours.saturating_mul(3_600_000)).unwrap_or(i64::MAX);
+    let horizon_ms = retention_horizon_ms(shared, entry);
+    // Under the table's turn: no segment appears until this commit.
+    let manifest = cold::load_manifest(shared.store.as_ref(), &table, &partition)?;
+    let key_column = segment_key_column(entry);
     // Keys leaving the hot tier, with the version flushed (or dropped).
     let mut moved: Vec<(Vec<u8>, i64)> = Vec::with_capacity(hot.len());
     let mut rows = Vec::with_capacity(hot.len());
     let mut row_ids = Vec::with_capacity(hot.len());
     for (key, row) in hot {
         moved.push((key.clone(), row.seq));
-        if row.deleted && kalamdb_types::SeqId(row.seq).unix_millis() < horizon_ms {
-            continue; // a tombstone past retention: nothing to keep
+        let pk = RowKey::decode(&key)?.pk;
+        // A tombstone past retention is dropped, unless a segment may hold
+        // an older version of the key: dropping it would bring that back.
+        if row.deleted
+            && kalamdb_types::SeqId(row.seq).unix_millis() <= horizon_ms
+            && !manifest
+                .segments
+                .iter()
+                .any(|s| s.may_contain(&key_column, &cold::pk_key(&pk)))
+        {
+            continue;
         }
-        row_ids.push(match RowKey::decode(&key)?.pk {
+        row_ids.push(match pk {
             kalamdb_store::PkValue::RowId(id) => id,
             _ => 0,
         });
@@ -208,12 +245,12 @@ async fn flush_partition(
             &rows,
             with_row_id.then_some(row_ids.as_slice()),
         )?;
-        let key_column = segment_key_column(entry);
         let (bytes, stats) = kalamdb_cold::encode_segment(&schema, &[batch], Some(&key_column))?;
         let dir = scope_dir(&def, &table, &partition);
         let path = format!("{dir}/{}", kalamdb_cold::segment_file_name(stats.max_seq));
         let size = bytes.len() as u64;
         storage.put_durable(&path, bytes).await?;
+        crate::failpoint::crash(crate::failpoint::FLUSH_AFTER_WRITE);
         outcome = FlushOutcome {
             rows: rows.len() as u64,
             bytes: size,
@@ -268,11 +305,28 @@ async fn flush_partition(
         discard(&storage, segment.as_ref()).await;
         return Err(e);
     }
+    crate::failpoint::crash(crate::failpoint::FLUSH_AFTER_COMMIT);
     Ok(outcome)
 }
 
+/// Rows whose `_seq` is this old or older (ms since the epoch) are past the
+/// table's `DELETED_RETENTION_HOURS`: their tombstones may be dropped (with
+/// retention 0, at once).
+pub fn retention_horizon_ms(shared: &Shared, entry: &TableEntry) -> i64 {
+    let retention_hours = entry
+        .def
+        .options
+        .deleted_retention_hours
+        .unwrap_or(shared.config.default_deleted_retention_hours);
+    kalamdb_types::now_micros() / 1000
+        - i64::try_from(retention_hours.saturating_mul(3_600_000)).unwrap_or(i64::MAX)
+}
+
 /// Best-effort removal of a segment that never made it into a manifest.
-async fn discard(storage: &kalamdb_cold::ColdStore, segment: Option<&kalamdb_cold::SegmentMeta>) {
+pub(crate) async fn discard(
+    storage: &kalamdb_cold::ColdStore,
+    segment: Option<&kalamdb_cold::SegmentMeta>,
+) {
     if let Some(seg) = segment
         && let Err(e) = storage.delete(&seg.path).await
     {

@@ -87,11 +87,22 @@ pub type JobResult = std::result::Result<String, KalamError>;
 
 /// Cancellation flag a running job checks at its safe points.
 #[derive(Debug, Clone, Default)]
-pub struct CancelFlag(Arc<AtomicBool>);
+pub struct CancelFlag(Arc<(AtomicBool, Notify)>);
 
 impl CancelFlag {
     pub fn is_cancelled(&self) -> bool {
-        self.0.load(Ordering::Acquire)
+        self.0.0.load(Ordering::Acquire)
+    }
+
+    /// Resolves once the job is cancelled.
+    pub async fn cancelled(&self) {
+        loop {
+            let notified = self.0.1.notified();
+            if self.is_cancelled() {
+                return;
+            }
+            notified.await;
+        }
     }
 
     /// `Err(cancelled)` once `KILL JOB` was issued: `?` it at safe points.
@@ -104,7 +115,8 @@ impl CancelFlag {
     }
 
     fn cancel(&self) {
-        self.0.store(true, Ordering::Release);
+        self.0.0.store(true, Ordering::Release);
+        self.0.1.notify_waiters();
     }
 }
 
@@ -119,6 +131,8 @@ pub struct JobsConfig {
     pub max_retries: u32,
     /// First retry delay; doubled per attempt.
     pub backoff: Duration,
+    /// Finished jobs older than this are removed from `system.jobs`.
+    pub retention: Duration,
 }
 
 impl Default for JobsConfig {
@@ -127,6 +141,7 @@ impl Default for JobsConfig {
             max_concurrent: 2,
             max_retries: 3,
             backoff: Duration::from_millis(500),
+            retention: Duration::from_secs(7 * 24 * 3600),
         }
     }
 }
@@ -146,6 +161,8 @@ pub struct JobManager {
     slots: Arc<Semaphore>,
     active: parking_lot::Mutex<HashMap<String, Active>>,
     changed: Notify,
+    /// When finished jobs were last pruned (`None`: not yet).
+    pruned_at: parking_lot::Mutex<Option<tokio::time::Instant>>,
 }
 
 impl std::fmt::Debug for JobManager {
@@ -153,6 +170,9 @@ impl std::fmt::Debug for JobManager {
         f.write_str("JobManager")
     }
 }
+
+/// The least time between two prunes of finished jobs.
+const PRUNE_EVERY: Duration = Duration::from_secs(300);
 
 fn job_key(id: &str) -> Vec<u8> {
     MetaKey::Job(id.to_string()).encode()
@@ -167,11 +187,13 @@ impl JobManager {
             config,
             active: parking_lot::Mutex::new(HashMap::new()),
             changed: Notify::new(),
+            pruned_at: parking_lot::Mutex::new(None),
         })
     }
 
-    /// Marks jobs a crash left unfinished as failed.
+    /// Marks jobs a crash left unfinished as failed, and prunes old ones.
     pub async fn recover(&self) -> Result<()> {
+        self.prune_now().await?;
         let now = kalamdb_types::now_micros();
         for mut job in self.list()? {
             if job.status.is_finished() {
@@ -184,6 +206,49 @@ impl JobManager {
             self.persist(&job).await?;
         }
         Ok(())
+    }
+
+    /// Removes finished jobs that ended more than `retention` ago; returns
+    /// how many. Runs at most every few minutes however often it is called
+    /// (each job submission asks), since it reads every job record.
+    pub async fn prune(&self) -> Result<usize> {
+        {
+            let mut at = self.pruned_at.lock();
+            let now = tokio::time::Instant::now();
+            if at.is_some_and(|t| now.duration_since(t) < PRUNE_EVERY) {
+                return Ok(0);
+            }
+            *at = Some(now);
+        }
+        self.prune_now().await
+    }
+
+    /// [`Self::prune`] without the rate limit.
+    pub async fn prune_now(&self) -> Result<usize> {
+        let retention = i64::try_from(self.config.retention.as_micros()).unwrap_or(i64::MAX);
+        let horizon = kalamdb_types::now_micros().saturating_sub(retention);
+        let expired: Vec<Vec<u8>> = self
+            .list()?
+            .into_iter()
+            .filter(|j| j.status.is_finished() && j.finished_at.is_some_and(|f| f < horizon))
+            .map(|j| job_key(&j.job_id))
+            .collect();
+        let n = expired.len();
+        if n > 0 {
+            self.committer
+                .commit(
+                    false,
+                    kalamdb_types::now_micros(),
+                    Box::new(move |ctx| {
+                        for key in expired {
+                            ctx.delete(Space::Meta, key);
+                        }
+                        Ok(CommitReceipt::default())
+                    }),
+                )
+                .await?;
+        }
+        Ok(n)
     }
 
     /// Every job record, oldest id first.
@@ -245,6 +310,9 @@ impl JobManager {
         F: Fn(CancelFlag) -> Fut + Send + Sync + 'static,
         Fut: Future<Output = JobResult> + Send + 'static,
     {
+        if let Err(e) = self.prune().await {
+            tracing::warn!(error = %e, "could not prune finished jobs");
+        }
         let id = format!("{prefix}-{:012x}", rand::random::<u64>() & 0xFFFF_FFFF_FFFF);
         let cancel = CancelFlag::default();
         {
@@ -379,6 +447,25 @@ impl JobManager {
         }
     }
 
+    /// Cancels the active job with this idempotency key, if any (the jobs
+    /// of a table being dropped).
+    pub fn cancel_keyed(&self, key: &str) -> bool {
+        let cancel = self
+            .active
+            .lock()
+            .values()
+            .find(|a| a.key.as_deref() == Some(key))
+            .map(|a| a.cancel.clone());
+        match cancel {
+            Some(c) => {
+                c.cancel();
+                self.changed.notify_waiters();
+                true
+            }
+            None => false,
+        }
+    }
+
     /// Waits until the job has finished (or `timeout` passes) and returns its
     /// record; `None` if there is no such job.
     pub async fn wait(&self, id: &str, timeout: Duration) -> Result<Option<JobRecord>> {
@@ -417,8 +504,42 @@ mod tests {
                 max_concurrent: 1,
                 max_retries: 3,
                 backoff: Duration::from_millis(1),
+                retention: Duration::ZERO,
             },
         )
+    }
+
+    #[tokio::test]
+    async fn finished_jobs_past_retention_are_pruned_and_active_ones_kept() {
+        let jobs = manager(Arc::new(MemoryStore::new()));
+        let done = started(
+            jobs.submit("FL", "flush", serde_json::json!({}), None, |_| async {
+                Ok("ok".to_string())
+            })
+            .await
+            .unwrap(),
+        );
+        assert_eq!(
+            jobs.wait(&done, WAIT).await.unwrap().unwrap().status,
+            JobStatus::Completed
+        );
+        let running = started(
+            jobs.submit("FL", "flush", serde_json::json!({}), None, |c| async move {
+                c.cancelled().await;
+                Err(KalamError::exec("cancelled"))
+            })
+            .await
+            .unwrap(),
+        );
+        // Retention zero: the finished job goes, the running one stays.
+        assert_eq!(jobs.prune_now().await.unwrap(), 1);
+        assert!(jobs.get(&done).unwrap().is_none());
+        assert!(jobs.get(&running).unwrap().is_some());
+        jobs.kill(&running).await.unwrap();
+        assert_eq!(
+            jobs.wait(&running, WAIT).await.unwrap().unwrap().status,
+            JobStatus::Cancelled
+        );
     }
 
     fn started(s: Submitted) -> String {

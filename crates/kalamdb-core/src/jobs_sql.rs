@@ -1,5 +1,6 @@
-//! `STORAGE FLUSH TABLE` / `STORAGE FLUSH ALL` (`sql.md` §4.1): starting
-//! flush jobs, and the policy loop that starts them on its own.
+//! `STORAGE FLUSH TABLE` / `STORAGE FLUSH ALL` (`sql.md` §4.1) and
+//! `STORAGE COMPACT TABLE` / `ALL`: starting flush and compaction jobs, and
+//! the policy loop that starts flushes on its own.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -12,17 +13,20 @@ use crate::error::{KalamError, Result};
 use crate::flush;
 use crate::jobs::Submitted;
 
-fn require_flush_role(role: Role) -> Result<()> {
+fn require_storage_role(role: Role, what: &str) -> Result<()> {
     if role == Role::User {
-        return Err(KalamError::PermissionDenied(
-            "Insufficient privileges for STORAGE FLUSH (requires role service, dba or system)"
-                .into(),
-        ));
+        return Err(KalamError::PermissionDenied(format!(
+            "Insufficient privileges for {what} (requires role service, dba or system)"
+        )));
     }
     Ok(())
 }
 
-fn flush_key(table: &TableId) -> String {
+fn require_flush_role(role: Role) -> Result<()> {
+    require_storage_role(role, "STORAGE FLUSH")
+}
+
+pub(crate) fn flush_key(table: &TableId) -> String {
     format!("flush:{table}")
 }
 
@@ -129,6 +133,118 @@ pub async fn flush_all(
     }
     Ok(StatementOutput::Message(format!(
         "Storage flush started for {} table(s){scope}. Job IDs: [{}]",
+        jobs.len(),
+        jobs.join(", ")
+    )))
+}
+
+pub(crate) fn compact_key(table: &TableId) -> String {
+    format!("compact:{table}")
+}
+
+/// Starts a compaction job for `table`, unless one is active for it.
+pub async fn submit_compaction(shared: &Arc<Shared>, table: &TableId) -> Result<Submitted> {
+    let s = shared.clone();
+    let t = table.clone();
+    shared
+        .jobs
+        .submit(
+            "CO",
+            "compact",
+            serde_json::json!({"namespace_id": table.namespace.as_str(), "table_name": table.table.as_str()}),
+            Some(compact_key(table)),
+            move |cancel| {
+                let s = s.clone();
+                let t = t.clone();
+                async move {
+                    let outcome = crate::compact::compact_table(&s, &t, &cancel).await?;
+                    Ok(outcome.message())
+                }
+            },
+        )
+        .await
+}
+
+/// Has the table any flushed segment (in any partition)?
+fn has_segments(shared: &Shared, table: &TableId) -> Result<bool> {
+    Ok(crate::cold::manifests_of(shared.store.as_ref(), table)?
+        .iter()
+        .any(|(_, m)| !m.segments.is_empty()))
+}
+
+pub async fn compact_table(
+    shared: &Arc<Shared>,
+    caller: &Caller,
+    table: &ObjectRef,
+    current: &NamespaceId,
+) -> Result<StatementOutput> {
+    require_storage_role(caller.role, "STORAGE COMPACT")?;
+    let entry = crate::ddl::resolve_table(shared, table, current)?;
+    let id = entry.id();
+    if entry.def.table_type == TableType::Stream {
+        return Err(KalamError::exec(
+            "STORAGE COMPACT TABLE is not supported for STREAM tables",
+        ));
+    }
+    if !has_segments(shared, &id)? {
+        return Ok(StatementOutput::Message(format!(
+            "Storage compaction skipped: no flushed files for table '{id}'"
+        )));
+    }
+    Ok(StatementOutput::Message(
+        match submit_compaction(shared, &id).await? {
+            Submitted::Started(job) => {
+                format!("Storage compaction started for table '{id}'. Job ID: {job}")
+            }
+            Submitted::AlreadyActive(_) => format!(
+                "Storage compaction skipped: a compaction is already queued or running for table '{id}'"
+            ),
+        },
+    ))
+}
+
+pub async fn compact_all(
+    shared: &Arc<Shared>,
+    caller: &Caller,
+    namespace: Option<&str>,
+) -> Result<StatementOutput> {
+    require_storage_role(caller.role, "STORAGE COMPACT")?;
+    let ns = match namespace {
+        Some(n) => {
+            let ns = NamespaceId::parse(n).map_err(|e| KalamError::exec(e.to_string()))?;
+            if shared.catalog.namespace(&ns).is_none() {
+                return Err(KalamError::exec(format!("Namespace '{ns}' not found")));
+            }
+            Some(ns)
+        }
+        None => None,
+    };
+    let mut jobs = Vec::new();
+    for entry in shared.catalog.tables(ns.as_ref()) {
+        let id = entry.id();
+        if entry.def.table_type == TableType::Stream || !has_segments(shared, &id)? {
+            continue;
+        }
+        if let Submitted::Started(job) = submit_compaction(shared, &id).await? {
+            jobs.push(job);
+        }
+    }
+    let scope = match &ns {
+        Some(ns) => format!(" in namespace '{ns}'"),
+        None => String::new(),
+    };
+    if jobs.is_empty() {
+        return Ok(StatementOutput::Message(format!(
+            "Storage compaction skipped: no flushed files{}",
+            if scope.is_empty() {
+                " in any table".to_string()
+            } else {
+                scope
+            }
+        )));
+    }
+    Ok(StatementOutput::Message(format!(
+        "Storage compaction started for {} table(s){scope}. Job IDs: [{}]",
         jobs.len(),
         jobs.join(", ")
     )))

@@ -459,18 +459,16 @@ async fn read_cold(
     if state.points && state.missing.is_empty() {
         return Ok(RecordBatch::new_empty(schema.clone()));
     }
-    let manifest = crate::cold::load_manifest(shared.store.as_ref(), &entry.id(), partition)?;
-    if manifest.segments.is_empty() {
-        return Ok(RecordBatch::new_empty(schema.clone()));
-    }
-    let storage = shared.storages.open(&crate::cold::storage_of(&entry.def))?;
     let rows: Vec<(PkValue, StoredRow)> = if state.points {
-        crate::cold::lookup_cold(&storage, entry, &manifest, &state.missing)
+        crate::cold::lookup_cold(shared, entry, partition, &state.missing)
             .await?
+            .1
             .into_iter()
             .collect()
     } else {
-        crate::cold::scan_cold(&storage, entry, &manifest, &state.hot_keys).await?
+        crate::cold::scan_cold(shared, entry, partition, &state.hot_keys)
+            .await?
+            .1
     };
     shared
         .cold_rows_read

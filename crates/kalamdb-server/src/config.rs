@@ -17,6 +17,7 @@ pub struct ServerConfig {
     pub logging: LoggingSection,
     pub flush: FlushSection,
     pub jobs: JobsSection,
+    pub compaction: CompactionSection,
 }
 
 /// The default flush policy of tables that set none, and how often the
@@ -46,6 +47,8 @@ pub struct JobsSection {
     pub max_concurrent: usize,
     /// Retries of a failed job, with exponential backoff from 500 ms.
     pub max_retries: u32,
+    /// Finished jobs are removed from `system.jobs` after this long.
+    pub retention_hours: u64,
 }
 
 impl Default for JobsSection {
@@ -53,6 +56,28 @@ impl Default for JobsSection {
         Self {
             max_concurrent: 2,
             max_retries: 3,
+            retention_hours: 168,
+        }
+    }
+}
+
+/// Merging of small Parquet segments (`STORAGE COMPACT TABLE`, and after
+/// flushes).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct CompactionSection {
+    /// Segments under this size are merged, into files under this size.
+    pub target_file_mb: u64,
+    /// A flush compacts a scope holding this many small segments (0: never
+    /// on its own).
+    pub auto_min_files: usize,
+}
+
+impl Default for CompactionSection {
+    fn default() -> Self {
+        Self {
+            target_file_mb: 64,
+            auto_min_files: 16,
         }
     }
 }

@@ -83,7 +83,18 @@ pub async fn run(
         jobs: kalamdb_core::jobs::JobsConfig {
             max_concurrent: config.jobs.max_concurrent.max(1),
             max_retries: config.jobs.max_retries,
+            retention: std::time::Duration::from_secs(
+                config.jobs.retention_hours.saturating_mul(3600),
+            ),
             ..Default::default()
+        },
+        compaction: kalamdb_core::compact::CompactionConfig {
+            target_bytes: config
+                .compaction
+                .target_file_mb
+                .max(1)
+                .saturating_mul(1 << 20),
+            auto_min_files: config.compaction.auto_min_files,
         },
         ..Default::default()
     };

@@ -161,6 +161,10 @@ fn parse_kalam_statement(p: &mut Parser, sql: &str) -> Result<Option<KalamStatem
         KalamStatement::DescribeTable { table, history }
     } else if p.parse_keywords(&[Keyword::STORAGE, Keyword::FLUSH]) {
         parse_flush_target(p)?
+    } else if p.peek_keyword(Keyword::STORAGE) && p.peek_nth_word(1, "COMPACT") {
+        p.advance_token();
+        p.advance_token();
+        parse_compact_target(p)?
     } else if p.peek_keyword(Keyword::FLUSH)
         && (p.peek_nth_word(1, "TABLE") || p.peek_nth_word(1, "ALL"))
     {
@@ -222,6 +226,25 @@ fn parse_flush_target(p: &mut Parser) -> Result<KalamStatement, SqlError> {
         return Ok(KalamStatement::StorageFlushAll { namespace });
     }
     Err(expected(p, "TABLE or ALL after FLUSH", p.peek_token_ref()))
+}
+
+/// After `STORAGE COMPACT`: `TABLE t` or `ALL [TABLES] [IN [NAMESPACE] ns]`.
+fn parse_compact_target(p: &mut Parser) -> Result<KalamStatement, SqlError> {
+    if p.parse_keyword(Keyword::TABLE) {
+        return Ok(KalamStatement::StorageCompactTable {
+            table: parse_object_ref(p)?,
+        });
+    }
+    if p.parse_keyword(Keyword::ALL) {
+        let _ = p.parse_keyword(Keyword::TABLES);
+        let namespace = parse_optional_in_namespace(p)?;
+        return Ok(KalamStatement::StorageCompactAll { namespace });
+    }
+    Err(expected(
+        p,
+        "TABLE or ALL after COMPACT",
+        p.peek_token_ref(),
+    ))
 }
 
 /// `[IN | FROM [NAMESPACE] ns]`.
@@ -715,6 +738,23 @@ mod tests {
             );
         }
         assert_eq!(error("STORAGE FLUSH EVERYTHING").kind, SqlErrorKind::Parse);
+        assert_eq!(
+            parse("storage compact table app.t"),
+            KalamStatement::StorageCompactTable {
+                table: obj(Some("app"), "t")
+            }
+        );
+        assert_eq!(
+            parse("STORAGE COMPACT ALL IN NAMESPACE app"),
+            KalamStatement::StorageCompactAll {
+                namespace: Some("app".into())
+            }
+        );
+        assert_eq!(
+            parse("STORAGE COMPACT ALL"),
+            KalamStatement::StorageCompactAll { namespace: None }
+        );
+        assert_eq!(error("STORAGE COMPACT t").kind, SqlErrorKind::Parse);
         // MySQL's FLUSH statements are not ours and not DataFusion's.
         assert_eq!(
             error("FLUSH PRIVILEGES").message,

@@ -85,6 +85,14 @@ pub enum KalamStatement {
     StorageFlushAll {
         namespace: Option<String>,
     },
+    /// `STORAGE COMPACT TABLE t`: merge the table's small segments.
+    StorageCompactTable {
+        table: ObjectRef,
+    },
+    /// `STORAGE COMPACT ALL [IN [NAMESPACE] ns]`.
+    StorageCompactAll {
+        namespace: Option<String>,
+    },
     CreateStorage(CreateStorage),
     /// `ALTER STORAGE id SET item …`; each change is (upper-case item name, value).
     AlterStorage {
@@ -134,6 +142,8 @@ impl KalamStatement {
             KalamStatement::DropUser { .. } => "DROP USER",
             KalamStatement::StorageFlushTable { .. } => "STORAGE FLUSH TABLE",
             KalamStatement::StorageFlushAll { .. } => "STORAGE FLUSH ALL",
+            KalamStatement::StorageCompactTable { .. } => "STORAGE COMPACT TABLE",
+            KalamStatement::StorageCompactAll { .. } => "STORAGE COMPACT ALL",
             KalamStatement::CreateStorage(_) => "CREATE STORAGE",
             KalamStatement::AlterStorage { .. } => "ALTER STORAGE",
             KalamStatement::DropStorage { .. } => "DROP STORAGE",

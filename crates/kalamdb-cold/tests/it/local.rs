@@ -554,7 +554,7 @@ async fn damaged_segments_are_corrupt_errors_not_panics() {
         .await
         .unwrap_err();
     assert!(
-        matches!(&err, ColdError::Io(m) if m == "Storage 'local': segment 'gone.parquet' not found"),
+        matches!(&err, ColdError::Missing(m) if m == "Storage 'local': segment 'gone.parquet' not found"),
         "{err:?}"
     );
 }

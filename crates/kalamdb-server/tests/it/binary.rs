@@ -12,21 +12,31 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use serde_json::{Value, json};
 use tokio::sync::Notify;
 
-const PASSWORD: &str = "binary-Passw0rd";
+pub(crate) const PASSWORD: &str = "binary-Passw0rd";
 
 /// A server process and the address it announced.
-struct Proc {
-    child: Child,
-    base: String,
+pub(crate) struct Proc {
+    pub(crate) child: Child,
+    pub(crate) base: String,
 }
 
 impl Proc {
-    fn start(data: &Path) -> Proc {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_kalamdb-server"))
+    pub(crate) fn start(data: &Path) -> Proc {
+        Self::start_with_env(data, &[])
+    }
+
+    /// With extra environment (e.g. `KALAMDB_FAILPOINTS`).
+    pub(crate) fn start_with_env(data: &Path, env: &[(&str, &str)]) -> Proc {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_kalamdb-server"));
+        command
             .args(["--port", "0", "--data-dir"])
             .arg(data)
             .env("KALAMDB_ROOT_PASSWORD", PASSWORD)
-            .env("KALAMDB_LOG_LEVEL", "info")
+            .env("KALAMDB_LOG_LEVEL", "info");
+        for (k, v) in env {
+            command.env(k, v);
+        }
+        let mut child = command
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
             .spawn()
@@ -50,7 +60,7 @@ impl Proc {
         }
     }
 
-    async fn sql(&self, client: &reqwest::Client, sql: &str) -> Result<Value, String> {
+    pub(crate) async fn sql(&self, client: &reqwest::Client, sql: &str) -> Result<Value, String> {
         let resp = client
             .post(format!("{}/v1/api/sql", self.base))
             .basic_auth("root", Some(PASSWORD))

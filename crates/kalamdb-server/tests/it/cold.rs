@@ -446,3 +446,113 @@ async fn dropped_namespaces_take_their_cold_files_along() {
         vec![json!([1, "new"])]
     );
 }
+
+/// `STORAGE COMPACT TABLE` / `ALL` over HTTP: the answers, the job, and a
+/// USER table whose users' scopes are compacted each on its own, with
+/// every user still seeing exactly their rows.
+#[tokio::test]
+async fn compact_statements_merge_each_scope_and_answer_per_spec() {
+    let server = TestServer::start();
+    ok(&server, "CREATE NAMESPACE app").await;
+    ok(
+        &server,
+        "CREATE USER TABLE app.notes (id INT PRIMARY KEY, body TEXT)",
+    )
+    .await;
+    ok(&server, "CREATE STREAM TABLE app.s (id INT) TTL 10s").await;
+    for u in ["ua", "ub"] {
+        ok(
+            &server,
+            &format!("CREATE USER {u} WITH PASSWORD '{u}-Passw0rd-1' ROLE user"),
+        )
+        .await;
+    }
+    let body = ok(&server, "STORAGE COMPACT TABLE app.notes").await;
+    assert_eq!(
+        message(&body),
+        "Storage compaction skipped: no flushed files for table 'app.notes'"
+    );
+    // Three flushes per user, with an update of a flushed row between.
+    for round in 0..3 {
+        for u in ["ua", "ub"] {
+            let (status, body) = server
+                .sql_as(
+                    u,
+                    &format!("{u}-Passw0rd-1"),
+                    &format!(
+                        "INSERT INTO app.notes VALUES ({round}, '{u}{round}'); \
+                         UPDATE app.notes SET body = body || '!' WHERE id = 0"
+                    ),
+                )
+                .await;
+            assert_eq!(status, 200, "{body}");
+        }
+        flush(&server, "app.notes").await;
+    }
+    for u in ["ua", "ub"] {
+        assert_eq!(segment_files(&server, &format!("app/notes/{u}")).len(), 3);
+    }
+    let body = ok(&server, "STORAGE COMPACT TABLE app.notes").await;
+    let msg = message(&body);
+    let job = msg
+        .strip_prefix("Storage compaction started for table 'app.notes'. Job ID: ")
+        .unwrap_or_else(|| panic!("{msg}"));
+    assert!(job.starts_with("CO-") && job.len() == 15, "{job}");
+    let done = wait_job(&server, job).await;
+    assert_eq!(done["job_type"], "compact");
+    // Per user: 1 + 2 + 2 versions flushed (row 0 was updated in each
+    // round), 3 rows kept.
+    let msg = done["message"].as_str().unwrap();
+    assert!(
+        msg.starts_with("Compacted 6 file(s) into 2: 10 rows read, 6 kept, "),
+        "{msg}"
+    );
+    for u in ["ua", "ub"] {
+        assert_eq!(segment_files(&server, &format!("app/notes/{u}")).len(), 1);
+        let (status, body) = server
+            .sql_as(
+                u,
+                &format!("{u}-Passw0rd-1"),
+                "SELECT id, body FROM app.notes ORDER BY id",
+            )
+            .await;
+        assert_eq!(status, 200, "{body}");
+        assert_eq!(
+            body["results"][0]["rows"],
+            json!([
+                [0, format!("{u}0!!!")],
+                [1, format!("{u}1")],
+                [2, format!("{u}2")]
+            ])
+        );
+    }
+    // ALL, by namespace; STREAM tables are refused; users may not compact.
+    let body = ok(&server, "STORAGE COMPACT ALL IN app").await;
+    assert!(
+        message(&body).starts_with(
+            "Storage compaction started for 1 table(s) in namespace 'app'. Job IDs: [CO-"
+        ),
+        "{body}"
+    );
+    let (status, body) = server
+        .sql_as("root", ROOT_PASSWORD, "STORAGE COMPACT ALL IN nope")
+        .await;
+    assert_eq!(status, 400);
+    assert_eq!(body["error"]["message"], "Namespace 'nope' not found");
+    let (status, body) = server
+        .sql_as("root", ROOT_PASSWORD, "STORAGE COMPACT TABLE app.s")
+        .await;
+    assert_eq!(status, 400);
+    assert_eq!(
+        body["error"]["message"],
+        "STORAGE COMPACT TABLE is not supported for STREAM tables"
+    );
+    let (status, body) = server
+        .sql_as("ua", "ua-Passw0rd-1", "STORAGE COMPACT TABLE app.notes")
+        .await;
+    assert_eq!(status, 403, "{body}");
+    assert_eq!(
+        body["error"]["message"],
+        "Insufficient privileges for STORAGE COMPACT (requires role service, dba or system)"
+    );
+}

@@ -72,7 +72,8 @@ async fn golden_users() {
 /// The data-bearing suites again with the cold tier in play (issue 5: results
 /// are identical whether a table was never flushed, flushed after every
 /// statement, or flushed halfway): the runner flushes every table through
-/// `STORAGE FLUSH ALL` and waits for the jobs, as a client would.
+/// `STORAGE FLUSH ALL` and waits for the jobs, as a client would. Flushed
+/// after every statement, the server also compacts at every second segment.
 #[tokio::test]
 async fn golden_dml_flushed_after_every_statement() {
     run_dir_in("dml", FlushMode::AfterEvery).await;
@@ -182,7 +183,16 @@ async fn run_file(path: &Path, update: bool, mode: FlushMode) -> Vec<String> {
         Ok(s) => s,
         Err(e) => return vec![format!("{name}: {e}")],
     };
-    let server = TestServer::start();
+    // Flushed after every statement, every flush also compacts its scope:
+    // the suite then reads merged segments as well as fresh ones.
+    let server = TestServer::start_with(
+        std::sync::Arc::new(tempfile::tempdir().expect("tempdir")),
+        |c| {
+            if mode == FlushMode::AfterEvery {
+                c.compaction.auto_min_files = 2;
+            }
+        },
+    );
     let mut env = Env::new();
     let mut failures = Vec::new();
     let mut blocks_run = 0usize;
