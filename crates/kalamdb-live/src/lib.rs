@@ -1,0 +1,22 @@
+//! KalamDB's WebSocket live-query protocol (`wire-protocol.md` §6), as messages only.
+//!
+//! Owns the wire shapes of live queries: parsing what clients send
+//! ([`parse_client_message`] into a [`ClientMessage`], with the error codes of §6.9 when a
+//! message is malformed), encoding what the server sends ([`ServerMessage`], whose JSON is
+//! exactly the shapes the published `kalam-client` 0.5 decodes), the close codes of §6.10,
+//! and the gzip framing of §6.1 ([`encode_frame`]).
+//!
+//! It must not touch storage, SQL execution or sockets: deciding what to subscribe, which
+//! rows to send and when, and moving frames over a connection belong to the server. Row
+//! values arrive here already encoded as JSON (§3.5) by the caller.
+
+mod frame;
+mod protocol;
+
+pub use frame::{GZIP_MIN_BYTES, OutFrame, encode_frame, gunzip};
+pub use protocol::{
+    AUTH_INVALID_CREDENTIALS, AUTH_TOKEN_EXPIRED, BatchControl, BatchStatus, ChangeType,
+    ClientMessage, CloseCode, Compression, FieldFlag, ProtocolError, ProtocolOptions, Row,
+    SchemaField, Serialization, ServerMessage, SubscribeOptions, SubscriptionRequest, WsErrorCode,
+    auth_timeout_message, close, ids, parse_client_message,
+};
