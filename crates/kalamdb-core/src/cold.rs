@@ -261,7 +261,8 @@ pub(crate) async fn read_current<'env, T: Default>(
 const MAX_READ_ATTEMPTS: usize = 8;
 
 /// Every current cold row of a partition except keys in `skip` (those have
-/// a newer hot version), tombstones included. For a key in several
+/// a newer hot version), tombstones included; with `seq_after`, only from
+/// segments holding a greater `_seq` (the caller filters the rows). For a key in several
 /// segments the newest `_seq` wins, whatever segment holds it: segment
 /// order alone is not enough, since a flush reads the hot tier in chunks
 /// and a key rewritten during that read lands in a later segment whose
@@ -271,11 +272,16 @@ pub async fn scan_cold(
     entry: &TableEntry,
     partition: &Partition,
     skip: &HashSet<PkValue>,
+    seq_after: Option<i64>,
 ) -> Result<(u64, Vec<(PkValue, StoredRow)>)> {
     read_current(shared, entry, partition, |storage, manifest| {
-        Box::pin(
-            async move { scan_segments(&storage, entry, manifest.segments.iter(), skip).await },
-        )
+        Box::pin(async move {
+            let wanted = manifest
+                .segments
+                .iter()
+                .filter(|s| seq_after.is_none_or(|after| s.max_seq > after));
+            scan_segments(&storage, entry, wanted, skip).await
+        })
     })
     .await
 }

@@ -30,7 +30,7 @@ use datafusion::physical_plan::streaming::{PartitionStream, StreamingTableExec};
 use datafusion::physical_plan::{DisplayAs, DisplayFormatType, ExecutionPlan};
 use futures::StreamExt;
 use kalamdb_store::{Direction, KeyRange, Partition, PkValue, RowKey, RowPrefix, Space};
-use kalamdb_types::{KalamDataType, Role, TableId, TableType, UserId};
+use kalamdb_types::{KalamDataType, Role, SYSTEM_COLUMN_SEQ, TableId, TableType, UserId};
 
 use crate::access::{self, Access};
 use crate::catalog::{ROW_ID_COLUMN, TableEntry};
@@ -155,6 +155,34 @@ impl KalamTableProvider {
     }
 }
 
+/// The `_seq` a pushed-down filter requires rows to exceed, if it is
+/// `_seq > lit` or `_seq >= lit` (either side): segments whose `max_seq` is
+/// not above it hold no matching row. Skipping them is safe although the
+/// newest version of a key may be in one: every version of that key is
+/// then at or below the bound, and DataFusion re-applies the filter to the
+/// older version a later segment may yield.
+fn seq_after(expr: &Expr) -> Option<i64> {
+    let Expr::BinaryExpr(BinaryExpr { left, op, right }) = expr else {
+        return None;
+    };
+    let (value, op) = match (left.as_ref(), right.as_ref()) {
+        (Expr::Column(c), Expr::Literal(v, _)) if c.name == SYSTEM_COLUMN_SEQ => (v, *op),
+        (Expr::Literal(v, _), Expr::Column(c)) if c.name == SYSTEM_COLUMN_SEQ => (v, op.swap()?),
+        _ => return None,
+    };
+    let ScalarValue::Int64(Some(n)) = value
+        .cast_to(&datafusion::arrow::datatypes::DataType::Int64)
+        .ok()?
+    else {
+        return None;
+    };
+    match op {
+        Operator::Gt => Some(n),
+        Operator::GtEq => n.checked_sub(1),
+        _ => None,
+    }
+}
+
 /// A literal compared with the primary key, as a key. `None` when the literal
 /// cannot equal any stored key (e.g. NULL or a malformed UUID), which makes
 /// the point read empty, as the comparison would be.
@@ -242,7 +270,7 @@ impl TableProvider for KalamTableProvider {
         Ok(filters
             .iter()
             .map(|f| {
-                if self.point_keys(f).is_some() {
+                if self.point_keys(f).is_some() || seq_after(f).is_some() {
                     TableProviderFilterPushDown::Inexact
                 } else {
                     TableProviderFilterPushDown::Unsupported
@@ -263,12 +291,14 @@ impl TableProvider for KalamTableProvider {
         // Several pushed conjuncts on the key: the first narrows enough (the
         // others are re-applied by DataFusion).
         let points = filters.iter().find_map(|f| self.point_keys(f));
+        let seq_after = filters.iter().filter_map(seq_after).max();
         let schema = self.schema();
         let scan = HotScan {
             shared: self.shared.clone(),
             entry: self.entry.clone(),
             partition: self.ctx.partition_for(self.entry.def.table_type),
             points,
+            seq_after,
             schema: schema.clone(),
             with_row_id: schema.field_with_name(ROW_ID_COLUMN).is_ok(),
         };
@@ -311,6 +341,8 @@ struct HotScan {
     entry: Arc<TableEntry>,
     partition: Partition,
     points: Option<Vec<PkValue>>,
+    /// Only rows with a greater `_seq` are wanted (older segments skipped).
+    seq_after: Option<i64>,
     schema: SchemaRef,
     with_row_id: bool,
 }
@@ -382,6 +414,7 @@ impl PartitionStream for HotScan {
         let schema = self.schema.clone();
         let partition = self.partition.clone();
         let with_row_id = self.with_row_id;
+        let seq_after = self.seq_after;
         let stream = futures::stream::unfold(state, move |mut state| {
             let shared = shared.clone();
             let entry = entry.clone();
@@ -391,7 +424,16 @@ impl PartitionStream for HotScan {
                 let step = match std::mem::replace(&mut state.cursor, Cursor::Done) {
                     Cursor::Done => return None,
                     Cursor::Cold => {
-                        read_cold(&shared, &entry, &schema, &partition, &state, with_row_id).await
+                        read_cold(
+                            &shared,
+                            &entry,
+                            &schema,
+                            &partition,
+                            &state,
+                            with_row_id,
+                            seq_after,
+                        )
+                        .await
                     }
                     cursor => {
                         let wanted = match &cursor {
@@ -455,6 +497,7 @@ async fn read_cold(
     partition: &Partition,
     state: &ScanState,
     with_row_id: bool,
+    seq_after: Option<i64>,
 ) -> Result<RecordBatch> {
     if state.points && state.missing.is_empty() {
         return Ok(RecordBatch::new_empty(schema.clone()));
@@ -466,7 +509,7 @@ async fn read_cold(
             .into_iter()
             .collect()
     } else {
-        crate::cold::scan_cold(shared, entry, partition, &state.hot_keys)
+        crate::cold::scan_cold(shared, entry, partition, &state.hot_keys, seq_after)
             .await?
             .1
     };
