@@ -26,6 +26,18 @@ fn require_flush_role(role: Role) -> Result<()> {
     require_storage_role(role, "STORAGE FLUSH")
 }
 
+/// The namespace of `… ALL IN ns`, which must exist.
+fn existing_namespace(shared: &Shared, namespace: Option<&str>) -> Result<Option<NamespaceId>> {
+    let Some(n) = namespace else {
+        return Ok(None);
+    };
+    let ns = NamespaceId::parse(n).map_err(|e| KalamError::exec(e.to_string()))?;
+    if shared.catalog.namespace(&ns).is_none() {
+        return Err(KalamError::exec(format!("Namespace '{ns}' not found")));
+    }
+    Ok(Some(ns))
+}
+
 pub(crate) fn flush_key(table: &TableId) -> String {
     format!("flush:{table}")
 }
@@ -95,16 +107,7 @@ pub async fn flush_all(
     namespace: Option<&str>,
 ) -> Result<StatementOutput> {
     require_flush_role(caller.role)?;
-    let ns = match namespace {
-        Some(n) => {
-            let ns = NamespaceId::parse(n).map_err(|e| KalamError::exec(e.to_string()))?;
-            if shared.catalog.namespace(&ns).is_none() {
-                return Err(KalamError::exec(format!("Namespace '{ns}' not found")));
-            }
-            Some(ns)
-        }
-        None => None,
-    };
+    let ns = existing_namespace(shared, namespace)?;
     let mut jobs = Vec::new();
     for entry in shared.catalog.tables(ns.as_ref()) {
         if entry.def.table_type == TableType::Stream {
@@ -209,16 +212,7 @@ pub async fn compact_all(
     namespace: Option<&str>,
 ) -> Result<StatementOutput> {
     require_storage_role(caller.role, "STORAGE COMPACT")?;
-    let ns = match namespace {
-        Some(n) => {
-            let ns = NamespaceId::parse(n).map_err(|e| KalamError::exec(e.to_string()))?;
-            if shared.catalog.namespace(&ns).is_none() {
-                return Err(KalamError::exec(format!("Namespace '{ns}' not found")));
-            }
-            Some(ns)
-        }
-        None => None,
-    };
+    let ns = existing_namespace(shared, namespace)?;
     let mut jobs = Vec::new();
     for entry in shared.catalog.tables(ns.as_ref()) {
         let id = entry.id();
