@@ -244,6 +244,21 @@ impl Catalog {
         self.state.read().tables.get(id).cloned()
     }
 
+    /// Checked inside a commit by work planned against `entry`: the table
+    /// must still be that very definition. One dropped and created again
+    /// under the same name must not receive rows, segments or manifests
+    /// meant for the old one.
+    pub fn ensure_current(&self, entry: &Arc<TableEntry>) -> Result<()> {
+        match self.table(&entry.id()) {
+            Some(cur) if Arc::ptr_eq(&cur, entry) => Ok(()),
+            Some(_) => Err(KalamError::exec(format!(
+                "Table {} changed while the statement ran; retry",
+                entry.id()
+            ))),
+            None => Err(KalamError::TableNotFound(entry.id().to_string())),
+        }
+    }
+
     /// Tables in `ns`, or every table.
     pub fn tables(&self, ns: Option<&NamespaceId>) -> Vec<Arc<TableEntry>> {
         self.state

@@ -112,6 +112,7 @@ pub async fn compact_table(
         ));
     }
     let _turn = shared.cold_locks.lock(table).await;
+    crate::failpoint::pause(crate::failpoint::COMPACT_PAUSE, cancel).await;
     let manifests = {
         let (s, t) = (shared.clone(), table.clone());
         tokio::task::spawn_blocking(move || cold::manifests_of(s.store.as_ref(), &t))
@@ -280,10 +281,7 @@ async fn merge_group(
             false,
             kalamdb_types::now_micros(),
             Box::new(move |ctx| {
-                match s.catalog.table(&t) {
-                    Some(cur) if Arc::ptr_eq(&cur, &compacted_entry) => {}
-                    _ => return Err(KalamError::TableNotFound(t.to_string())),
-                }
+                s.catalog.ensure_current(&compacted_entry)?;
                 let mkey = manifest_key(&t, &p);
                 let manifest = cold::decode_manifest(ctx.get(Space::Meta, &mkey)?)?;
                 if gone

@@ -336,17 +336,6 @@ fn refuse_hidden_columns(entry: &TableEntry, expr: &sqlparser::ast::Expr) -> Res
     Ok(())
 }
 
-fn ensure_current(shared: &Shared, entry: &Arc<TableEntry>) -> Result<()> {
-    match shared.catalog.table(&entry.id()) {
-        Some(cur) if Arc::ptr_eq(&cur, entry) => Ok(()),
-        Some(_) => Err(KalamError::exec(format!(
-            "Table {} changed while the statement ran; retry",
-            entry.id()
-        ))),
-        None => Err(KalamError::TableNotFound(entry.id().to_string())),
-    }
-}
-
 fn stored_values(entry: &TableEntry, values: Vec<Value>) -> Vec<(u32, Value)> {
     entry
         .def
@@ -423,7 +412,7 @@ async fn commit_inserts_once(
             false,
             now,
             Box::new(move |ctx| {
-                ensure_current(&s, &entry)?;
+                s.catalog.ensure_current(&entry)?;
                 let table = entry.id();
                 let pk_idx = entry.def.primary_key().map(|(i, _)| i);
                 let n = rows.len() as u64;
@@ -773,7 +762,7 @@ async fn commit_changes(
             false,
             kalamdb_types::now_micros(),
             Box::new(move |ctx| {
-                ensure_current(&s, &entry)?;
+                s.catalog.ensure_current(&entry)?;
                 let table = entry.id();
                 let mut affected = 0;
                 // A key with no hot version was read from the cold tier; it is

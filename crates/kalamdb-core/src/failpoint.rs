@@ -21,6 +21,7 @@ pub const FLUSH_AFTER_COMMIT: &str = "flush-after-commit";
 pub const FLUSH_PAUSE: &str = "flush-pause";
 pub const COMPACT_AFTER_WRITE: &str = "compact-after-write";
 pub const COMPACT_AFTER_COMMIT: &str = "compact-after-commit";
+pub const COMPACT_PAUSE: &str = "compact-pause";
 
 fn armed() -> &'static [String] {
     static ARMED: OnceLock<Vec<String>> = OnceLock::new();

@@ -273,12 +273,7 @@ async fn flush_partition(
             false,
             kalamdb_types::now_micros(),
             Box::new(move |ctx| {
-                // The very table that was read: a table dropped and created
-                // again under the same name must not inherit these rows.
-                match s.catalog.table(&t) {
-                    Some(cur) if Arc::ptr_eq(&cur, &flushed_entry) => {}
-                    _ => return Err(KalamError::TableNotFound(t.to_string())),
-                }
+                s.catalog.ensure_current(&flushed_entry)?;
                 let mkey = manifest_key(&t, &p);
                 let manifest = cold::decode_manifest(ctx.get(Space::Meta, &mkey)?)?;
                 let mut removed = 0u64;

@@ -350,13 +350,14 @@ async fn running(p: &Proc, client: &reqwest::Client, id: &str) -> String {
     status
 }
 
-/// DROP TABLE cancels the table's running flush and waits for it to stop:
-/// no file is written after the drop.
-#[tokio::test]
-async fn drop_table_cancels_its_running_flush() {
+/// DROP TABLE cancels the table's running flush or compaction and waits
+/// for it to stop: no file is written after the drop, and the name is free
+/// again with nothing of the old table.
+async fn drop_table_cancels_its_running_job(failpoint: &str, start: &str) {
     let dir = tempfile::tempdir().unwrap();
     let client = reqwest::Client::new();
-    let p = Proc::start_with_env(dir.path(), &[("KALAMDB_FAILPOINTS", "flush-pause")]);
+    // The failpoint holds the job, running, until it is cancelled.
+    let p = Proc::start_with_env(dir.path(), &[("KALAMDB_FAILPOINTS", failpoint)]);
     ok(&p, &client, "CREATE NAMESPACE app").await;
     ok(
         &p,
@@ -364,20 +365,22 @@ async fn drop_table_cancels_its_running_flush() {
         "CREATE SHARED TABLE app.t (id BIGINT PRIMARY KEY, v TEXT)",
     )
     .await;
-    ok(&p, &client, "INSERT INTO app.t VALUES (1, 'a')").await;
-    let id = job_id(&message(
-        &ok(&p, &client, "STORAGE FLUSH TABLE app.t").await,
-    ));
-    assert_eq!(running(&p, &client, &id).await, "running");
+    for i in 0..2 {
+        ok(&p, &client, &format!("INSERT INTO app.t VALUES ({i}, 'a')")).await;
+        if start.contains("COMPACT") {
+            run_job(&p, &client, "STORAGE FLUSH TABLE app.t").await;
+        }
+    }
+    let id = job_id(&message(&ok(&p, &client, start).await));
+    assert_eq!(running(&p, &client, &id).await, "running", "{start}");
     let dropped = message(&ok(&p, &client, "DROP TABLE app.t").await);
     assert!(
         dropped.starts_with("Table app.t dropped successfully"),
         "{dropped}"
     );
     let done = job(&p, &client, &id, true).await;
-    assert_eq!(done["status"], "cancelled", "{done}");
-    assert!(files(dir.path()).is_empty());
-    // The name is free again, with nothing of the old table.
+    assert_eq!(done["status"], "cancelled", "{start}: {done}");
+    assert!(files(dir.path()).is_empty(), "{start}");
     ok(
         &p,
         &client,
@@ -385,6 +388,16 @@ async fn drop_table_cancels_its_running_flush() {
     )
     .await;
     assert!(content(&p, &client).await.is_empty());
+}
+
+#[tokio::test]
+async fn drop_table_cancels_its_running_flush() {
+    drop_table_cancels_its_running_job("flush-pause", "STORAGE FLUSH TABLE app.t").await;
+}
+
+#[tokio::test]
+async fn drop_table_cancels_its_running_compaction() {
+    drop_table_cancels_its_running_job("compact-pause", "STORAGE COMPACT TABLE app.t").await;
 }
 
 /// `KILL JOB` of a running flush: the job ends `cancelled`, the rows stay
