@@ -13,6 +13,7 @@ mod health;
 mod jobs;
 mod sql;
 mod state;
+pub mod ws;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
@@ -25,6 +26,7 @@ use tower_http::cors::{AllowOrigin, CorsLayer};
 
 pub use error::{ApiError, AuthEndpointError};
 pub use state::{ApiConfig, AppState, SharedState};
+pub use ws::WsConfig;
 
 /// The whole HTTP service, served with
 /// `axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())`.
@@ -52,6 +54,7 @@ pub fn app(
         .route("/v1/api/auth/status", get(auth::status))
         .route("/v1/api/auth/setup", post(auth::setup))
         .route("/v1/api/jobs/{job_id}", get(jobs::get_job))
+        .route("/v1/ws", get(ws::upgrade))
         .fallback(not_found)
         // The SQL handler enforces its own limit with a JSON 413.
         .layer(DefaultBodyLimit::disable())

@@ -16,6 +16,7 @@ pub struct ApiConfig {
     pub cors_origins: Vec<String>,
     pub cookie_secure: bool,
     pub allow_remote_setup: bool,
+    pub ws: crate::ws::WsConfig,
 }
 
 impl Default for ApiConfig {
@@ -25,6 +26,7 @@ impl Default for ApiConfig {
             cors_origins: Vec::new(),
             cookie_secure: false,
             allow_remote_setup: false,
+            ws: crate::ws::WsConfig::default(),
         }
     }
 }

@@ -153,6 +153,7 @@ pub async fn drop_namespace(
                     post_commit: Some(Box::new(move || {
                         for id in &ids {
                             s.catalog.remove_table(id);
+                            s.live.table_gone(id, crate::live::LiveError::dropped(id));
                         }
                         s.catalog.remove_namespace(&ns2);
                     })),
@@ -392,7 +393,11 @@ pub async fn drop_table(
                 ctx.delete(Space::Meta, MetaKey::Table(id2.clone()).encode());
                 Ok(CommitReceipt {
                     affected: 1,
-                    post_commit: Some(Box::new(move || s.catalog.remove_table(&id2))),
+                    post_commit: Some(Box::new(move || {
+                        s.catalog.remove_table(&id2);
+                        s.live
+                            .table_gone(&id2, crate::live::LiveError::dropped(&id2));
+                    })),
                 })
             }),
         )

@@ -28,6 +28,7 @@ use crate::commit::CommitReceipt;
 use crate::ddl;
 use crate::engine::{Caller, DmlKind, Engine, Shared, StatementOutput};
 use crate::error::{KalamError, Result};
+use crate::live::{ChangeSet, RowChange};
 use crate::provider::{ProviderMode, pk_display, pk_from_value};
 use crate::row::{StoredRow, Value, value_from_array};
 
@@ -347,6 +348,23 @@ fn stored_values(entry: &TableEntry, values: Vec<Value>) -> Vec<(u32, Value)> {
         .collect()
 }
 
+/// The `post_commit` hook handing a commit's rows to the live router.
+fn live_hook(
+    shared: &Arc<Shared>,
+    entry: &Arc<TableEntry>,
+    partition: &Partition,
+    rows: Option<Vec<RowChange>>,
+) -> Option<Box<dyn FnOnce() + Send>> {
+    let rows = rows.filter(|r| !r.is_empty())?;
+    let live = shared.live.clone();
+    let set = ChangeSet {
+        entry: entry.clone(),
+        partition: partition.clone(),
+        rows,
+    };
+    Some(Box::new(move || live.publish(set)))
+}
+
 /// Commits the rows of one INSERT: all or none; duplicate keys (against
 /// both tiers and within the statement) fail the statement.
 pub async fn commit_inserts(
@@ -416,6 +434,8 @@ async fn commit_inserts_once(
                 let table = entry.id();
                 let pk_idx = entry.def.primary_key().map(|(i, _)| i);
                 let n = rows.len() as u64;
+                let mut live_rows = s.live.watching(&table).then(Vec::new);
+                let expiry = crate::stream::table_cutoff(&s, &entry, crate::stream::now_millis());
                 if !cold_live.is_empty() || manifest_version > 0 {
                     let now_version = crate::cold::decode_manifest(
                         ctx.get(Space::Meta, &crate::cold::manifest_key(&table, &partition))?,
@@ -443,8 +463,12 @@ async fn commit_inserts_once(
                     }
                     .encode();
                     let taken = match ctx.get(Space::Rows, &key)? {
-                        // The hot version, if any, is the newest.
-                        Some(existing) => !StoredRow::decode(&existing)?.deleted,
+                        // The hot version, if any, is the newest; a STREAM
+                        // row past its TTL is gone even before eviction.
+                        Some(existing) => {
+                            let row = StoredRow::decode(&existing)?;
+                            !row.deleted && expiry.is_none_or(|cutoff| row.seq >= cutoff)
+                        }
                         None => {
                             let pk = RowKey::decode(&key)?.pk;
                             cold_live.contains(&pk)
@@ -462,11 +486,18 @@ async fn commit_inserts_once(
                         deleted: false,
                         values: stored_values(&entry, values),
                     };
-                    ctx.put(Space::Rows, key, row.encode()?);
+                    ctx.put(Space::Rows, key.clone(), row.encode()?);
+                    if let Some(rows) = live_rows.as_mut() {
+                        rows.push(RowChange {
+                            pk: RowKey::decode(&key)?.pk,
+                            old: None,
+                            new: row,
+                        });
+                    }
                 }
                 Ok(CommitReceipt {
                     affected: n,
-                    post_commit: None,
+                    post_commit: live_hook(&s, &entry, &partition, live_rows),
                 })
             }),
         )
@@ -765,6 +796,7 @@ async fn commit_changes(
                 s.catalog.ensure_current(&entry)?;
                 let table = entry.id();
                 let mut affected = 0;
+                let mut live_rows = s.live.watching(&table).then(Vec::new);
                 // A key with no hot version was read from the cold tier; it is
                 // still current unless a flush committed since the read.
                 let manifest_now = crate::cold::decode_manifest(
@@ -775,7 +807,7 @@ async fn commit_changes(
                     let key = RowKey {
                         table: table.clone(),
                         partition: partition.clone(),
-                        pk: change.pk,
+                        pk: change.pk.clone(),
                     }
                     .encode();
                     let current = match ctx.get(Space::Rows, &key)? {
@@ -794,6 +826,7 @@ async fn commit_changes(
                     if current.seq != change.read_seq || current.deleted {
                         return Err(KalamError::WriteConflict(format!("row of {table} changed")));
                     }
+                    let pk = change.pk;
                     let row = match change.new_values {
                         Some(values) => {
                             let values = stored_values(&entry, values);
@@ -809,16 +842,23 @@ async fn commit_changes(
                         None => StoredRow {
                             seq: ctx.next_seq().as_i64(),
                             deleted: true,
-                            values: current.values,
+                            values: current.values.clone(),
                         },
                     };
                     ctx.put(Space::Rows, key, row.encode()?);
                     affected += 1;
+                    if let Some(rows) = live_rows.as_mut() {
+                        rows.push(RowChange {
+                            pk,
+                            old: Some(current),
+                            new: row,
+                        });
+                    }
                 }
                 let _ = kind;
                 Ok(CommitReceipt {
                     affected,
-                    post_commit: None,
+                    post_commit: live_hook(&s, &entry, &partition, live_rows),
                 })
             }),
         )

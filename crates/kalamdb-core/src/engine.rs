@@ -45,6 +45,10 @@ pub struct EngineConfig {
     /// How often the flush policy runs; `None` disables it.
     pub flush_check_interval: Option<std::time::Duration>,
     pub compaction: crate::compact::CompactionConfig,
+    /// How often expired STREAM rows are deleted; `None` disables it (reads
+    /// still hide them).
+    pub stream_eviction_interval: Option<std::time::Duration>,
+    pub live: crate::live::LiveConfig,
 }
 
 impl Default for EngineConfig {
@@ -61,6 +65,8 @@ impl Default for EngineConfig {
             jobs: crate::jobs::JobsConfig::default(),
             flush_check_interval: None,
             compaction: crate::compact::CompactionConfig::default(),
+            stream_eviction_interval: Some(std::time::Duration::from_secs(1)),
+            live: crate::live::LiveConfig::default(),
         }
     }
 }
@@ -84,6 +90,13 @@ pub struct Shared {
     pub jobs: Arc<crate::jobs::JobManager>,
     /// Flushes and compactions of one table take turns (`flush.rs`).
     pub cold_locks: crate::flush::ColdLocks,
+    /// Live subscriptions and the change router (`live.rs`).
+    pub live: Arc<crate::live::LiveHub>,
+    /// STREAM rows deleted by TTL eviction (`system.stats`
+    /// `stream_rows_evicted`).
+    pub stream_rows_evicted: std::sync::atomic::AtomicU64,
+    /// One event per eviction commit that removed rows (`stream.rs`).
+    pub stream_evictions: tokio::sync::broadcast::Sender<crate::stream::StreamEviction>,
 }
 
 impl std::fmt::Debug for Shared {
@@ -215,6 +228,7 @@ impl Engine {
         let jobs =
             crate::jobs::JobManager::new(store.clone(), committer.clone(), config.jobs.clone());
         jobs.recover().await?;
+        let live = crate::live::LiveHub::start(config.live.clone())?;
         let shared = Arc::new(Shared {
             store,
             catalog,
@@ -228,11 +242,17 @@ impl Engine {
             storages,
             jobs,
             cold_locks: crate::flush::ColdLocks::default(),
+            live,
+            stream_rows_evicted: std::sync::atomic::AtomicU64::new(0),
+            stream_evictions: tokio::sync::broadcast::channel(crate::stream::EVENT_CAPACITY).0,
         });
         let engine = Engine { shared };
         engine.bootstrap().await?;
         if let Some(every) = engine.shared.config.flush_check_interval {
             crate::jobs_sql::spawn_policy_loop(Arc::downgrade(&engine.shared), every);
+        }
+        if let Some(every) = engine.shared.config.stream_eviction_interval {
+            crate::stream::spawn_eviction_loop(Arc::downgrade(&engine.shared), every);
         }
         Ok(engine)
     }
@@ -286,6 +306,16 @@ impl Engine {
     pub async fn compact_now(&self, table: &TableId) -> Result<crate::compact::CompactOutcome> {
         crate::compact::compact_table(&self.shared, table, &crate::jobs::CancelFlag::default())
             .await
+    }
+
+    /// Events of STREAM TTL eviction, from now on: one per commit that
+    /// deleted expired rows (tests await these instead of sleeping). A
+    /// receiver that falls more than a thousand events behind loses the
+    /// oldest (`RecvError::Lagged`).
+    pub fn stream_evictions(
+        &self,
+    ) -> tokio::sync::broadcast::Receiver<crate::stream::StreamEviction> {
+        self.shared.stream_evictions.subscribe()
     }
 
     pub fn commit_stats(&self) -> &crate::commit::CommitStats {
@@ -660,17 +690,17 @@ impl Engine {
                 self.internal_query("SELECT * FROM system.storages ORDER BY storage_id", &lister)
                     .await
             }
-            other => {
-                // Refuse by role first, so a plain user learns nothing more
-                // than it may not run the statement.
-                if let KalamStatement::KillLiveQuery { .. } = &other {
-                    access::require_admin(caller.role, other.name())?;
-                }
-                Err(KalamError::InvalidSql(format!(
-                    "Statement not supported yet: {}",
-                    statement_name(&other)
-                )))
+            KalamStatement::KillLiveQuery { live_id } => {
+                access::require_admin(caller.role, "KILL LIVE QUERY")?;
+                Ok(StatementOutput::Message(shared.live.kill(&live_id)?))
             }
+            KalamStatement::SubscribeTo { query, options } => {
+                crate::live::subscribe_to(self, caller, *query, options, namespace).await
+            }
+            other => Err(KalamError::InvalidSql(format!(
+                "Statement not supported yet: {}",
+                statement_name(&other)
+            ))),
         }
     }
 

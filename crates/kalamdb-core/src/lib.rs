@@ -23,10 +23,12 @@ pub mod flush;
 mod functions;
 pub mod jobs;
 mod jobs_sql;
+pub mod live;
 mod provider;
 mod row;
 mod session;
 mod storages;
+mod stream;
 mod system_tables;
 mod users;
 
@@ -37,3 +39,4 @@ pub use engine::{
     StatementError, StatementOutput, StatementResult, hash_password,
 };
 pub use error::{KalamError, Result};
+pub use stream::StreamEviction;

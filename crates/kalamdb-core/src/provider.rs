@@ -415,6 +415,10 @@ impl PartitionStream for HotScan {
         let partition = self.partition.clone();
         let with_row_id = self.with_row_id;
         let seq_after = self.seq_after;
+        // Once per scan, not per row: STREAM rows past their TTL are hidden
+        // even before the eviction job deletes them.
+        let expired_below =
+            crate::stream::table_cutoff(&self.shared, &self.entry, crate::stream::now_millis());
         let stream = futures::stream::unfold(state, move |mut state| {
             let shared = shared.clone();
             let entry = entry.clone();
@@ -449,7 +453,13 @@ impl PartitionStream for HotScan {
                             Ok((entries, next)) => {
                                 state.cursor = next;
                                 note_hot_keys(&mut state, &entries, wanted).and_then(|()| {
-                                    decode_chunk(&entry, &schema, entries, with_row_id)
+                                    decode_chunk(
+                                        &entry,
+                                        &schema,
+                                        entries,
+                                        with_row_id,
+                                        expired_below,
+                                    )
                                 })
                             }
                             Err(e) => Err(e),
@@ -576,17 +586,20 @@ fn fetch_entries(shared: &Shared, cursor: Cursor) -> Result<(Entries, Cursor)> {
     }
 }
 
+/// Decodes hot rows, dropping tombstones and rows with a `_seq` below
+/// `expired_below` (STREAM rows past their TTL).
 fn decode_chunk(
     entry: &TableEntry,
     schema: &SchemaRef,
     entries: Entries,
     with_row_id: bool,
+    expired_below: Option<i64>,
 ) -> Result<RecordBatch> {
     let mut rows = Vec::with_capacity(entries.len());
     let mut row_ids = Vec::new();
     for (k, v) in entries {
         let row = StoredRow::decode(&v)?;
-        if row.deleted {
+        if row.deleted || expired_below.is_some_and(|cutoff| row.seq < cutoff) {
             continue;
         }
         if with_row_id {

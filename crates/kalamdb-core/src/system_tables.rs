@@ -24,7 +24,9 @@ use crate::error::{KalamError, Result};
 use crate::provider::QueryContext;
 
 const PUBLIC_TABLES: &[&str] = &["namespaces", "tables", "columns"];
-const ADMIN_TABLES: &[&str] = &["users", "stats", "jobs", "storages"];
+const ADMIN_TABLES: &[&str] = &["users", "stats", "jobs", "storages", "live"];
+/// Older names, resolvable but not listed.
+const ADMIN_ALIASES: &[&str] = &["live_queries"];
 
 #[derive(Debug)]
 pub struct SystemSchema {
@@ -49,7 +51,9 @@ impl SchemaProvider for SystemSchema {
     }
 
     async fn table(&self, name: &str) -> DfResult<Option<Arc<dyn TableProvider>>> {
-        if ADMIN_TABLES.contains(&name) && !self.ctx.role.is_admin() {
+        if (ADMIN_TABLES.contains(&name) || ADMIN_ALIASES.contains(&name))
+            && !self.ctx.role.is_admin()
+        {
             return Err(KalamError::PermissionDenied(format!(
                 "Insufficient privileges to read table 'system.{name}'"
             ))
@@ -63,6 +67,8 @@ impl SchemaProvider for SystemSchema {
             "stats" => stats(&self.shared),
             "jobs" => jobs(&self.shared),
             "storages" => storages(&self.shared),
+            // `live_queries` is the older name (`sql.md` §8).
+            "live" | "live_queries" => live(&self.shared),
             _ => return Ok(None),
         }
         .map_err(KalamError::into_datafusion)?;
@@ -74,7 +80,9 @@ impl SchemaProvider for SystemSchema {
     }
 
     fn table_exist(&self, name: &str) -> bool {
-        PUBLIC_TABLES.contains(&name) || ADMIN_TABLES.contains(&name)
+        PUBLIC_TABLES.contains(&name)
+            || ADMIN_TABLES.contains(&name)
+            || ADMIN_ALIASES.contains(&name)
     }
 }
 
@@ -331,9 +339,82 @@ fn stats(shared: &Shared) -> Result<SysTable> {
                 .load(std::sync::atomic::Ordering::Relaxed)
                 .to_string(),
         ),
+        (
+            "stream_rows_evicted",
+            shared
+                .stream_rows_evicted
+                .load(std::sync::atomic::Ordering::Relaxed)
+                .to_string(),
+        ),
     ];
-    for (name, value) in metrics {
+    let live_metrics = [
+        (
+            "active_connections",
+            shared.live.connection_count().to_string(),
+        ),
+        (
+            "active_subscriptions",
+            shared.live.subscription_count().to_string(),
+        ),
+        (
+            "live_notifications",
+            shared
+                .live
+                .notifications
+                .load(std::sync::atomic::Ordering::Relaxed)
+                .to_string(),
+        ),
+        ("memory_usage_bytes", resident_bytes().to_string()),
+    ];
+    for (name, value) in metrics.into_iter().chain(live_metrics) {
         t.push(vec![text(name), text(value)]);
+    }
+    Ok(t)
+}
+
+/// Resident memory of the process (Linux `/proc/self/statm`; 0 elsewhere).
+fn resident_bytes() -> u64 {
+    std::fs::read_to_string("/proc/self/statm")
+        .ok()
+        .and_then(|s| s.split_whitespace().nth(1)?.parse::<u64>().ok())
+        .map(|pages| pages * 4096)
+        .unwrap_or(0)
+}
+
+fn live(shared: &Shared) -> Result<SysTable> {
+    let mut t = SysTable::new(&[
+        ("live_id", KalamDataType::Text, "pk"),
+        ("connection_id", KalamDataType::Text, ""),
+        ("subscription_id", KalamDataType::Text, ""),
+        ("namespace_id", KalamDataType::Text, ""),
+        ("table_name", KalamDataType::Text, ""),
+        ("user_id", KalamDataType::Text, ""),
+        ("query", KalamDataType::Text, ""),
+        ("options", KalamDataType::Json, ""),
+        ("status", KalamDataType::Text, ""),
+        ("created_at", KalamDataType::Timestamp, ""),
+        ("last_update", KalamDataType::Timestamp, ""),
+        ("changes", KalamDataType::BigInt, ""),
+        ("node_id", KalamDataType::Text, ""),
+        ("last_ping_at", KalamDataType::Timestamp, ""),
+    ]);
+    for r in shared.live.rows() {
+        t.push(vec![
+            text(r.live_id),
+            text(r.connection_id),
+            text(r.subscription_id),
+            text(r.namespace_id),
+            text(r.table_name),
+            text(r.user_id),
+            text(r.query),
+            text(r.options),
+            text("active"),
+            ts(Some(r.created_at)),
+            ts(Some(r.last_update)),
+            ScalarValue::Int64(Some(i64::try_from(r.changes).unwrap_or(i64::MAX))),
+            text("node-1"),
+            ts(Some(r.last_ping_at)),
+        ]);
     }
     Ok(t)
 }

@@ -202,9 +202,13 @@ pub async fn drop_user(
         })
         .await?;
     match written {
-        Some(_) => Ok(StatementOutput::Message(format!(
-            "User '{id}' dropped (soft delete)"
-        ))),
+        Some(_) => {
+            // Its open WebSocket connections close with 1008 (§6.10).
+            engine.live().user_dropped(&id);
+            Ok(StatementOutput::Message(format!(
+                "User '{id}' dropped (soft delete)"
+            )))
+        }
         None if if_exists => skipped(),
         None => Err(not_found(&id)),
     }

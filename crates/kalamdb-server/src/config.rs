@@ -18,6 +18,9 @@ pub struct ServerConfig {
     pub flush: FlushSection,
     pub jobs: JobsSection,
     pub compaction: CompactionSection,
+    pub stream: StreamSection,
+    pub websocket: WebsocketSection,
+    pub rate_limit: RateLimitSection,
 }
 
 /// The default flush policy of tables that set none, and how often the
@@ -82,6 +85,67 @@ impl Default for CompactionSection {
     }
 }
 
+/// STREAM tables' time to live (`sql.md` §2.1, §2.5).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct StreamSection {
+    /// `TTL_SECONDS` of STREAM tables created without one.
+    pub default_ttl_seconds: u64,
+    /// How often expired rows are deleted (0: never; reads still hide them).
+    pub eviction_interval_seconds: u64,
+}
+
+impl Default for StreamSection {
+    fn default() -> Self {
+        Self {
+            default_ttl_seconds: 10,
+            eviction_interval_seconds: 1,
+        }
+    }
+}
+
+/// `[websocket]`: live queries over `/v1/ws` (`wire-protocol.md` §6).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct WebsocketSection {
+    /// In-band `authenticate` must arrive within this.
+    pub auth_timeout_secs: u64,
+    /// Silence longer than this closes the socket (never below 10 s).
+    pub client_timeout_secs: u64,
+    pub heartbeat_interval_secs: u64,
+    /// A larger initial snapshot is refused (use `last_rows`/`batch_size`).
+    pub max_initial_rows: usize,
+    /// Outbound events queued per connection before it is closed 1013.
+    pub max_pending_messages: usize,
+}
+
+impl Default for WebsocketSection {
+    fn default() -> Self {
+        Self {
+            auth_timeout_secs: 3,
+            client_timeout_secs: 10,
+            heartbeat_interval_secs: 5,
+            max_initial_rows: 100_000,
+            max_pending_messages: 10_000,
+        }
+    }
+}
+
+/// `[rate_limit]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RateLimitSection {
+    pub max_subscriptions_per_user: usize,
+}
+
+impl Default for RateLimitSection {
+    fn default() -> Self {
+        Self {
+            max_subscriptions_per_user: 100,
+        }
+    }
+}
+
 #[derive(Debug, Clone, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct ServerSection {
@@ -116,6 +180,10 @@ pub struct AuthSection {
 pub struct SecuritySection {
     pub max_request_body_size: usize,
     pub cors_origins: Vec<String>,
+    /// Inbound WebSocket messages larger than this get `MESSAGE_TOO_LARGE`.
+    pub max_ws_message_size: usize,
+    /// Refuse WebSocket upgrades without an `Origin` header.
+    pub strict_ws_origin_check: bool,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -164,6 +232,8 @@ impl Default for SecuritySection {
         Self {
             max_request_body_size: 10 * 1024 * 1024,
             cors_origins: Vec::new(),
+            max_ws_message_size: 1024 * 1024,
+            strict_ws_origin_check: false,
         }
     }
 }
@@ -249,6 +319,23 @@ mod tests {
         assert_eq!(cfg.server.host, "0.0.0.0");
         assert!(!cfg.storage.sync_writes);
         assert_eq!(cfg.storage.data_dir, PathBuf::from("./data"));
+    }
+
+    #[test]
+    fn the_stream_section_has_defaults_and_reads_from_the_file() {
+        let cfg = ServerConfig::default();
+        assert_eq!(cfg.stream.default_ttl_seconds, 10);
+        assert_eq!(cfg.stream.eviction_interval_seconds, 1);
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("server.toml");
+        std::fs::write(
+            &path,
+            "[stream]\ndefault_ttl_seconds = 30\neviction_interval_seconds = 0\n",
+        )
+        .expect("write");
+        let cfg = ServerConfig::load(Some(&path), Overrides::default()).expect("load");
+        assert_eq!(cfg.stream.default_ttl_seconds, 30);
+        assert_eq!(cfg.stream.eviction_interval_seconds, 0);
     }
 
     #[test]

@@ -53,6 +53,20 @@ pub async fn run(
     config: ServerConfig,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), ServerError> {
+    run_with(listener, config, shutdown, |_| {}).await
+}
+
+/// [`run`], handing `ready` a clone of the engine once it is open (before
+/// the first request is served): in-process tests await engine events
+/// through it. Whoever keeps that clone must drop it before `shutdown`
+/// resolves, or closing the store waits for it (up to 10 s) and the data
+/// directory stays locked while it lives.
+pub async fn run_with(
+    listener: TcpListener,
+    config: ServerConfig,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+    ready: impl FnOnce(Engine) + Send + 'static,
+) -> Result<(), ServerError> {
     let data_dir = config.storage.data_dir.clone();
     std::fs::create_dir_all(&data_dir).map_err(|e| ServerError::DataDir {
         path: data_dir.display().to_string(),
@@ -74,6 +88,9 @@ pub async fn run(
     let engine_config = EngineConfig {
         root_password: config.auth.root_password.clone(),
         storage_dir: config.storage.data_dir.join("storage"),
+        default_stream_ttl_seconds: config.stream.default_ttl_seconds.max(1),
+        stream_eviction_interval: (config.stream.eviction_interval_seconds > 0)
+            .then(|| Duration::from_secs(config.stream.eviction_interval_seconds)),
         default_flush_policy: kalamdb_types::FlushPolicy {
             rows: Some(config.flush.default_rows.max(1)),
             interval_secs: Some(config.flush.default_interval_seconds.max(1)),
@@ -96,9 +113,16 @@ pub async fn run(
                 .saturating_mul(1 << 20),
             auto_min_files: config.compaction.auto_min_files,
         },
+        live: kalamdb_core::live::LiveConfig {
+            max_subscriptions_per_user: config.rate_limit.max_subscriptions_per_user.max(1),
+            max_initial_rows: config.websocket.max_initial_rows.max(1),
+            ws_url: format!("ws://{bind}/v1/ws"),
+            ..Default::default()
+        },
         ..Default::default()
     };
     let engine = Engine::open(store.clone() as Arc<dyn HotStore>, engine_config).await?;
+    ready(engine.clone());
 
     let jwt = JwtCodec::new(JwtConfig {
         secret,
@@ -111,9 +135,28 @@ pub async fn run(
         cors_origins: config.security.cors_origins.clone(),
         cookie_secure: config.auth.cookie_secure,
         allow_remote_setup: config.auth.allow_remote_setup,
+        ws: kalamdb_api::WsConfig {
+            auth_timeout: Duration::from_secs(config.websocket.auth_timeout_secs.max(1)),
+            // The Rust client pings every ~9 s: a shorter timeout would cut
+            // healthy connections (§6.10).
+            client_timeout: Duration::from_secs(config.websocket.client_timeout_secs.max(10)),
+            heartbeat_interval: Duration::from_secs(
+                config.websocket.heartbeat_interval_secs.max(1),
+            ),
+            max_message_bytes: config.security.max_ws_message_size.max(1024),
+            max_pending_messages: config.websocket.max_pending_messages.max(1),
+            strict_origin_check: config.security.strict_ws_origin_check,
+        },
     };
     let state = Arc::new(AppState::new(engine, jwt, api_config));
     let app = kalamdb_api::app(state.clone());
+    // Shutdown first closes live connections (1001), which graceful
+    // shutdown would otherwise wait on forever.
+    let live = state.engine.live().clone();
+    let shutdown = async move {
+        shutdown.await;
+        live.shutdown();
+    };
     tracing::info!(
         addr = %bind,
         data_dir = %data_dir.display(),

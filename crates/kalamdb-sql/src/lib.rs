@@ -4,11 +4,11 @@
 //! top-level `;` using sqlparser's tokenizer, and [`parse_statement`] parses one statement
 //! into a [`KalamStatement`]. KalamDB's own statements (namespaces, `CREATE/DROP TABLE`
 //! with table kinds and options, users, storages, flush, `KILL`, `EXECUTE AS USER`,
-//! transactions, `SHOW`/`DESCRIBE` of our catalog) are parsed here with sqlparser's `Parser`
-//! API — never a hand-rolled SQL parser — and returned fully validated against
-//! `sql.md`. Ordinary SQL (SELECT, INSERT, UPDATE, DELETE, EXPLAIN, SET, SHOW …) is parsed
-//! by sqlparser with DataFusion's default `GenericDialect` and handed over untouched as a
-//! `sqlparser::ast::Statement`; DDL that DataFusion must not run is refused.
+//! `SUBSCRIBE TO`, transactions, `SHOW`/`DESCRIBE` of our catalog) are parsed here with
+//! sqlparser's `Parser` API — never a hand-rolled SQL parser — and returned fully validated
+//! against `sql.md`. Ordinary SQL (SELECT, INSERT, UPDATE, DELETE, EXPLAIN, SET, SHOW …)
+//! is parsed by sqlparser with DataFusion's default `GenericDialect` and handed over
+//! untouched as a `sqlparser::ast::Statement`; DDL that DataFusion must not run is refused.
 //!
 //! It must not execute anything, nor know about storage, the catalog's state, Arrow or
 //! DataFusion: whether a table exists or a user may do something is decided by the engine.
@@ -28,6 +28,7 @@ pub use parser::parse_statement;
 pub use split::split_statements;
 pub use statement::{
     AlterUserChange, ColumnSpec, CreateStorage, CreateTable, KalamStatement, ObjectRef,
+    SubscribeToOptions,
 };
 
 /// Re-exported so callers name the exact sqlparser version our ASTs come from.

@@ -2,15 +2,17 @@
 //!
 //! A statement is tokenized once; its leading words decide whether it is one of ours
 //! (namespaces, KalamDB tables, users, storages, flush, jobs, EXECUTE AS USER,
-//! transactions), parsed here with sqlparser's `Parser` primitives, or ordinary SQL, parsed
-//! by `Parser::parse_statement` and passed on untouched as long as it is something DataFusion
-//! may run. Keywords that sqlparser does not know (`NAMESPACE`, `TTL`, …) are matched as
-//! unquoted words, so a quoted `"namespace"` stays an identifier.
+//! SUBSCRIBE TO, transactions), parsed here with sqlparser's `Parser` primitives, or
+//! ordinary SQL, parsed by `Parser::parse_statement` and passed on untouched as long as it
+//! is something DataFusion may run. Keywords that sqlparser does not know (`NAMESPACE`,
+//! `TTL`, …) are matched as unquoted words, so a quoted `"namespace"` stays an identifier.
 
 use std::convert::Infallible;
 
 use kalamdb_types::{NamespaceId, TableName, TableType, UserId};
-use sqlparser::ast::{Ident, ObjectNamePart, Statement};
+use sqlparser::ast::{
+    Expr, Ident, ObjectName, ObjectNamePart, Query, SetExpr, Statement, TableFactor,
+};
 use sqlparser::keywords::Keyword;
 use sqlparser::parser::{Parser, ParserError};
 use sqlparser::tokenizer::{Token, TokenWithSpan};
@@ -18,7 +20,7 @@ use sqlparser::tokenizer::{Token, TokenWithSpan};
 use crate::create_table::parse_create_table;
 use crate::error::SqlError;
 use crate::split::{DIALECT, Locator, is_trivia, split_statements, tokenize};
-use crate::statement::{KalamStatement, ObjectRef};
+use crate::statement::{KalamStatement, ObjectRef, SubscribeToOptions};
 use crate::{storage, users};
 
 /// Parses one statement's text (as returned by [`split_statements`]). A trailing `;` is
@@ -180,6 +182,8 @@ fn parse_kalam_statement(p: &mut Parser, sql: &str) -> Result<Option<KalamStatem
         }
     } else if p.parse_keywords(&[Keyword::EXECUTE, Keyword::AS, Keyword::USER]) {
         parse_execute_as_user(p, sql)?
+    } else if p.parse_words(&["SUBSCRIBE", "TO"]) {
+        parse_subscribe_to(p)?
     } else if p.parse_keyword(Keyword::BEGIN) {
         let _ = p.parse_one_of_keywords(&[Keyword::TRANSACTION, Keyword::WORK]);
         KalamStatement::Begin
@@ -297,6 +301,164 @@ fn parse_execute_as_user(p: &mut Parser, sql: &str) -> Result<KalamStatement, Sq
         inner_sql,
         inner: Box::new(inner),
     })
+}
+
+/// `SUBSCRIBE TO t [WHERE p] [OPTIONS (…)]` or `SUBSCRIBE TO <query> [OPTIONS (…)]`, after
+/// `SUBSCRIBE TO`.
+///
+/// The trailing OPTIONS clause is cut off before the body is parsed, because in
+/// `… FROM t OPTIONS (…)` sqlparser would take `OPTIONS` for a table alias. Errors in the
+/// options are INVALID_SQL like any other error in a subscription's text (`sql.md` §6).
+fn parse_subscribe_to(p: &mut Parser) -> Result<KalamStatement, SqlError> {
+    let mut body = Vec::new();
+    while let Some(token) = p.next_token_no_skip() {
+        body.push(token.clone());
+    }
+    let options = trailing_options_start(&body).map(|start| body.split_off(start));
+
+    let mut q = Parser::new(&DIALECT).with_tokens_with_locations(body);
+    let query = if q.peek_keyword(Keyword::SELECT)
+        || q.peek_keyword(Keyword::WITH)
+        || q.peek_token_ref().token == Token::LParen
+    {
+        q.parse_query()?
+    } else {
+        let table = q.parse_object_name(false)?;
+        let selection = if q.parse_keyword(Keyword::WHERE) {
+            Some(q.parse_expr()?)
+        } else {
+            None
+        };
+        select_star(table, selection)?
+    };
+    q.expect_end()?;
+
+    let options = match options {
+        Some(tokens) => parse_subscribe_options(tokens)?,
+        None => SubscribeToOptions::default(),
+    };
+    Ok(KalamStatement::SubscribeTo { query, options })
+}
+
+/// Where a closing `OPTIONS ( … )` starts in `tokens`, if the statement ends with one (only
+/// `;` may follow its parenthesis). Walking back from the end finds the parenthesis that
+/// matches the last `)`, so parentheses inside the options or the query cannot confuse it.
+fn trailing_options_start(tokens: &[TokenWithSpan]) -> Option<usize> {
+    let mut backwards = tokens
+        .iter()
+        .enumerate()
+        .rev()
+        .filter(|(_, t)| !is_trivia(&t.token))
+        .skip_while(|(_, t)| t.token == Token::SemiColon);
+    let mut depth = 0usize;
+    loop {
+        let (_, token) = backwards.next()?;
+        match token.token {
+            Token::RParen => depth += 1,
+            Token::LParen => {
+                depth = depth.checked_sub(1)?;
+                if depth == 0 {
+                    break;
+                }
+            }
+            _ if depth == 0 => return None,
+            _ => {}
+        }
+    }
+    let (start, token) = backwards.next()?;
+    is_word(&token.token, "OPTIONS").then_some(start)
+}
+
+/// `SELECT * FROM table [WHERE selection]`, built from a parsed template so the name and the
+/// predicate stay exactly the AST the user's text produced (no printing and re-parsing).
+fn select_star(table: ObjectName, selection: Option<Expr>) -> Result<Box<Query>, SqlError> {
+    let mut query = Parser::new(&DIALECT)
+        .try_with_sql("SELECT * FROM t")?
+        .parse_query()?;
+    let SetExpr::Select(select) = query.body.as_mut() else {
+        return Err(SqlError::parse("Invalid SUBSCRIBE statement"));
+    };
+    let Some(TableFactor::Table { name, .. }) = select.from.first_mut().map(|f| &mut f.relation)
+    else {
+        return Err(SqlError::parse("Invalid SUBSCRIBE statement"));
+    };
+    *name = table;
+    select.selection = selection;
+    Ok(query)
+}
+
+/// The options `SUBSCRIBE TO` accepts.
+#[derive(Clone, Copy)]
+enum SubscribeOption {
+    LastRows,
+    BatchSize,
+    From,
+}
+
+/// `OPTIONS (name = value, …)`: names in any case, each at most once, integer values.
+fn parse_subscribe_options(tokens: Vec<TokenWithSpan>) -> Result<SubscribeToOptions, SqlError> {
+    let mut p = Parser::new(&DIALECT).with_tokens_with_locations(tokens);
+    p.expect_word("OPTIONS")?;
+    p.expect_token(&Token::LParen)?;
+    let mut options = SubscribeToOptions::default();
+    loop {
+        let written = p.parse_identifier()?.value;
+        let name = written.to_ascii_lowercase();
+        let (option, taken) = match name.as_str() {
+            "last_rows" => (SubscribeOption::LastRows, options.last_rows.is_some()),
+            "batch_size" => (SubscribeOption::BatchSize, options.batch_size.is_some()),
+            "from" => (SubscribeOption::From, options.from.is_some()),
+            _ => {
+                return Err(SqlError::parse(format!(
+                    "Unknown SUBSCRIBE option '{written}'"
+                )));
+            }
+        };
+        if taken {
+            return Err(SqlError::parse(format!("Duplicate option '{name}'")));
+        }
+        p.expect_token(&Token::Eq)?;
+        let invalid = || SqlError::parse(format!("Invalid {name} value"));
+        let text = subscribe_option_value(&mut p, option, invalid)?;
+        match option {
+            SubscribeOption::LastRows => {
+                options.last_rows = Some(text.parse().map_err(|_| invalid())?);
+            }
+            SubscribeOption::BatchSize => {
+                let size = text.parse::<u64>().ok().filter(|n| *n > 0);
+                options.batch_size = Some(size.ok_or_else(invalid)?);
+            }
+            SubscribeOption::From => options.from = Some(text.parse().map_err(|_| invalid())?),
+        }
+        if !p.consume_token(&Token::Comma) {
+            p.expect_token(&Token::RParen)?;
+            break;
+        }
+    }
+    p.expect_end()?;
+    Ok(options)
+}
+
+/// The text of an option's value: a number, possibly negative (so that the range check can
+/// name the option), or for `from` a quoted decimal, the way clients pass a `_seq` that a
+/// JSON number would round. A word or a quoted value elsewhere is a bad value, not a syntax
+/// error: the user plainly meant to give one.
+fn subscribe_option_value(
+    p: &mut Parser,
+    option: SubscribeOption,
+    invalid: impl Fn() -> SqlError,
+) -> Result<String, SqlError> {
+    let token = p.next_token();
+    match token.token {
+        Token::Number(n, _) => Ok(n),
+        Token::Minus => match p.next_token().token {
+            Token::Number(n, _) => Ok(format!("-{n}")),
+            _ => Err(invalid()),
+        },
+        Token::SingleQuotedString(s) if matches!(option, SubscribeOption::From) => Ok(s),
+        Token::SingleQuotedString(_) | Token::Word(_) => Err(invalid()),
+        _ => Err(expected(p, "an option value", &token)),
+    }
 }
 
 /// Refuses standard statements DataFusion must not run for us: DDL goes through our own
@@ -783,6 +945,202 @@ mod tests {
             }
         );
         assert_eq!(error("KILL JOB").kind, SqlErrorKind::Parse);
+    }
+
+    fn subscribe(sql: &str) -> (String, SubscribeToOptions) {
+        match parse(sql) {
+            KalamStatement::SubscribeTo { query, options } => (query.to_string(), options),
+            other => panic!("{sql}: {other:?}"),
+        }
+    }
+
+    fn subscribe_options(
+        last_rows: Option<u64>,
+        batch_size: Option<u64>,
+        from: Option<i64>,
+    ) -> SubscribeToOptions {
+        SubscribeToOptions {
+            last_rows,
+            batch_size,
+            from,
+        }
+    }
+
+    #[test]
+    fn subscribe_to_table_becomes_select_star() {
+        let stmt =
+            parse("SUBSCRIBE TO app.messages WHERE room = 'a' AND n > 1 OPTIONS (last_rows=10)");
+        let expected = match standard("SELECT * FROM app.messages WHERE room = 'a' AND n > 1") {
+            Statement::Query(query) => query,
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(
+            stmt,
+            KalamStatement::SubscribeTo {
+                query: expected,
+                options: subscribe_options(Some(10), None, None)
+            }
+        );
+        assert_eq!(stmt.name(), "SUBSCRIBE TO");
+
+        assert_eq!(
+            subscribe("subscribe to app.messages options (LAST_ROWS = 0, Batch_Size=20)"),
+            (
+                "SELECT * FROM app.messages".into(),
+                subscribe_options(Some(0), Some(20), None)
+            )
+        );
+        // The name keeps its qualification and quoting as written; the engine resolves it.
+        for (sql, query) in [
+            ("SUBSCRIBE TO app.m;", "SELECT * FROM app.m"),
+            ("SUBSCRIBE TO m", "SELECT * FROM m"),
+            ("SUBSCRIBE TO kalam.app.m", "SELECT * FROM kalam.app.m"),
+            (
+                "SUBSCRIBE TO \"App\".M WHERE \"Col\" IS NULL;;",
+                "SELECT * FROM \"App\".M WHERE \"Col\" IS NULL",
+            ),
+            (
+                "SUBSCRIBE TO app.m WHERE owner = CURRENT_USER() OR (a IN (1, 2) AND b LIKE 'x%')",
+                "SELECT * FROM app.m WHERE owner = CURRENT_USER() OR (a IN (1, 2) AND b LIKE 'x%')",
+            ),
+        ] {
+            assert_eq!(
+                subscribe(sql),
+                (query.into(), SubscribeToOptions::default()),
+                "{sql}"
+            );
+        }
+    }
+
+    #[test]
+    fn subscribe_to_select() {
+        assert_eq!(
+            subscribe(
+                "SUBSCRIBE TO SELECT id FROM app.m WHERE x IN (1,2) \
+                 OPTIONS (from=269880183715823617, batch_size=50)"
+            ),
+            (
+                "SELECT id FROM app.m WHERE x IN (1, 2)".into(),
+                subscribe_options(None, Some(50), Some(269_880_183_715_823_617))
+            )
+        );
+        // Right after FROM, OPTIONS is not taken for a table alias, as sqlparser alone would.
+        assert_eq!(
+            error("SELECT * FROM app.m OPTIONS (last_rows=1)").kind,
+            SqlErrorKind::Parse
+        );
+        assert_eq!(
+            subscribe("SUBSCRIBE TO SELECT * FROM app.m OPTIONS (from='269880183715823617');"),
+            (
+                "SELECT * FROM app.m".into(),
+                subscribe_options(None, None, Some(269_880_183_715_823_617))
+            )
+        );
+        assert_eq!(
+            subscribe("subscribe to select a, b from app.m where a > (1 + 2)"),
+            (
+                "SELECT a, b FROM app.m WHERE a > (1 + 2)".into(),
+                SubscribeToOptions::default()
+            )
+        );
+        // Shapes a subscription does not support are the engine's to refuse.
+        assert_eq!(
+            subscribe("SUBSCRIBE TO SELECT count(*) FROM app.m ORDER BY 1").0,
+            "SELECT count(*) FROM app.m ORDER BY 1"
+        );
+    }
+
+    #[test]
+    fn subscribe_to_option_errors() {
+        for (sql, message) in [
+            (
+                "SUBSCRIBE TO app.m OPTIONS (limit=5)",
+                "Unknown SUBSCRIBE option 'limit'",
+            ),
+            (
+                "SUBSCRIBE TO SELECT * FROM app.m OPTIONS (last_rows=1, Foo=2)",
+                "Unknown SUBSCRIBE option 'Foo'",
+            ),
+            (
+                "SUBSCRIBE TO app.m OPTIONS (last_rows=1, LAST_ROWS=2)",
+                "Duplicate option 'last_rows'",
+            ),
+            (
+                "SUBSCRIBE TO app.m OPTIONS (from=1, from='2')",
+                "Duplicate option 'from'",
+            ),
+            (
+                "SUBSCRIBE TO app.m OPTIONS (batch_size=0)",
+                "Invalid batch_size value",
+            ),
+            (
+                "SUBSCRIBE TO app.m OPTIONS (batch_size=-5)",
+                "Invalid batch_size value",
+            ),
+            (
+                "SUBSCRIBE TO app.m OPTIONS (batch_size=2.5)",
+                "Invalid batch_size value",
+            ),
+            (
+                "SUBSCRIBE TO app.m OPTIONS (last_rows=-1)",
+                "Invalid last_rows value",
+            ),
+            (
+                "SUBSCRIBE TO app.m OPTIONS (last_rows='10')",
+                "Invalid last_rows value",
+            ),
+            (
+                "SUBSCRIBE TO app.m OPTIONS (last_rows=ten)",
+                "Invalid last_rows value",
+            ),
+            (
+                "SUBSCRIBE TO app.m OPTIONS (from='abc')",
+                "Invalid from value",
+            ),
+            (
+                "SUBSCRIBE TO app.m OPTIONS (from=1.5)",
+                "Invalid from value",
+            ),
+            (
+                "SUBSCRIBE TO app.m OPTIONS (from=99999999999999999999)",
+                "Invalid from value",
+            ),
+        ] {
+            let err = error(sql);
+            assert_eq!(
+                (err.kind, err.message.as_str()),
+                (SqlErrorKind::Parse, message),
+                "{sql}"
+            );
+        }
+    }
+
+    #[test]
+    fn subscribe_to_syntax_errors() {
+        for sql in [
+            "SUBSCRIBE TO",
+            "SUBSCRIBE TO;",
+            "SUBSCRIBE TO OPTIONS (last_rows=1)",
+            "SUBSCRIBE TO app.m WHERE",
+            "SUBSCRIBE TO app.m ORDER BY id",
+            "SUBSCRIBE TO app.m x",
+            "SUBSCRIBE TO app.m OPTIONS last_rows=1",
+            "SUBSCRIBE TO app.m OPTIONS (last_rows=1) extra",
+            "SUBSCRIBE TO app.m OPTIONS (last_rows=1); SELECT 1",
+            "SUBSCRIBE TO app.m OPTIONS ()",
+            "SUBSCRIBE TO app.m OPTIONS (last_rows 1)",
+            "SUBSCRIBE TO app.m OPTIONS (last_rows=1,)",
+            "SUBSCRIBE TO app.m OPTIONS (last_rows=(1))",
+            "SUBSCRIBE TO SELECT FROM",
+            "SUBSCRIBE app.m",
+        ] {
+            assert_eq!(error(sql).kind, SqlErrorKind::Parse, "{sql}");
+        }
+        assert!(
+            error("SUBSCRIBE TO app.m ORDER BY id")
+                .message
+                .contains("Expected: end of statement, found: ORDER")
+        );
     }
 
     #[test]

@@ -8,7 +8,7 @@
 use std::fmt;
 
 use kalamdb_types::{KalamDataType, Role, TableOptions, TableType};
-use sqlparser::ast::Statement;
+use sqlparser::ast::{Query, Statement};
 
 /// A table reference: `t` or `ns.t` (`kalam.ns.t` arrives as `ns.t`). Names are folded
 /// (unquoted → lowercase) and validated.
@@ -110,6 +110,13 @@ pub enum KalamStatement {
     KillLiveQuery {
         live_id: String,
     },
+    /// `SUBSCRIBE TO [ns.]t [WHERE p] [OPTIONS (…)]`, `SUBSCRIBE TO SELECT … [OPTIONS (…)]`.
+    /// The table form arrives as the query `SELECT * FROM t [WHERE p]` (the name qualified as
+    /// written), so the engine checks one shape: the same rules as a WebSocket subscription.
+    SubscribeTo {
+        query: Box<Query>,
+        options: SubscribeToOptions,
+    },
     /// `EXECUTE AS USER 'alice' (<stmt>)`; `inner` is always a [`KalamStatement::Standard`]
     /// SELECT/INSERT/UPDATE/DELETE and `inner_sql` its text.
     ExecuteAsUser {
@@ -150,6 +157,7 @@ impl KalamStatement {
             KalamStatement::ShowStorages => "SHOW STORAGES",
             KalamStatement::KillJob { .. } => "KILL JOB",
             KalamStatement::KillLiveQuery { .. } => "KILL LIVE QUERY",
+            KalamStatement::SubscribeTo { .. } => "SUBSCRIBE TO",
             KalamStatement::ExecuteAsUser { .. } => "EXECUTE AS USER",
             KalamStatement::Begin => "BEGIN",
             KalamStatement::Commit => "COMMIT",
@@ -173,6 +181,19 @@ pub enum AlterUserChange {
     Password(String),
     Role(Role),
     Email(String),
+}
+
+/// The `OPTIONS (…)` of `SUBSCRIBE TO`, the same three a WebSocket `subscribe` carries
+/// (`wire-protocol.md` §6.3). Checks that depend on configuration (`batch_size` up to
+/// `websocket.max_initial_rows`, `last_rows` ≤ `batch_size`) are the engine's.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SubscribeToOptions {
+    /// The newest N rows as initial data (0 allowed).
+    pub last_rows: Option<u64>,
+    /// Rows per initial-data batch; at least 1.
+    pub batch_size: Option<u64>,
+    /// Resume after this `_seq`: initial data is the rows with `_seq > from`.
+    pub from: Option<i64>,
 }
 
 /// A validated `CREATE TABLE` (`sql.md` §2.1–2.4).

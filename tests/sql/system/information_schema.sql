@@ -16,12 +16,13 @@ root:> SELECT table_schema, table_name FROM information_schema.tables WHERE tabl
 [table_schema Text | table_name Text]
 "system" | "columns"
 "system" | "jobs"
+"system" | "live"
 "system" | "namespaces"
 "system" | "stats"
 "system" | "storages"
 "system" | "tables"
 "system" | "users"
-(7 rows)
+(8 rows)
 
 root:> SELECT DISTINCT table_schema FROM information_schema.tables ORDER BY table_schema;
 [table_schema Text]

@@ -44,7 +44,7 @@ ok 0: User table app.notes created successfully
 root:> CREATE SHARED TABLE app.board (id BIGINT PRIMARY KEY, body TEXT) WITH (ACCESS_LEVEL = 'PUBLIC');
 ok 0: Shared table app.board created successfully
 
-root:> CREATE STREAM TABLE app.events (kind TEXT, who TEXT DEFAULT CURRENT_USER());
+root:> CREATE STREAM TABLE app.events (kind TEXT, who TEXT DEFAULT CURRENT_USER()) TTL 1h;
 ok 0: Stream table app.events created successfully
 
 # ---------------------------------------------------------------------------

@@ -467,12 +467,13 @@ u_dba:> SELECT table_name FROM information_schema.tables WHERE table_schema = 's
 [table_name Text]
 "columns"
 "jobs"
+"live"
 "namespaces"
 "stats"
 "storages"
 "tables"
 "users"
-(7 rows)
+(8 rows)
 
 u_user:> DESCRIBE TABLE app.base;
 [column_name Text nn | ordinal_position Int | column_id Int | data_type Text | is_nullable Boolean | is_primary_key Boolean | column_default Text | column_comment Text | schema_version Int]
@@ -605,7 +606,7 @@ u_service:> KILL LIVE QUERY 'root-1-sub';
 error 403 PERMISSION_DENIED: Insufficient privileges for KILL LIVE QUERY (requires role dba or system)
 
 u_system:> KILL LIVE QUERY 'root-1-sub';
-error 400 INVALID_SQL: Statement not supported yet: KILL LIVE QUERY
+error 400 SQL_EXECUTION_ERROR: Live query 'root-1-sub' not found
 
 u_user:> CREATE STORAGE s1 TYPE filesystem PATH '/tmp/s1';
 error 403 PERMISSION_DENIED: Insufficient privileges for CREATE STORAGE (requires role dba or system)

@@ -9,6 +9,7 @@ mod common;
 
 mod auth;
 mod health;
+mod live;
 mod query;
 mod user_tables;
 

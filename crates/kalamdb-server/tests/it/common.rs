@@ -6,7 +6,8 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::thread::JoinHandle;
 
-use kalamdb_server::{ServerConfig, run};
+use kalamdb_core::Engine;
+use kalamdb_server::{ServerConfig, run_with};
 use serde_json::{Value, json};
 use tempfile::TempDir;
 
@@ -18,6 +19,10 @@ pub struct TestServer {
     pub addr: SocketAddr,
     pub data: Arc<TempDir>,
     pub client: reqwest::Client,
+    /// The server's engine, for awaiting its events ([`TestServer::engine`]).
+    /// Dropped before shutdown: a clone kept alive would hold the store
+    /// open and lock the data directory against a restart.
+    engine: Option<Engine>,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
     thread: Option<JoinHandle<()>>,
 }
@@ -37,6 +42,7 @@ impl TestServer {
         config.logging.level = "warn".into();
         tweak(&mut config);
         let (addr_tx, addr_rx) = std::sync::mpsc::channel();
+        let (engine_tx, engine_rx) = std::sync::mpsc::channel::<Engine>();
         let (shutdown, shutdown_rx) = tokio::sync::oneshot::channel::<()>();
         let thread = std::thread::spawn(move || {
             let rt = tokio::runtime::Builder::new_multi_thread()
@@ -51,18 +57,30 @@ impl TestServer {
                 addr_tx
                     .send(listener.local_addr().expect("addr"))
                     .expect("send addr");
-                run(listener, config, async move {
-                    let _ = shutdown_rx.await;
-                })
+                let ready = move |engine: Engine| {
+                    let _ = engine_tx.send(engine);
+                };
+                run_with(
+                    listener,
+                    config,
+                    async move {
+                        let _ = shutdown_rx.await;
+                    },
+                    ready,
+                )
                 .await
                 .expect("server run");
             });
         });
         let addr = addr_rx.recv().expect("server address");
+        let engine = engine_rx
+            .recv()
+            .expect("the server failed to open its engine");
         let server = Self {
             addr,
             data,
             client: reqwest::Client::new(),
+            engine: Some(engine),
             shutdown: Some(shutdown),
             thread: Some(thread),
         };
@@ -77,7 +95,13 @@ impl TestServer {
         Self::start_with(data, |_| {})
     }
 
+    /// The running server's engine (in process).
+    pub fn engine(&self) -> &Engine {
+        self.engine.as_ref().expect("the server is stopped")
+    }
+
     pub fn stop(&mut self) {
+        self.engine = None;
         if let Some(tx) = self.shutdown.take() {
             let _ = tx.send(());
         }

@@ -10,10 +10,12 @@ mod cold;
 mod crash;
 mod golden;
 mod isolation;
+mod live;
 mod restart;
 mod s3;
 #[allow(dead_code)]
 #[path = "../../../kalamdb-cold/tests/it/s3_harness.rs"]
 mod s3_harness;
+mod stream;
 mod users;
 mod wire;
