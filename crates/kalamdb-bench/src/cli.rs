@@ -1,0 +1,119 @@
+//! Command-line arguments and the run plan they imply. Sizes live here, in
+//! one place, so `--quick` and a full run differ only by these numbers and
+//! a result always says which plan produced it.
+
+use std::path::PathBuf;
+
+use clap::Parser;
+
+/// Root's password of the in-process server when none is given.
+pub const IN_PROCESS_PASSWORD: &str = "kalamdb-bench-Root-Passw0rd";
+
+/// Benchmarks a KalamDB server (or any server speaking the same HTTP and
+/// WebSocket protocol) and prints one row per workload.
+#[derive(Debug, Parser)]
+#[command(name = "kalamdb-bench", version)]
+pub struct Args {
+    /// Base URL of a running server (`http://host:port`). Without it a fresh
+    /// server is started in process on a temporary directory and port 0.
+    #[arg(long, value_name = "URL")]
+    pub url: Option<String>,
+    /// User the bench logs in as; it must be allowed to create namespaces,
+    /// tables and users (dba or system).
+    #[arg(long, default_value = "root")]
+    pub user: String,
+    /// Password of `--user` [default with no --url: the in-process root's].
+    #[arg(long, env = "KALAMDB_PASSWORD", hide_env_values = true)]
+    pub password: Option<String>,
+    /// Smaller sizes: the whole run takes under a minute (CI smoke).
+    #[arg(long)]
+    pub quick: bool,
+    /// Also write the results as JSON to this file.
+    #[arg(long, value_name = "PATH")]
+    pub json: Option<PathBuf>,
+    /// Run only these workloads (comma-separated names).
+    #[arg(long, value_name = "NAME,…", value_delimiter = ',')]
+    pub only: Vec<String>,
+    /// In-process server: fsync every write before acknowledging it (default).
+    #[arg(long, overrides_with = "no_durable")]
+    pub durable: bool,
+    /// In-process server: acknowledge writes without fsync
+    /// (`storage.sync_writes = false`).
+    #[arg(long = "no-durable", overrides_with = "durable")]
+    pub no_durable: bool,
+}
+
+impl Args {
+    /// Whether the in-process server fsyncs writes.
+    pub fn durable(&self) -> bool {
+        !self.no_durable
+    }
+
+    pub fn plan(&self) -> Plan {
+        if self.quick { Plan::QUICK } else { Plan::FULL }
+    }
+}
+
+/// How much work each workload does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Plan {
+    /// Sequential inserts of the `live_latency_*` workloads.
+    pub latency_inserts: usize,
+    /// Inserts of `live_fanout_1000`, spread over its writers.
+    pub fanout_inserts: usize,
+    /// Subscribes measured by `live_initial_1000`.
+    pub initial_repeats: usize,
+    /// Connections opened by `ws_connect_1000`.
+    pub connections: usize,
+}
+
+impl Plan {
+    pub const FULL: Plan = Plan {
+        latency_inserts: 200,
+        fanout_inserts: 200,
+        initial_repeats: 20,
+        connections: 1000,
+    };
+    pub const QUICK: Plan = Plan {
+        latency_inserts: 50,
+        fanout_inserts: 50,
+        initial_repeats: 5,
+        connections: 200,
+    };
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::indexing_slicing)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_are_root_durable_full() {
+        let args = Args::try_parse_from(["kalamdb-bench"]).unwrap();
+        assert_eq!(args.user, "root");
+        assert!(args.durable());
+        assert_eq!(args.plan(), Plan::FULL);
+        assert!(args.only.is_empty());
+    }
+
+    #[test]
+    fn only_is_split_on_commas_and_quick_shrinks_the_plan() {
+        let args = Args::try_parse_from([
+            "kalamdb-bench",
+            "--quick",
+            "--only",
+            "live_latency_1,ws_connect_1000",
+        ])
+        .unwrap();
+        assert_eq!(args.only, ["live_latency_1", "ws_connect_1000"]);
+        assert_eq!(args.plan(), Plan::QUICK);
+    }
+
+    #[test]
+    fn the_last_durability_flag_wins() {
+        let args = Args::try_parse_from(["kalamdb-bench", "--durable", "--no-durable"]).unwrap();
+        assert!(!args.durable());
+        let args = Args::try_parse_from(["kalamdb-bench", "--no-durable", "--durable"]).unwrap();
+        assert!(args.durable());
+    }
+}

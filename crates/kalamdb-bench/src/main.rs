@@ -1,0 +1,128 @@
+//! `kalamdb-bench`: the one tool behind KalamDB's performance numbers.
+//!
+//! It owns the workloads of issue 7, their timing and the table (and JSON)
+//! they produce. It talks to the server only over the public wire protocol
+//! (HTTP + WebSocket, `wire-protocol.md`), so the same run can target our
+//! server or any other that speaks the protocol (`--url`). Without `--url`
+//! it starts a fresh `kalamdb-server` in process on a temporary directory —
+//! the only use it makes of the server crate; it must never reach into the
+//! engine to take a shortcut or read a number.
+
+mod cli;
+mod client;
+mod machine;
+mod report;
+mod server;
+mod workloads;
+
+use std::process::ExitCode;
+
+use anyhow::Context;
+use clap::Parser;
+
+use crate::cli::Args;
+use crate::client::Http;
+use crate::report::{Header, Outcome, Row};
+use crate::server::InProcessServer;
+use crate::workloads::Ctx;
+
+fn main() -> ExitCode {
+    let args = Args::parse();
+    match run(&args) {
+        Ok(rows) if rows.iter().any(|r| matches!(r.outcome, Outcome::Failed(_))) => {
+            eprintln!("kalamdb-bench: some workloads failed");
+            ExitCode::FAILURE
+        }
+        Ok(_) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("kalamdb-bench: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn run(args: &Args) -> anyhow::Result<Vec<Row>> {
+    let selected = workloads::select(&args.only).map_err(anyhow::Error::msg)?;
+    let (mut server, base, password) = match &args.url {
+        Some(url) => {
+            if args.no_durable || args.durable {
+                eprintln!(
+                    "kalamdb-bench: --durable/--no-durable only apply to the in-process server; ignored"
+                );
+            }
+            let password = args
+                .password
+                .clone()
+                .context("--password (or KALAMDB_PASSWORD) is required with --url")?;
+            (None, url.trim_end_matches('/').to_string(), password)
+        }
+        None => {
+            let password = args
+                .password
+                .clone()
+                .unwrap_or_else(|| cli::IN_PROCESS_PASSWORD.to_string());
+            let server = InProcessServer::start(&password, args.durable())?;
+            let base = server.base_url();
+            (Some(server), base, password)
+        }
+    };
+    let fsync_p50_ms = match machine::fsync_p50_ms() {
+        Ok(ms) => Some(ms),
+        Err(e) => {
+            eprintln!("kalamdb-bench: fsync probe failed: {e}");
+            None
+        }
+    };
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .thread_name("kalamdb-bench-client")
+        .build()
+        .context("cannot build the client runtime")?;
+    let in_process = server.is_some();
+    let rows = runtime.block_on(async {
+        let http = Http::login(&base, &args.user, &password).await?;
+        let durable = http
+            .stat("durable_writes")
+            .await
+            .ok()
+            .flatten()
+            .and_then(|v| v.parse::<bool>().ok());
+        let header = Header {
+            target: if in_process {
+                format!("in-process kalamdb-server ({base})")
+            } else {
+                base.clone()
+            },
+            durable,
+            cores: machine::cores(),
+            fsync_p50_ms,
+            quick: args.quick,
+        };
+        print!("{}", header.render());
+        println!("{}", report::table_heading());
+        let ws_url = client::ws_url(&base)?;
+        let mut ctx = Ctx::new(http, ws_url, args.plan(), in_process);
+        let mut rows = Vec::with_capacity(selected.len());
+        for spec in selected {
+            if spec.kind.is_some() {
+                eprintln!("running {} …", spec.name);
+            }
+            let row = workloads::run(spec, &mut ctx).await;
+            println!("{}", row.render());
+            rows.push(row);
+        }
+        if let Some(path) = &args.json {
+            let json = report::to_json(&header, &rows);
+            let text = serde_json::to_string_pretty(&json)?;
+            std::fs::write(path, text)
+                .with_context(|| format!("cannot write {}", path.display()))?;
+        }
+        Ok::<_, anyhow::Error>(rows)
+    });
+    // Client sockets go first so the server's shutdown has nothing to drain.
+    drop(runtime);
+    if let Some(server) = server.as_mut() {
+        server.stop()?;
+    }
+    rows
+}

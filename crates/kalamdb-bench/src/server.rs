@@ -1,0 +1,130 @@
+//! The server under test: a URL given with `--url`, or a fresh
+//! `kalamdb-server` started in this process. The in-process server runs on
+//! its own thread and tokio runtime, so the bench's clients never share a
+//! scheduler with it; it is reached only through its socket like any other.
+
+use std::net::SocketAddr;
+use std::thread::JoinHandle;
+
+use anyhow::{Context, anyhow};
+use kalamdb_server::ServerConfig;
+use tempfile::TempDir;
+
+/// A `kalamdb-server` on 127.0.0.1, port 0, over a temporary data directory
+/// that is removed when this is dropped (after the server has stopped).
+pub struct InProcessServer {
+    addr: SocketAddr,
+    shutdown: Option<tokio::sync::oneshot::Sender<()>>,
+    thread: Option<JoinHandle<Result<(), String>>>,
+    data: Option<TempDir>,
+}
+
+impl InProcessServer {
+    /// Starts the server with `root_password` and `sync_writes = durable`.
+    /// Returns once the socket is bound: requests sent before the engine is
+    /// open wait in the listen queue, so no readiness polling is needed.
+    pub fn start(root_password: &str, durable: bool) -> anyhow::Result<Self> {
+        let data = tempfile::Builder::new()
+            .prefix("kalamdb-bench-")
+            .tempdir()
+            .context("cannot create the server's data directory")?;
+        let mut config = ServerConfig::default();
+        config.server.port = 0;
+        config.storage.data_dir = data.path().to_path_buf();
+        config.storage.sync_writes = durable;
+        config.auth.root_password = Some(root_password.to_string());
+        config.logging.level = "warn".into();
+        // The bench spreads subscriptions over users to respect the default
+        // per-user limit of external servers; in process the limit only
+        // needs to stay out of the way.
+        config.rate_limit.max_subscriptions_per_user = 100_000;
+
+        let (addr_tx, addr_rx) = std::sync::mpsc::channel();
+        let (shutdown, shutdown_rx) = tokio::sync::oneshot::channel::<()>();
+        let thread = std::thread::Builder::new()
+            .name("kalamdb-server".into())
+            .spawn(move || serve(config, addr_tx, shutdown_rx))
+            .context("cannot start the server thread")?;
+        let mut server = Self {
+            addr: SocketAddr::from(([127, 0, 0, 1], 0)),
+            shutdown: Some(shutdown),
+            thread: Some(thread),
+            data: Some(data),
+        };
+        match addr_rx.recv() {
+            Ok(Ok(addr)) => {
+                server.addr = addr;
+                Ok(server)
+            }
+            Ok(Err(e)) => Err(anyhow!(e)),
+            Err(_) => match server.stop() {
+                Err(e) => Err(e),
+                Ok(()) => Err(anyhow!("the in-process server exited before binding")),
+            },
+        }
+    }
+
+    pub fn base_url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// Shuts the server down gracefully and reports how its run ended.
+    pub fn stop(&mut self) -> anyhow::Result<()> {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        let result = match self.thread.take() {
+            Some(thread) => match thread.join() {
+                Ok(run) => run.map_err(|e| anyhow!("the in-process server failed: {e}")),
+                Err(_) => Err(anyhow!("the in-process server thread panicked")),
+            },
+            None => Ok(()),
+        };
+        drop(self.data.take());
+        result
+    }
+}
+
+impl Drop for InProcessServer {
+    fn drop(&mut self) {
+        let _ = self.stop();
+    }
+}
+
+/// Body of the server thread: binds, reports the address, serves until
+/// shutdown.
+fn serve(
+    config: ServerConfig,
+    addr_tx: std::sync::mpsc::Sender<Result<SocketAddr, String>>,
+    shutdown: tokio::sync::oneshot::Receiver<()>,
+) -> Result<(), String> {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .thread_name("kalamdb-server-rt")
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            let message = format!("cannot build the server runtime: {e}");
+            let _ = addr_tx.send(Err(message.clone()));
+            return Err(message);
+        }
+    };
+    runtime.block_on(async move {
+        let listener = match tokio::net::TcpListener::bind("127.0.0.1:0").await {
+            Ok(l) => l,
+            Err(e) => {
+                let message = format!("cannot bind 127.0.0.1:0: {e}");
+                let _ = addr_tx.send(Err(message.clone()));
+                return Err(message);
+            }
+        };
+        let addr = listener.local_addr().map_err(|e| e.to_string())?;
+        let _ = addr_tx.send(Ok(addr));
+        kalamdb_server::run(listener, config, async move {
+            let _ = shutdown.await;
+        })
+        .await
+        .map_err(|e| e.to_string())
+    })
+}

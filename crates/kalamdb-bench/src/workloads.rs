@@ -1,0 +1,217 @@
+//! The list of workloads (issue 7) and what they share: the admin session,
+//! the bench users, the plan. Every workload of the spec has a row here
+//! from the start; one without an implementation reports "n/a" so a table
+//! never looks more complete than the tool is.
+
+pub mod live;
+
+use anyhow::bail;
+
+use crate::cli::Plan;
+use crate::client::Http;
+use crate::report::{Outcome, Row};
+
+/// How a workload runs; `None` in [`Spec::kind`] means not implemented yet.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    LiveIdleMemory,
+    /// Insert→notification latency with this many subscriptions.
+    LiveLatency(usize),
+    LiveFanout,
+    LiveInitial,
+    WsConnect,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Spec {
+    pub name: &'static str,
+    pub kind: Option<Kind>,
+}
+
+const fn not_yet(name: &'static str) -> Spec {
+    Spec { name, kind: None }
+}
+
+const fn spec(name: &'static str, kind: Kind) -> Spec {
+    Spec {
+        name,
+        kind: Some(kind),
+    }
+}
+
+/// Every workload, in the order they run and print.
+pub const ALL: &[Spec] = &[
+    not_yet("insert_single_seq"),
+    not_yet("insert_single_c8"),
+    not_yet("insert_single_c64"),
+    not_yet("insert_batch_50"),
+    not_yet("insert_batch_1000"),
+    not_yet("select_pk_shared_10k"),
+    not_yet("select_pk_user_10k"),
+    not_yet("scan_agg_1m_hot"),
+    not_yet("scan_agg_1m_cold"),
+    not_yet("cold_query_200k_20f"),
+    not_yet("flush_throughput"),
+    // First of the live ones: the server's memory is least disturbed by
+    // earlier workloads' buffers.
+    spec("live_idle_memory", Kind::LiveIdleMemory),
+    spec("live_latency_1", Kind::LiveLatency(1)),
+    spec("live_latency_100", Kind::LiveLatency(100)),
+    spec("live_latency_1000", Kind::LiveLatency(1000)),
+    spec("live_fanout_1000", Kind::LiveFanout),
+    spec("live_initial_1000", Kind::LiveInitial),
+    spec("ws_connect_1000", Kind::WsConnect),
+];
+
+/// The workloads `--only` names, in run order (all of them when empty).
+pub fn select(only: &[String]) -> Result<Vec<Spec>, String> {
+    let wanted: Vec<&str> = only
+        .iter()
+        .map(|s| s.trim())
+        .filter(|s| !s.is_empty())
+        .collect();
+    if let Some(unknown) = wanted.iter().find(|w| !ALL.iter().any(|s| s.name == **w)) {
+        let known: Vec<&str> = ALL.iter().map(|s| s.name).collect();
+        return Err(format!(
+            "unknown workload '{unknown}'; known: {}",
+            known.join(", ")
+        ));
+    }
+    Ok(ALL
+        .iter()
+        .filter(|s| wanted.is_empty() || wanted.contains(&s.name))
+        .copied()
+        .collect())
+}
+
+/// Password of the `bench_u*` users the bench creates.
+const BENCH_USER_PASSWORD: &str = "kalamdb-bench-User-Passw0rd";
+
+/// State shared by the workloads of one run.
+pub struct Ctx {
+    /// Session of `--user`, who sets up tables and users and inserts.
+    pub http: Http,
+    pub ws_url: String,
+    pub plan: Plan,
+    /// The server runs inside this process (its memory metric then counts
+    /// the bench's client side too).
+    pub in_process: bool,
+    /// Access tokens of `bench_u0`, `bench_u1`, … created so far.
+    user_tokens: Vec<String>,
+}
+
+impl Ctx {
+    pub fn new(http: Http, ws_url: String, plan: Plan, in_process: bool) -> Self {
+        Self {
+            http,
+            ws_url,
+            plan,
+            in_process,
+            user_tokens: Vec::new(),
+        }
+    }
+
+    /// Tokens of `n` bench users (role `user`), creating and logging in
+    /// the missing ones. Subscriptions are spread over them because
+    /// servers cap subscriptions per user (100 by default).
+    pub async fn user_tokens(&mut self, n: usize) -> anyhow::Result<Vec<String>> {
+        while self.user_tokens.len() < n {
+            let name = format!("bench_u{}", self.user_tokens.len());
+            let create =
+                format!("CREATE USER {name} WITH PASSWORD '{BENCH_USER_PASSWORD}' ROLE user");
+            if let Err(e) = self.http.sql(&create).await {
+                // Left over from an earlier run against the same server:
+                // reset its password (a dropped user's name stays taken).
+                if !e.to_string().contains("already exists") {
+                    return Err(e);
+                }
+                self.http
+                    .sql(&format!(
+                        "ALTER USER {name} SET PASSWORD '{BENCH_USER_PASSWORD}'"
+                    ))
+                    .await?;
+            }
+            let token = self.http.login_as(&name, BENCH_USER_PASSWORD).await?;
+            self.user_tokens.push(token);
+        }
+        match self.user_tokens.get(..n) {
+            Some(tokens) => Ok(tokens.to_vec()),
+            None => bail!("bench users missing"),
+        }
+    }
+}
+
+/// Runs one workload; failures become an `error` row, not an abort.
+pub async fn run(spec: Spec, ctx: &mut Ctx) -> Row {
+    let outcome = match spec.kind {
+        None => Outcome::NotImplemented,
+        Some(kind) => {
+            let result = match kind {
+                Kind::LiveIdleMemory => live::idle_memory(ctx).await,
+                Kind::LiveLatency(subs) => live::latency(ctx, subs).await,
+                Kind::LiveFanout => live::fanout(ctx).await,
+                Kind::LiveInitial => live::initial(ctx).await,
+                Kind::WsConnect => live::connect_storm(ctx).await,
+            };
+            match result {
+                Ok(m) => Outcome::Measured(m),
+                Err(e) => Outcome::Failed(format!("{e:#}")),
+            }
+        }
+    };
+    Row {
+        name: spec.name,
+        outcome,
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::indexing_slicing)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_are_unique() {
+        for (i, a) in ALL.iter().enumerate() {
+            assert!(
+                ALL.iter().skip(i + 1).all(|b| b.name != a.name),
+                "{} twice",
+                a.name
+            );
+        }
+    }
+
+    #[test]
+    fn only_keeps_run_order_and_rejects_unknown_names() {
+        let picked = select(&["ws_connect_1000".into(), "live_latency_1".into()]).unwrap();
+        let names: Vec<_> = picked.iter().map(|s| s.name).collect();
+        assert_eq!(names, ["live_latency_1", "ws_connect_1000"]);
+        assert_eq!(select(&[]).unwrap().len(), ALL.len());
+        let err = select(&["nope".into()]).unwrap_err();
+        assert!(err.contains("unknown workload 'nope'"), "{err}");
+        assert!(err.contains("live_fanout_1000"), "{err}");
+    }
+
+    #[test]
+    fn the_live_workloads_of_issue_6_are_implemented() {
+        for name in [
+            "live_latency_1",
+            "live_latency_100",
+            "live_latency_1000",
+            "live_fanout_1000",
+            "live_initial_1000",
+            "ws_connect_1000",
+            "live_idle_memory",
+        ] {
+            let spec = ALL.iter().find(|s| s.name == name).unwrap();
+            assert!(spec.kind.is_some(), "{name}");
+        }
+        assert_eq!(
+            ALL.iter()
+                .find(|s| s.name == "flush_throughput")
+                .unwrap()
+                .kind,
+            None
+        );
+    }
+}
