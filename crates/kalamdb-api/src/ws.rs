@@ -76,7 +76,7 @@ pub struct WsQuery {
 
 pub async fn upgrade(
     State(app): State<SharedState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    ConnectInfo(_peer): ConnectInfo<SocketAddr>,
     Query(query): Query<WsQuery>,
     headers: HeaderMap,
     ws: WebSocketUpgrade,
@@ -118,10 +118,7 @@ pub async fn upgrade(
         .saturating_mul(4)
         .max(64 * 1024);
     ws.max_message_size(transport_limit)
-        .on_upgrade(move |socket| async move {
-            let _ = peer;
-            run(app, socket, header_auth, requested, compress_allowed).await;
-        })
+        .on_upgrade(move |socket| run(app, socket, header_auth, requested, compress_allowed))
 }
 
 fn check_origin(app: &SharedState, headers: &HeaderMap) -> Result<(), Box<Response>> {

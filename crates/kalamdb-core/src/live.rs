@@ -405,6 +405,10 @@ pub struct LiveHub {
     shutting_down: std::sync::atomic::AtomicBool,
     /// Change notifications handed to connections (`system.stats`).
     pub notifications: AtomicU64,
+    /// Subscriptions a change was checked against (`system.stats`
+    /// `live_candidates`): shows routing cost follows what a change
+    /// concerns, not how many subscriptions exist.
+    pub candidates: AtomicU64,
 }
 
 impl std::fmt::Debug for LiveHub {
@@ -426,6 +430,7 @@ impl LiveHub {
             next_conn: AtomicU64::new(1),
             shutting_down: std::sync::atomic::AtomicBool::new(false),
             notifications: AtomicU64::new(0),
+            candidates: AtomicU64::new(0),
         });
         let weak = Arc::downgrade(&hub);
         std::thread::Builder::new()
@@ -1507,6 +1512,10 @@ impl Router {
         let Some(batches) = VersionBatches::build(&set) else {
             return;
         };
+        if let Some(hub) = self.hub.upgrade() {
+            hub.candidates
+                .fetch_add(candidates.len() as u64, Ordering::Relaxed);
+        }
         let mut dead = Vec::new();
         let mut sent = 0u64;
         for (key, rows) in candidates {

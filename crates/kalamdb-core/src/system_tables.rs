@@ -364,6 +364,14 @@ fn stats(shared: &Shared) -> Result<SysTable> {
                 .load(std::sync::atomic::Ordering::Relaxed)
                 .to_string(),
         ),
+        (
+            "live_candidates",
+            shared
+                .live
+                .candidates
+                .load(std::sync::atomic::Ordering::Relaxed)
+                .to_string(),
+        ),
         ("memory_usage_bytes", resident_bytes().to_string()),
     ];
     for (name, value) in metrics.into_iter().chain(live_metrics) {

@@ -1249,3 +1249,73 @@ async fn silence_past_the_client_timeout_closes_1000() {
     );
     assert!(started.elapsed() >= Duration::from_secs(10));
 }
+
+async fn stat(server: &TestServer, name: &str) -> i64 {
+    let rows = server
+        .rows(&format!(
+            "SELECT metric_value FROM system.stats WHERE metric_name = '{name}'"
+        ))
+        .await;
+    rows[0][0].as_str().unwrap().parse().unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_change_is_checked_only_against_the_subscriptions_it_concerns() {
+    let server = TestServer::start();
+    setup_messages(&server).await;
+    server
+        .sql("CREATE USER TABLE app.notes (id BIGINT PRIMARY KEY, room TEXT)")
+        .await;
+    create_user(&server, "alice").await;
+    // 100 subscriptions on 100 rooms, 20 on alice's USER table, 3 on
+    // another table of nobody's interest.
+    let mut root = Ws::connect(&server, "root", ROOT_PASSWORD).await;
+    for i in 0..100 {
+        root.subscribe(
+            &format!("r{i}"),
+            &format!("SELECT * FROM app.messages WHERE room = 'r{i}'"),
+            Value::Null,
+        )
+        .await;
+        assert_eq!(root.next().await["type"], "subscription_ack");
+    }
+    let mut alice = Ws::connect(&server, "alice", &pw("alice")).await;
+    for i in 0..20 {
+        alice
+            .subscribe(
+                &format!("n{i}"),
+                &format!("SELECT * FROM app.notes WHERE room = 'n{i}'"),
+                Value::Null,
+            )
+            .await;
+        assert_eq!(alice.next().await["type"], "subscription_ack");
+    }
+    let before = stat(&server, "live_candidates").await;
+    server
+        .sql("INSERT INTO app.messages (id, room, body) VALUES (1, 'r7', 'x'), (2, 'nobody', 'y')")
+        .await;
+    let c = root.next().await;
+    assert_eq!(c["subscription_id"], "r7");
+    // One subscription was a candidate; the other 119 were never looked at.
+    assert_eq!(stat(&server, "live_candidates").await - before, 1);
+    // An update moving a row between rooms concerns both rooms.
+    server
+        .sql("UPDATE app.messages SET room = 'r8' WHERE id = 1")
+        .await;
+    let mut got = [root.next().await, root.next().await];
+    got.sort_by_key(|c| c["subscription_id"].as_str().unwrap().to_string());
+    assert_eq!(got[0]["subscription_id"], "r7");
+    assert_eq!(got[0]["change_type"], "delete");
+    assert_eq!(got[1]["subscription_id"], "r8");
+    assert_eq!(got[1]["change_type"], "insert");
+    assert_eq!(stat(&server, "live_candidates").await - before, 3);
+    // root's rows in the USER table never meet alice's subscriptions.
+    server
+        .sql("INSERT INTO app.notes (id, room) VALUES (1, 'n3')")
+        .await;
+    server
+        .sql("INSERT INTO app.messages (id, room, body) VALUES (3, 'r9', 'z')")
+        .await;
+    assert_eq!(root.next().await["subscription_id"], "r9");
+    assert_eq!(stat(&server, "live_candidates").await - before, 4);
+}
