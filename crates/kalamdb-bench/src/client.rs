@@ -181,10 +181,15 @@ impl Ws {
         let bearer = HeaderValue::from_str(&format!("Bearer {token}"))
             .context("the access token is not a valid header value")?;
         req.headers_mut().insert("authorization", bearer);
-        let (socket, _) = tokio::time::timeout(WAIT, tokio_tungstenite::connect_async(req))
-            .await
-            .map_err(|_| anyhow!("WebSocket upgrade timed out"))?
-            .context("WebSocket upgrade failed")?;
+        let (socket, _) = tokio::time::timeout(
+            WAIT,
+            // Nagle off, as real clients do: a small `subscribe` must not
+            // wait ~40 ms for the ACK of the previous frame.
+            tokio_tungstenite::connect_async_with_config(req, None, true),
+        )
+        .await
+        .map_err(|_| anyhow!("WebSocket upgrade timed out"))?
+        .context("WebSocket upgrade failed")?;
         let mut ws = Ws { socket };
         let first = ws.next_json().await?;
         match first.get("type").and_then(Value::as_str) {

@@ -163,6 +163,13 @@ pub async fn run_with(
         durable = config.storage.sync_writes,
         "kalamdb-server listening"
     );
+    // Small frames (live changes, short answers) must not wait for Nagle's
+    // algorithm to coalesce them with the next write (~40 ms stalls).
+    let listener = axum::serve::ListenerExt::tap_io(listener, |tcp| {
+        if let Err(e) = tcp.set_nodelay(true) {
+            tracing::debug!(error = %e, "cannot set TCP_NODELAY");
+        }
+    });
     axum::serve(
         listener,
         axum::ServiceExt::into_make_service_with_connect_info::<SocketAddr>(app),
