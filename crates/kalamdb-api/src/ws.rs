@@ -505,20 +505,13 @@ impl Session {
             Err(e) => return self.error(&req.id, ws_code(e.kind), e.message).await,
         };
         let options_json = match &req.options {
-            None => "null".to_string(),
-            Some(o) => {
-                let mut m = serde_json::Map::new();
-                if let Some(v) = o.batch_size {
-                    m.insert("batch_size".into(), v.into());
-                }
-                if let Some(v) = o.last_rows {
-                    m.insert("last_rows".into(), v.into());
-                }
-                if let Some(v) = o.from {
-                    m.insert("from".into(), v.into());
-                }
-                Value::Object(m).to_string()
-            }
+            None => Value::Null.to_string(),
+            Some(o) => kalamdb_core::live::options_json(
+                o.batch_size.map(u64::from),
+                o.last_rows.map(u64::from),
+                o.from,
+            )
+            .to_string(),
         };
         let key = match self
             .app

@@ -249,10 +249,20 @@ impl Engine {
         let engine = Engine { shared };
         engine.bootstrap().await?;
         if let Some(every) = engine.shared.config.flush_check_interval {
-            crate::jobs_sql::spawn_policy_loop(Arc::downgrade(&engine.shared), every);
+            spawn_periodic(
+                &engine.shared,
+                every,
+                "flush policy check",
+                |s| async move { crate::jobs_sql::run_policy_once(&s).await },
+            );
         }
         if let Some(every) = engine.shared.config.stream_eviction_interval {
-            crate::stream::spawn_eviction_loop(Arc::downgrade(&engine.shared), every);
+            spawn_periodic(
+                &engine.shared,
+                every,
+                "STREAM TTL eviction",
+                |s| async move { crate::stream::evict_expired(&s).await },
+            );
         }
         Ok(engine)
     }
@@ -784,6 +794,36 @@ impl Engine {
     pub fn namespace(&self, ns: &NamespaceId) -> Option<NamespaceRecord> {
         self.shared.catalog.namespace(ns)
     }
+}
+
+/// Runs `pass` every `every` while the engine lives (the first run one
+/// period after start). The task holds the engine only during a pass, so
+/// shutdown is never kept waiting; a failed pass is logged and the next
+/// tick tries again.
+fn spawn_periodic<F, Fut, T>(
+    shared: &Arc<Shared>,
+    every: std::time::Duration,
+    what: &'static str,
+    pass: F,
+) where
+    F: Fn(Arc<Shared>) -> Fut + Send + 'static,
+    Fut: std::future::Future<Output = Result<T>> + Send,
+{
+    let shared = Arc::downgrade(shared);
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(every);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        tick.tick().await;
+        loop {
+            tick.tick().await;
+            let Some(shared) = shared.upgrade() else {
+                return;
+            };
+            if let Err(e) = pass(shared).await {
+                tracing::warn!(error = %e, "{what} failed");
+            }
+        }
+    });
 }
 
 /// Parses SQL the engine generated itself (SHOW, DESCRIBE, keyed reads),

@@ -3,7 +3,6 @@
 //! the policy loop that starts flushes on its own.
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use kalamdb_sql::ObjectRef;
 use kalamdb_types::{NamespaceId, Role, TableId, TableType};
@@ -244,26 +243,10 @@ pub async fn compact_all(
     )))
 }
 
-/// The flush policy (`sql.md` §2.1): every `check_interval`, a table is
-/// flushed when it has at least N hot rows or its oldest hot row is older
-/// than S seconds. Counting hot rows scans them, so the count stops at N.
-pub fn spawn_policy_loop(shared: std::sync::Weak<Shared>, check_interval: Duration) {
-    tokio::spawn(async move {
-        let mut tick = tokio::time::interval(check_interval);
-        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        tick.tick().await;
-        loop {
-            tick.tick().await;
-            let Some(shared) = shared.upgrade() else {
-                return;
-            };
-            if let Err(e) = run_policy_once(&shared).await {
-                tracing::warn!(error = %e, "flush policy check failed");
-            }
-        }
-    });
-}
-
+/// The flush policy (`sql.md` §2.1), run every `flush.check_interval_seconds`
+/// by `Engine::open`: a table is flushed when it has at least N hot rows or
+/// its oldest hot row is older than S seconds. Counting hot rows scans them,
+/// so the count stops at N.
 /// One policy pass; returns the jobs it started.
 pub async fn run_policy_once(shared: &Arc<Shared>) -> Result<Vec<String>> {
     let mut started = Vec::new();

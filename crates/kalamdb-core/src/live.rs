@@ -738,6 +738,26 @@ impl Engine {
     }
 }
 
+/// A subscription's options as `system.live` and `SUBSCRIBE TO` show them
+/// (only those given).
+pub fn options_json(
+    batch_size: Option<u64>,
+    last_rows: Option<u64>,
+    from: Option<i64>,
+) -> serde_json::Value {
+    let mut m = serde_json::Map::new();
+    if let Some(n) = batch_size {
+        m.insert("batch_size".into(), n.into());
+    }
+    if let Some(n) = last_rows {
+        m.insert("last_rows".into(), n.into());
+    }
+    if let Some(n) = from {
+        m.insert("from".into(), n.into());
+    }
+    serde_json::Value::Object(m)
+}
+
 /// `SUBSCRIBE TO …` over HTTP (`sql.md` §6): validates the subscription as
 /// a WebSocket `subscribe` would and answers how to open it. No server
 /// state is created.
@@ -766,16 +786,7 @@ pub(crate) async fn subscribe_to(
         .plan_live(caller, &sql)
         .await
         .map_err(LiveError::into_kalam)?;
-    let mut opts = serde_json::Map::new();
-    if let Some(n) = options.last_rows {
-        opts.insert("last_rows".into(), n.into());
-    }
-    if let Some(n) = options.batch_size {
-        opts.insert("batch_size".into(), n.into());
-    }
-    if let Some(n) = options.from {
-        opts.insert("from".into(), n.into());
-    }
+    let opts = options_json(options.batch_size, options.last_rows, options.from);
     let id = format!("sub-{:012x}", rand::random::<u64>() & 0xffff_ffff_ffff);
     let subscription = serde_json::json!({"id": id, "sql": sql, "options": opts});
     let mut t = crate::system_tables::SysTable::new(&[

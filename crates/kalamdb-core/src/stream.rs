@@ -16,9 +16,8 @@
 //! per scan or pass, never a clock read per row.
 
 use std::ops::Bound;
+use std::sync::Arc;
 use std::sync::atomic::Ordering;
-use std::sync::{Arc, Weak};
-use std::time::Duration;
 
 use kalamdb_store::{Direction, KeyRange, Partition, PkValue, RowKey, RowPrefix, Space};
 use kalamdb_types::{SNOWFLAKE_EPOCH_MS, TableId, TableType};
@@ -241,25 +240,6 @@ async fn delete_expired(
         Err(_) if shared.catalog.ensure_current(entry).is_err() => Ok(None),
         Err(e) => Err(e),
     }
-}
-
-/// Runs [`evict_expired`] every `every` while the engine lives. Holds the
-/// engine only during a pass, so shutdown is not kept waiting.
-pub(crate) fn spawn_eviction_loop(shared: Weak<Shared>, every: Duration) {
-    tokio::spawn(async move {
-        let mut tick = tokio::time::interval(every);
-        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        tick.tick().await;
-        loop {
-            tick.tick().await;
-            let Some(shared) = shared.upgrade() else {
-                return;
-            };
-            if let Err(e) = evict_expired(&shared).await {
-                tracing::warn!(error = %e, "STREAM TTL eviction failed");
-            }
-        }
-    });
 }
 
 #[cfg(test)]
