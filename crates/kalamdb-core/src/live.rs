@@ -409,6 +409,7 @@ pub struct LiveHub {
     /// `live_candidates`): shows routing cost follows what a change
     /// concerns, not how many subscriptions exist.
     pub candidates: AtomicU64,
+    count: tokio::sync::watch::Sender<usize>,
 }
 
 impl std::fmt::Debug for LiveHub {
@@ -431,6 +432,7 @@ impl LiveHub {
             shutting_down: std::sync::atomic::AtomicBool::new(false),
             notifications: AtomicU64::new(0),
             candidates: AtomicU64::new(0),
+            count: tokio::sync::watch::Sender::new(0),
         });
         let weak = Arc::downgrade(&hub);
         std::thread::Builder::new()
@@ -442,6 +444,26 @@ impl LiveHub {
 
     pub fn config(&self) -> &LiveConfig {
         &self.config
+    }
+
+    fn insert_sub(&self, sub: Arc<Sub>) {
+        let mut subs = self.subs.lock();
+        subs.insert(sub.key, sub);
+        self.count.send_replace(subs.len());
+    }
+
+    fn remove_sub(&self, key: SubKey) -> Option<Arc<Sub>> {
+        let mut subs = self.subs.lock();
+        let removed = subs.remove(&key);
+        self.count.send_replace(subs.len());
+        removed
+    }
+
+    /// The number of registered subscriptions, as it changes: tests await
+    /// it (e.g. a dropped connection's subscriptions being released)
+    /// instead of polling `system.live`.
+    pub fn subscription_count_watch(&self) -> tokio::sync::watch::Receiver<usize> {
+        self.count.subscribe()
     }
 
     /// Does any subscription watch `table`? Read by commit closures.
@@ -538,7 +560,7 @@ impl LiveHub {
     /// Removes a subscription (`unsubscribe`, replaced id). Unknown keys
     /// are ignored.
     pub fn unregister(&self, key: SubKey) {
-        if self.subs.lock().remove(&key).is_some() {
+        if self.remove_sub(key).is_some() {
             let _ = self.router.send(RouterMsg::Unregister(key));
         }
     }
@@ -689,7 +711,7 @@ impl Engine {
             changes: AtomicU64::new(0),
             last_update: AtomicI64::new(now),
         });
-        hub.subs.lock().insert(key, sub.clone());
+        hub.insert_sub(sub.clone());
         let table = sub.plan.table.clone();
         let entry = sub.plan.entry.clone();
         let s = self.shared.clone();
@@ -716,7 +738,7 @@ impl Engine {
             )
             .await;
         if let Err(e) = registered {
-            hub.subs.lock().remove(&key);
+            hub.remove_sub(key);
             return Err(LiveError::new(
                 LiveErrorKind::Failed,
                 format!("Subscription failed: {e}"),
@@ -1405,7 +1427,7 @@ impl Router {
                         }
                         self.remove(key);
                         if let Some(hub) = self.hub.upgrade() {
-                            hub.subs.lock().remove(&key);
+                            hub.remove_sub(key);
                         }
                     }
                 }
@@ -1564,7 +1586,7 @@ impl Router {
                     .collect();
                 for k in keys {
                     self.remove(k);
-                    hub.subs.lock().remove(&k);
+                    hub.remove_sub(k);
                 }
             }
         }

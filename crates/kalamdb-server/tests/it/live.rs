@@ -1319,3 +1319,50 @@ async fn a_change_is_checked_only_against_the_subscriptions_it_concerns() {
     assert_eq!(root.next().await["subscription_id"], "r9");
     assert_eq!(stat(&server, "live_candidates").await - before, 4);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_dropped_connection_releases_its_subscriptions_and_others_carry_on() {
+    let server = TestServer::start();
+    setup_messages(&server).await;
+    let mut count = server.engine().live().subscription_count_watch();
+    let mut stays = Ws::connect(&server, "root", ROOT_PASSWORD).await;
+    stays
+        .subscribe_all("s", "SELECT id FROM app.messages", json!({}))
+        .await;
+    let mut goes = Ws::connect(&server, "root", ROOT_PASSWORD).await;
+    goes.subscribe_all("a", "SELECT id FROM app.messages", json!({}))
+        .await;
+    goes.subscribe_all(
+        "b",
+        "SELECT * FROM app.messages WHERE room = 'x'",
+        json!({}),
+    )
+    .await;
+    assert_eq!(
+        server
+            .rows("SELECT subscription_id FROM system.live")
+            .await
+            .len(),
+        3
+    );
+    // The client vanishes: no unsubscribe, no Close frame, only the TCP FIN.
+    drop(goes);
+    tokio::time::timeout(WAIT, count.wait_for(|n| *n == 1))
+        .await
+        .expect("the dropped connection's subscriptions are released")
+        .unwrap();
+    assert_eq!(
+        server.rows("SELECT subscription_id FROM system.live").await,
+        vec![json!(["s"])]
+    );
+    server
+        .sql("INSERT INTO app.messages (id, room, body) VALUES (1, 'x', 'after')")
+        .await;
+    assert_eq!(stays.next().await["rows"][0]["id"], "1");
+    assert_eq!(
+        server
+            .rows("SELECT metric_value FROM system.stats WHERE metric_name = 'active_connections'")
+            .await,
+        vec![json!(["1"])]
+    );
+}
