@@ -7,6 +7,7 @@ mod common;
 mod bad_input;
 mod binary;
 mod cold;
+mod concurrency;
 mod crash;
 mod golden;
 mod isolation;
