@@ -24,6 +24,7 @@ use crate::error::{ApiError, AuthEndpointError};
 use crate::state::SharedState;
 
 const LOCKOUT_THRESHOLD: u32 = 5;
+const RATE_LIMITED: &str = "Too many authentication attempts from this address; retry in a minute";
 const LOCKOUT_MICROS: i64 = 15 * 60 * 1_000_000;
 
 /// Why a request could not be authenticated.
@@ -35,6 +36,8 @@ pub enum AuthFailure {
     Locked(i64),
     SetupRequired,
     RemoteDenied,
+    /// Too many password checks from this address (`[rate_limit]`).
+    RateLimited,
     Internal(String),
 }
 
@@ -62,6 +65,7 @@ impl AuthFailure {
                 ErrorCode::RemoteAccessDenied,
                 "A system user without a password may only connect from localhost",
             ),
+            AuthFailure::RateLimited => ApiError::new(ErrorCode::RateLimitExceeded, RATE_LIMITED),
             AuthFailure::Internal(_) => {
                 ApiError::new(ErrorCode::AuthenticationError, "Authentication error")
             }
@@ -85,6 +89,7 @@ impl AuthFailure {
             AuthFailure::RemoteDenied => AuthEndpointError::Forbidden(
                 "A system user without a password may only connect from localhost".into(),
             ),
+            AuthFailure::RateLimited => AuthEndpointError::RateLimited(RATE_LIMITED.into()),
             AuthFailure::Internal(m) => AuthEndpointError::Internal(m.clone()),
         }
     }
@@ -169,6 +174,18 @@ impl crate::state::AppState {
         peer: SocketAddr,
         is_login: bool,
     ) -> Result<UserRecord, AuthFailure> {
+        // Counted before any Argon2 work; a Basic check answered from the
+        // cache costs nothing and is not counted.
+        let limit = || {
+            if self.auth_limiter.allow(peer.ip()) {
+                Ok(())
+            } else {
+                Err(AuthFailure::RateLimited)
+            }
+        };
+        if is_login {
+            limit()?;
+        }
         let record = match UserId::parse(user) {
             Ok(id) => self
                 .engine
@@ -178,6 +195,9 @@ impl crate::state::AppState {
             Err(_) => None,
         };
         let Some(record) = record.filter(UserRecord::is_active) else {
+            if !is_login {
+                limit()?;
+            }
             return Err(self.refuse_after_dummy_work(password).await);
         };
         let now = kalamdb_types::now_micros();
@@ -202,6 +222,9 @@ impl crate::state::AppState {
         let ok = if cached {
             true
         } else {
+            if !is_login {
+                limit()?;
+            }
             let pw = password.to_string();
             let _permit = self
                 .verify_slots
@@ -386,8 +409,12 @@ fn bearer(headers: &HeaderMap) -> Option<String> {
 
 pub async fn refresh(
     State(app): State<SharedState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
 ) -> Result<Response, AuthEndpointError> {
+    if !app.auth_limiter.allow(peer.ip()) {
+        return Err(AuthFailure::RateLimited.endpoint_error());
+    }
     let token = cookie_value(&headers, "kalamdb_refresh")
         .or_else(|| bearer(&headers))
         .ok_or_else(|| AuthEndpointError::Unauthorized("Invalid credentials".into()))?;
@@ -449,6 +476,9 @@ pub async fn status(
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
 ) -> Result<Response, AuthEndpointError> {
     check_setup_peer(&app, &peer)?;
+    if !app.auth_limiter.allow(peer.ip()) {
+        return Err(AuthFailure::RateLimited.endpoint_error());
+    }
     let body = if root_needs_setup(&app)? {
         json!({"needs_setup": true, "message": "Server requires initial setup. Set a root password and create a DBA user with POST /v1/api/auth/setup."})
     } else {

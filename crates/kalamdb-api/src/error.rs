@@ -82,6 +82,8 @@ pub enum AuthEndpointError {
     #[error("{0}")]
     PayloadTooLarge(String),
     #[error("{0}")]
+    RateLimited(String),
+    #[error("{0}")]
     Internal(String),
 }
 
@@ -102,6 +104,7 @@ impl AuthEndpointError {
             AuthEndpointError::PayloadTooLarge(_) => {
                 ("invalid_input", StatusCode::PAYLOAD_TOO_LARGE)
             }
+            AuthEndpointError::RateLimited(_) => ("rate_limited", StatusCode::TOO_MANY_REQUESTS),
             AuthEndpointError::Internal(_) => ("internal_error", StatusCode::INTERNAL_SERVER_ERROR),
         }
     }

@@ -11,6 +11,7 @@ pub mod encode;
 mod error;
 mod health;
 mod jobs;
+pub mod limits;
 mod sql;
 mod state;
 pub mod ws;

@@ -17,6 +17,9 @@ pub struct ApiConfig {
     pub cookie_secure: bool,
     pub allow_remote_setup: bool,
     pub ws: crate::ws::WsConfig,
+    /// Password checks (login, refresh, setup, uncached Basic) per address
+    /// per minute; 0 = no limit.
+    pub auth_attempts_per_minute: u32,
 }
 
 impl Default for ApiConfig {
@@ -27,6 +30,7 @@ impl Default for ApiConfig {
             cookie_secure: false,
             allow_remote_setup: false,
             ws: crate::ws::WsConfig::default(),
+            auth_attempts_per_minute: 0,
         }
     }
 }
@@ -39,6 +43,8 @@ pub struct AppState {
     /// Argon2 verifications in flight, at most one per core (§5.4): a login
     /// flood queues here instead of exhausting memory and CPU.
     pub verify_slots: Semaphore,
+    pub auth_limiter: crate::limits::IpRateLimiter,
+    pub ws_slots: std::sync::Arc<crate::limits::ConnectionSlots>,
 }
 
 pub type SharedState = Arc<AppState>;
@@ -52,6 +58,11 @@ impl AppState {
             engine,
             jwt,
             basic_cache: BasicAuthCache::new(kalamdb_auth::BASIC_CACHE_MAX_TTL),
+            auth_limiter: crate::limits::IpRateLimiter::new(
+                config.auth_attempts_per_minute,
+                std::time::Duration::from_secs(60),
+            ),
+            ws_slots: crate::limits::ConnectionSlots::new(config.ws.max_connections_per_ip),
             config,
             verify_slots: Semaphore::new(cores),
         }

@@ -52,6 +52,10 @@ pub struct WsConfig {
     pub max_message_bytes: usize,
     pub max_pending_messages: usize,
     pub strict_origin_check: bool,
+    /// Open connections per client address; 0 = no limit.
+    pub max_connections_per_ip: usize,
+    /// Inbound messages per connection per second; 0 = no limit.
+    pub max_messages_per_second: u32,
 }
 
 impl Default for WsConfig {
@@ -63,6 +67,8 @@ impl Default for WsConfig {
             max_message_bytes: 1024 * 1024,
             max_pending_messages: 10_000,
             strict_origin_check: false,
+            max_connections_per_ip: 0,
+            max_messages_per_second: 0,
         }
     }
 }
@@ -76,7 +82,7 @@ pub struct WsQuery {
 
 pub async fn upgrade(
     State(app): State<SharedState>,
-    ConnectInfo(_peer): ConnectInfo<SocketAddr>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
     Query(query): Query<WsQuery>,
     headers: HeaderMap,
     ws: WebSocketUpgrade,
@@ -93,6 +99,14 @@ pub async fn upgrade(
         )
             .into_response();
     }
+    let Some(slot) = app.ws_slots.acquire(peer.ip()) else {
+        return (
+            StatusCode::TOO_MANY_REQUESTS,
+            axum::Json(serde_json::json!({"error": "rate_limited",
+                "message": "Too many WebSocket connections from this address"})),
+        )
+            .into_response();
+    };
     let header_auth = headers
         .get(header::AUTHORIZATION)
         .map(|v| v.to_str().unwrap_or_default().to_string());
@@ -118,7 +132,11 @@ pub async fn upgrade(
         .saturating_mul(4)
         .max(64 * 1024);
     ws.max_message_size(transport_limit)
-        .on_upgrade(move |socket| run(app, socket, header_auth, requested, compress_allowed))
+        .on_upgrade(move |socket| async move {
+            run(app, socket, header_auth, requested, compress_allowed).await;
+            // The address's slot is held for the connection's whole life.
+            drop(slot);
+        })
 }
 
 fn check_origin(app: &SharedState, headers: &HeaderMap) -> Result<(), Box<Response>> {
@@ -207,6 +225,7 @@ async fn run(
         by_key: HashMap::new(),
         snap_tx,
         buffered: 0,
+        rate: crate::limits::MessageRate::new(app.config.ws.max_messages_per_second),
     };
     let stop = session.serve(events, snap_rx).await;
     // The close frame queues behind whatever the socket still holds; a
@@ -365,6 +384,7 @@ struct Session {
     snap_tx: mpsc::UnboundedSender<SnapshotResult>,
     /// Changes held back by loading subscriptions (bounded like the queue).
     buffered: usize,
+    rate: crate::limits::MessageRate,
 }
 
 fn ws_code(kind: LiveErrorKind) -> WsErrorCode {
@@ -453,6 +473,12 @@ impl Session {
             Message::Close(_) => return Err(Stop::Gone),
             Message::Ping(_) | Message::Pong(_) => return Ok(()),
         };
+        // Over the rate: refused, not processed; the connection stays open.
+        if !self.rate.allow() {
+            return self
+                .send(&ProtocolError::rate_limit_exceeded().to_message())
+                .await;
+        }
         if text.len() > self.app.config.ws.max_message_bytes {
             let e = ProtocolError::message_too_large(self.app.config.ws.max_message_bytes);
             return self.send(&e.to_message()).await;

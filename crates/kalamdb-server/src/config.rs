@@ -136,12 +136,22 @@ impl Default for WebsocketSection {
 #[serde(default, deny_unknown_fields)]
 pub struct RateLimitSection {
     pub max_subscriptions_per_user: usize,
+    /// Password checks (login, refresh, setup, uncached Basic) per client
+    /// address per minute; 0 = no limit.
+    pub auth_attempts_per_minute: u32,
+    /// Open WebSocket connections per client address; 0 = no limit.
+    pub max_ws_connections_per_ip: usize,
+    /// Inbound WebSocket messages per connection per second; 0 = no limit.
+    pub max_ws_messages_per_second: u32,
 }
 
 impl Default for RateLimitSection {
     fn default() -> Self {
         Self {
             max_subscriptions_per_user: 100,
+            auth_attempts_per_minute: 0,
+            max_ws_connections_per_ip: 0,
+            max_ws_messages_per_second: 0,
         }
     }
 }

@@ -146,7 +146,10 @@ pub async fn run_with(
             max_message_bytes: config.security.max_ws_message_size.max(1024),
             max_pending_messages: config.websocket.max_pending_messages.max(1),
             strict_origin_check: config.security.strict_ws_origin_check,
+            max_connections_per_ip: config.rate_limit.max_ws_connections_per_ip,
+            max_messages_per_second: config.rate_limit.max_ws_messages_per_second,
         },
+        auth_attempts_per_minute: config.rate_limit.auth_attempts_per_minute,
     };
     let state = Arc::new(AppState::new(engine, jwt, api_config));
     let app = kalamdb_api::app(state.clone());

@@ -11,6 +11,7 @@ mod concurrency;
 mod crash;
 mod golden;
 mod isolation;
+mod limits;
 mod live;
 mod restart;
 mod s3;
