@@ -88,14 +88,53 @@ pub fn render_result(result: &Value, format: Format) -> String {
         };
     }
     let cols = columns(result);
+    let types: Vec<Value> = result
+        .get("schema")
+        .and_then(Value::as_array)
+        .map(|s| s.iter().map(|f| f["data_type"].clone()).collect())
+        .unwrap_or_default();
     let rows: Vec<Vec<Value>> = rows
         .into_iter()
         .map(|r| match r {
             Value::Array(cells) => cells,
             other => vec![other],
         })
+        .map(|cells| match format {
+            // JSON stays the wire's numbers; people read dates.
+            Format::Json => cells,
+            Format::Table | Format::Csv => cells
+                .into_iter()
+                .enumerate()
+                .map(|(i, v)| readable(types.get(i), v))
+                .collect(),
+        })
         .collect();
     render_rows(&cols, &rows, format)
+}
+
+/// Temporal cells as text: the wire carries µs since the epoch (Timestamp,
+/// DateTime), days since the epoch (Date) and µs since midnight (Time).
+pub fn readable(data_type: Option<&Value>, v: Value) -> Value {
+    let Some(n) = v.as_i64() else {
+        return v;
+    };
+    let text = match data_type.and_then(Value::as_str) {
+        Some("Timestamp") => chrono::DateTime::from_timestamp_micros(n)
+            .map(|t| t.naive_utc().format("%Y-%m-%d %H:%M:%S%.f").to_string()),
+        Some("DateTime") => chrono::DateTime::from_timestamp_micros(n)
+            .map(|t| t.format("%Y-%m-%d %H:%M:%S%.f+00").to_string()),
+        Some("Date") => i32::try_from(n)
+            .ok()
+            .and_then(|d| chrono::NaiveDate::from_epoch_days(d))
+            .map(|d| d.to_string()),
+        Some("Time") => u32::try_from(n / 1_000_000).ok().and_then(|secs| {
+            let nanos = u32::try_from((n % 1_000_000) * 1000).ok()?;
+            chrono::NaiveTime::from_num_seconds_from_midnight_opt(secs, nanos)
+                .map(|t| t.format("%H:%M:%S%.f").to_string())
+        }),
+        _ => None,
+    };
+    text.map(Value::String).unwrap_or(v)
 }
 
 /// A grid of cells in `format`.
@@ -188,6 +227,33 @@ pub fn timing(elapsed: std::time::Duration) -> String {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn temporal_cells_read_as_dates_except_in_json() {
+        let ts = json!("Timestamp");
+        assert_eq!(
+            readable(Some(&ts), json!(1_764_072_000_123_456_i64)),
+            json!("2025-11-25 12:00:00.123456")
+        );
+        assert_eq!(
+            readable(Some(&json!("DateTime")), json!(0)),
+            json!("1970-01-01 00:00:00+00")
+        );
+        assert_eq!(
+            readable(Some(&json!("Date")), json!(20417)),
+            json!("2025-11-25")
+        );
+        assert_eq!(
+            readable(Some(&json!("Time")), json!(45_296_500_000_i64)),
+            json!("12:34:56.500")
+        );
+        // Other types, strings (BIGINT) and NULL pass through.
+        assert_eq!(readable(Some(&json!("Int")), json!(5)), json!(5));
+        assert_eq!(readable(Some(&ts), Value::Null), Value::Null);
+        let body = json!({"schema":[{"name":"at","data_type":"Timestamp","index":0}],"rows":[[0]]});
+        assert!(render_result(&body, Format::Table).contains("1970-01-01 00:00:00"));
+        assert!(render_result(&body, Format::Json).contains("\"at\": 0"));
+    }
 
     fn body() -> Value {
         json!({"status":"success","results":[
