@@ -125,7 +125,7 @@ pub fn readable(data_type: Option<&Value>, v: Value) -> Value {
             .map(|t| t.format("%Y-%m-%d %H:%M:%S%.f+00").to_string()),
         Some("Date") => i32::try_from(n)
             .ok()
-            .and_then(|d| chrono::NaiveDate::from_epoch_days(d))
+            .and_then(chrono::NaiveDate::from_epoch_days)
             .map(|d| d.to_string()),
         Some("Time") => u32::try_from(n / 1_000_000).ok().and_then(|secs| {
             let nanos = u32::try_from((n % 1_000_000) * 1000).ok()?;
