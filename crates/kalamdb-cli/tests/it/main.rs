@@ -244,6 +244,50 @@ mod interactive {
     }
 
     #[test]
+    fn first_run_setup_from_the_shell() {
+        // A server whose root has no password answers login with 428.
+        let server = TestServer::start_with(std::sync::Arc::new(TempDir::new().unwrap()), |c| {
+            c.auth.root_password = None
+        });
+        let home = TempDir::new().unwrap();
+        // Without a terminal the CLI explains and exits 2.
+        let out = kalam(&server, &home, &["-u", "root", "-p", "x", "-c", "SELECT 1"])
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2));
+        assert!(text(&out).1.contains("SETUP_REQUIRED"), "{:?}", text(&out));
+
+        let mut cmd = Command::new("sh");
+        cmd.env("HOME", home.path())
+            .env("TERM", "xterm")
+            .env_remove("KALAM_URL")
+            .env_remove("KALAM_PASSWORD")
+            .args(["-c", "stty cols 120 rows 40; exec \"$0\" \"$@\"", KALAM])
+            .args(["--url", &server.url(""), "-u", "root", "-p", "unset-yet"]);
+        let mut p = spawn_command(cmd, Some(20_000)).unwrap();
+        p.exp_string("New root password: ").unwrap();
+        p.send_line("Root-Passw0rd-9").unwrap();
+        p.exp_string("Repeat: ").unwrap();
+        p.send_line("Root-Passw0rd-9").unwrap();
+        p.exp_string("[admin]: ").unwrap();
+        p.send_line("ops").unwrap();
+        p.exp_string("Password for ops: ").unwrap();
+        p.send_line("Ops-Passw0rd-77").unwrap();
+        p.exp_string("Repeat: ").unwrap();
+        p.send_line("Ops-Passw0rd-77").unwrap();
+        // Set up, then logged in as root with the new password.
+        p.exp_string("kalam (root@").unwrap();
+        p.send_line("SELECT user_id, role FROM system.users WHERE user_id = 'ops';")
+            .unwrap();
+        p.exp_string("dba").unwrap();
+        p.exp_string("(1 row)").unwrap();
+        p.send_line("\\q").unwrap();
+        p.exp_eof().unwrap();
+        let (status, _) = block(server.sql_as("ops", "Ops-Passw0rd-77", "SELECT 1"));
+        assert_eq!(status, 200);
+    }
+
+    #[test]
     fn multi_line_statement_and_history_across_restarts() {
         let server = seeded();
         let home = TempDir::new().unwrap();
