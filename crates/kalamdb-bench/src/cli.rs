@@ -65,6 +65,24 @@ pub struct Plan {
     pub initial_repeats: usize,
     /// Connections opened by `ws_connect_1000`.
     pub connections: usize,
+    /// Rows of each `insert_single_*` workload.
+    pub single_inserts: usize,
+    /// Statements of `insert_batch_50`.
+    pub batch50_statements: usize,
+    /// Statements of `insert_batch_1000`.
+    pub batch1000_statements: usize,
+    /// Point SELECTs of each `select_pk_*` workload.
+    pub pk_selects: usize,
+    /// Users (one row each) of `select_pk_user_10k`.
+    pub pk_users: usize,
+    /// Rows of the `scan_agg_1m_*` table.
+    pub scan_rows: usize,
+    /// Queries of each scan workload (`scan_agg_*`, `cold_query_*`).
+    pub scan_runs: usize,
+    /// Rows of each of the 20 Parquet files of `cold_query_200k_20f`.
+    pub cold_rows_per_file: usize,
+    /// Hot rows `flush_throughput` flushes.
+    pub flush_rows: usize,
 }
 
 impl Plan {
@@ -73,12 +91,30 @@ impl Plan {
         fanout_inserts: 200,
         initial_repeats: 20,
         connections: 1000,
+        single_inserts: 5000,
+        batch50_statements: 200,
+        batch1000_statements: 50,
+        pk_selects: 5000,
+        pk_users: 10_000,
+        scan_rows: 1_000_000,
+        scan_runs: 10,
+        cold_rows_per_file: 10_000,
+        flush_rows: 200_000,
     };
     pub const QUICK: Plan = Plan {
         latency_inserts: 50,
         fanout_inserts: 50,
         initial_repeats: 5,
         connections: 200,
+        single_inserts: 500,
+        batch50_statements: 20,
+        batch1000_statements: 5,
+        pk_selects: 500,
+        pk_users: 1000,
+        scan_rows: 100_000,
+        scan_runs: 3,
+        cold_rows_per_file: 2_000,
+        flush_rows: 20_000,
     };
 }
 

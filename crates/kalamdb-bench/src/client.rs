@@ -61,14 +61,35 @@ impl Http {
         login(&self.client, &self.base, user, password).await
     }
 
+    /// The same session on a connection pool of its own: concurrent bench
+    /// clients each keep their own keep-alive connection, as separate
+    /// application processes would, instead of queueing on a shared pool.
+    pub fn own_connection(&self) -> Http {
+        Http {
+            client: reqwest::Client::new(),
+            base: self.base.clone(),
+            token: self.token.clone(),
+        }
+    }
+
     /// Runs `sql`; any answer but `status: success` is an error carrying
     /// the server's code and message.
     pub async fn sql(&self, sql: &str) -> anyhow::Result<Value> {
+        self.post_sql(sql, json!({ "sql": sql })).await
+    }
+
+    /// Runs one statement with `$1..$n` bound to `params` (§3.6).
+    pub async fn sql_params(&self, sql: &str, params: &[Value]) -> anyhow::Result<Value> {
+        self.post_sql(sql, json!({ "sql": sql, "params": params }))
+            .await
+    }
+
+    async fn post_sql(&self, sql: &str, body: Value) -> anyhow::Result<Value> {
         let resp = self
             .client
             .post(format!("{}/v1/api/sql", self.base))
             .bearer_auth(&self.token)
-            .json(&json!({ "sql": sql }))
+            .json(&body)
             .send()
             .await
             .with_context(|| format!("POST /v1/api/sql failed ({})", short(sql)))?;
@@ -87,6 +108,32 @@ impl Http {
                 .and_then(Value::as_str)
                 .unwrap_or("no message");
             bail!("{} -> HTTP {status} {code}: {message}", short(sql));
+        }
+        Ok(body)
+    }
+
+    /// `GET /v1/api/jobs/{id}?wait_ms=…`: the job's state once it has
+    /// finished, the server holding the request until then (at most
+    /// `wait_ms`; it caps the wait itself).
+    pub async fn job(&self, id: &str, wait_ms: u64) -> anyhow::Result<Value> {
+        let resp = self
+            .client
+            .get(format!("{}/v1/api/jobs/{id}?wait_ms={wait_ms}", self.base))
+            .bearer_auth(&self.token)
+            .send()
+            .await
+            .with_context(|| format!("GET /v1/api/jobs/{id} failed"))?;
+        let status = resp.status();
+        let body: Value = resp
+            .json()
+            .await
+            .with_context(|| format!("the answer about job {id} is not JSON"))?;
+        if !status.is_success() {
+            let message = body
+                .pointer("/error/message")
+                .and_then(Value::as_str)
+                .unwrap_or("no message");
+            bail!("GET /v1/api/jobs/{id} -> HTTP {status}: {message}");
         }
         Ok(body)
     }
