@@ -320,6 +320,31 @@ mod interactive {
     }
 
     #[test]
+    fn ctrl_c_clears_the_input_and_tab_completes_keywords_and_tables() {
+        let server = seeded();
+        let home = TempDir::new().unwrap();
+        let mut p = shell(&server, &home);
+        // Ctrl-C drops a half-typed statement: the next line starts afresh.
+        p.send("SELECT 'never run'").unwrap();
+        p.flush().unwrap();
+        p.send_control('c').unwrap();
+        p.exp_string("kalam (root@").unwrap();
+        p.send_line("SELECT 41 + 1 AS answer;").unwrap();
+        p.exp_string("42").unwrap();
+        // Tab completes keywords and table names from the server.
+        p.send("SEL\t").unwrap();
+        p.flush().unwrap();
+        p.exp_string("SELECT").unwrap();
+        p.send(" title FROM app.it\t").unwrap();
+        p.flush().unwrap();
+        p.exp_string("app.items").unwrap();
+        p.send_line(" WHERE id = 1;").unwrap();
+        p.exp_string("first").unwrap();
+        p.send_line("\\q").unwrap();
+        p.exp_eof().unwrap();
+    }
+
+    #[test]
     fn describe_and_list_tables() {
         let server = seeded();
         let home = TempDir::new().unwrap();
