@@ -19,6 +19,12 @@ const WAIT: Duration = Duration::from_secs(15);
 
 pub struct Ws {
     socket: Socket,
+    /// When the client last sent anything: like real clients, a waiting
+    /// `Ws` pings at least every 3 s, since the server closes sockets silent
+    /// for 10 s (a loaded CI machine can stretch a test past that).
+    last_sent: tokio::time::Instant,
+    /// Off for the test of the heartbeat timeout itself.
+    pub keepalive: bool,
 }
 
 /// What the next frame turned out to be.
@@ -60,26 +66,47 @@ impl Ws {
                 .insert("origin", HeaderValue::from_str(o).expect("header"));
         }
         let (socket, _) = tokio_tungstenite::connect_async(req).await?;
-        Ok(Ws { socket })
+        Ok(Ws {
+            socket,
+            last_sent: tokio::time::Instant::now(),
+            keepalive: true,
+        })
     }
 
     pub async fn send(&mut self, v: Value) {
-        self.socket
-            .send(Message::Text(v.to_string().into()))
-            .await
-            .expect("send");
+        self.send_raw(Message::Text(v.to_string().into())).await;
     }
 
     pub async fn send_raw(&mut self, m: Message) {
         self.socket.send(m).await.expect("send");
+        self.last_sent = tokio::time::Instant::now();
+    }
+
+    async fn keep_alive(&mut self) {
+        if self.keepalive && self.last_sent.elapsed() >= Duration::from_secs(3) {
+            self.send(json!({"type": "ping"})).await;
+        }
     }
 
     /// The next JSON message or the close.
     pub async fn frame(&mut self) -> Frame {
+        self.frame_within(WAIT).await
+    }
+
+    async fn frame_within(&mut self, wait: Duration) -> Frame {
+        let deadline = tokio::time::Instant::now() + wait;
         loop {
-            let msg = tokio::time::timeout(WAIT, self.socket.next())
-                .await
-                .expect("timed out waiting for a frame");
+            self.keep_alive().await;
+            let msg = match tokio::time::timeout(Duration::from_secs(1), self.socket.next()).await {
+                Ok(m) => m,
+                Err(_) => {
+                    assert!(
+                        tokio::time::Instant::now() < deadline,
+                        "timed out waiting for a frame"
+                    );
+                    continue;
+                }
+            };
             match msg {
                 None => return Frame::Closed(None),
                 Some(Err(_)) => return Frame::Closed(None),
@@ -98,27 +125,12 @@ impl Ws {
         }
     }
 
-    /// The next JSON message, sending `ping` while waiting as real
-    /// clients do (the server closes connections silent for 10 s).
+    /// The next JSON message, waiting longer (a reader across a long
+    /// concurrent workload).
     pub async fn next_pinging(&mut self) -> Value {
-        let deadline = tokio::time::Instant::now() + WAIT * 4;
-        loop {
-            match tokio::time::timeout(Duration::from_secs(2), self.socket.next()).await {
-                Err(_) => {
-                    assert!(tokio::time::Instant::now() < deadline, "timed out");
-                    self.send(json!({"type": "ping"})).await;
-                }
-                Ok(Some(Ok(Message::Text(t)))) => {
-                    return serde_json::from_str(t.as_str()).expect("json");
-                }
-                Ok(Some(Ok(Message::Binary(b)))) => {
-                    let text = kalamdb_live::gunzip(&b).expect("gzip");
-                    return serde_json::from_str(&text).expect("json");
-                }
-                Ok(Some(Ok(Message::Close(f)))) => panic!("closed: {f:?}"),
-                Ok(Some(Ok(_))) => continue,
-                Ok(other) => panic!("connection ended: {other:?}"),
-            }
+        match self.frame_within(WAIT * 4).await {
+            Frame::Json(v) => v,
+            Frame::Closed(c) => panic!("connection closed: {c:?}"),
         }
     }
 
@@ -1085,7 +1097,10 @@ async fn resume_from_a_seq_gets_what_was_missed_including_deletes() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_subscriber_that_stops_reading_is_closed_1013_and_others_keep_up() {
     let server = TestServer::start_with(std::sync::Arc::new(tempfile::tempdir().unwrap()), |c| {
-        c.websocket.max_pending_messages = 16
+        c.websocket.max_pending_messages = 16;
+        // The slow client reads nothing until the writes are over; the
+        // server waits this long for it to drain up to the close frame.
+        c.websocket.client_timeout_secs = 60;
     });
     setup_messages(&server).await;
     let token = login(&server, "root", ROOT_PASSWORD).await;
@@ -1093,6 +1108,9 @@ async fn a_subscriber_that_stops_reading_is_closed_1013_and_others_keep_up() {
         .await
         .unwrap();
     slow.next().await;
+    // A client that stopped: it sends nothing, not even pings (a write to
+    // a socket the server has closed would reset it and lose the close).
+    slow.keepalive = false;
     slow.subscribe_all("s", "SELECT * FROM app.messages", json!({}))
         .await;
     let mut fast = Ws::connect(&server, "root", ROOT_PASSWORD).await;
@@ -1242,6 +1260,7 @@ async fn origins_ping_drop_user_and_shutdown() {
 async fn silence_past_the_client_timeout_closes_1000() {
     let server = TestServer::start();
     let mut ws = Ws::connect(&server, "root", ROOT_PASSWORD).await;
+    ws.keepalive = false;
     let started = std::time::Instant::now();
     assert_eq!(
         ws.closed().await,
