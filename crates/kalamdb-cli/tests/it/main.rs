@@ -228,17 +228,22 @@ mod interactive {
     use super::*;
     use rexpect::session::{PtySession, spawn_command};
 
-    fn shell(server: &TestServer, home: &TempDir) -> PtySession {
-        // A fresh pty reports 0x0; give it a real size first, as a
-        // terminal emulator would, so line editing redraws normally.
+    /// `kalam` on a pty as `user`. A fresh pty reports 0x0; it gets a real
+    /// size first, as a terminal emulator would, so line editing redraws
+    /// normally.
+    fn spawn_as(server: &TestServer, home: &TempDir, user: &str, password: &str) -> PtySession {
         let mut cmd = Command::new("sh");
         cmd.env("HOME", home.path())
             .env("TERM", "xterm")
             .env_remove("KALAM_URL")
             .env_remove("KALAM_PASSWORD")
             .args(["-c", "stty cols 120 rows 40; exec \"$0\" \"$@\"", KALAM])
-            .args(["--url", &server.url(""), "-u", "root", "-p", ROOT_PASSWORD]);
-        let mut p = spawn_command(cmd, Some(20_000)).unwrap();
+            .args(["--url", &server.url(""), "-u", user, "-p", password]);
+        spawn_command(cmd, Some(20_000)).unwrap()
+    }
+
+    fn shell(server: &TestServer, home: &TempDir) -> PtySession {
+        let mut p = spawn_as(server, home, "root", ROOT_PASSWORD);
         p.exp_string("kalam (root@").unwrap();
         p
     }
@@ -257,14 +262,7 @@ mod interactive {
         assert_eq!(out.status.code(), Some(2));
         assert!(text(&out).1.contains("SETUP_REQUIRED"), "{:?}", text(&out));
 
-        let mut cmd = Command::new("sh");
-        cmd.env("HOME", home.path())
-            .env("TERM", "xterm")
-            .env_remove("KALAM_URL")
-            .env_remove("KALAM_PASSWORD")
-            .args(["-c", "stty cols 120 rows 40; exec \"$0\" \"$@\"", KALAM])
-            .args(["--url", &server.url(""), "-u", "root", "-p", "unset-yet"]);
-        let mut p = spawn_command(cmd, Some(20_000)).unwrap();
+        let mut p = spawn_as(&server, &home, "root", "unset-yet");
         p.exp_string("New root password: ").unwrap();
         p.send_line("Root-Passw0rd-9").unwrap();
         p.exp_string("Repeat: ").unwrap();
