@@ -755,7 +755,7 @@ impl Session {
                 .await
             }
             Some(Phase::Paging { .. }) => self.send_batch(id, None).await,
-            // Nothing more to page: an empty, final batch.
+            // Nothing left to page (already live, or still loading): no reply.
             Some(Phase::Live) | Some(Phase::Loading { .. }) => Ok(()),
         }
     }
