@@ -6,6 +6,10 @@
 //! run on the blocking pool, at most one per core. A successful Basic check is
 //! remembered for up to 60 s (keyed hash, never the password) so `curl -u`
 //! sessions do not pay Argon2 on every request.
+//!
+//! **(ours)** Logout revokes the tokens it is shown (cookies or Bearer) until
+//! they expire; every token check consults that list, so a refresh or access
+//! token replayed after logout is refused like a forged one.
 
 use std::net::SocketAddr;
 
@@ -14,9 +18,9 @@ use axum::extract::{ConnectInfo, State};
 use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use chrono::{SecondsFormat, TimeZone, Utc};
-use kalamdb_auth::{AuthError, Credentials, TokenType};
+use kalamdb_auth::{AuthError, Credentials, JWT_LEEWAY_SECS, TokenType};
 use kalamdb_core::{Caller, SetupOutcome, UserRecord};
-use kalamdb_types::{ErrorCode, Role, UserId};
+use kalamdb_types::{ErrorCode, LoginRequest, Role, SetupRequest, UserId};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
@@ -144,6 +148,13 @@ impl crate::state::AppState {
             AuthError::TokenExpired => AuthFailure::Expired,
             _ => AuthFailure::Invalid,
         })?;
+        // After the signature check: an unsigned string never costs a hash.
+        if self
+            .engine
+            .is_token_revoked(&kalamdb_auth::token_digest(token))
+        {
+            return Err(AuthFailure::Invalid);
+        }
         let id = UserId::parse(&claims.sub).map_err(|_| AuthFailure::Invalid)?;
         let user = self
             .engine
@@ -347,14 +358,6 @@ impl crate::state::AppState {
     }
 }
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct LoginRequest {
-    #[serde(alias = "username")]
-    user: String,
-    password: String,
-}
-
 /// Reads a JSON body under the configured size limit (413 beyond it).
 async fn parse_json<T: for<'de> Deserialize<'de>>(
     app: &crate::state::AppState,
@@ -440,7 +443,39 @@ pub async fn me(
     )
 }
 
-pub async fn logout(State(app): State<SharedState>) -> Result<Response, AuthEndpointError> {
+/// Logout needs no credentials and always answers the same (§5.2). Tokens it
+/// is shown that verify are revoked until their `exp`; anything else it is
+/// shown (garbage, expired or foreign tokens) is ignored.
+pub async fn logout(
+    State(app): State<SharedState>,
+    headers: HeaderMap,
+) -> Result<Response, AuthEndpointError> {
+    let shown = [
+        (
+            cookie_value(&headers, "kalamdb_refresh"),
+            TokenType::Refresh,
+        ),
+        (cookie_value(&headers, "kalamdb_auth"), TokenType::Access),
+        (bearer(&headers), TokenType::Access),
+        (bearer(&headers), TokenType::Refresh),
+    ];
+    let mut revoke = Vec::new();
+    for (token, token_type) in shown {
+        let Some(token) = token else { continue };
+        let Ok(claims) = app.jwt.verify(&token, token_type) else {
+            continue;
+        };
+        let digest = kalamdb_auth::token_digest(&token);
+        if !app.engine.is_token_revoked(&digest) && !revoke.iter().any(|(d, _)| *d == digest) {
+            // Verification tolerates the leeway past `exp`; so must the list.
+            revoke.push((digest, claims.exp.saturating_add(JWT_LEEWAY_SECS)));
+        }
+    }
+    if let Err(e) = app.engine.revoke_tokens(revoke).await {
+        // The tokens are refused already (the in-memory list is updated
+        // first); only their survival across a restart is in doubt.
+        tracing::error!(error = %e, "could not persist revoked tokens");
+    }
     let mut resp = Json(json!({"message": "Logged out successfully"})).into_response();
     for name in ["kalamdb_auth", "kalamdb_refresh"] {
         resp.headers_mut()
@@ -485,15 +520,6 @@ pub async fn status(
         json!({"needs_setup": false, "message": "Server is configured and ready."})
     };
     Ok(Json(body).into_response())
-}
-
-#[derive(Deserialize)]
-pub struct SetupRequest {
-    #[serde(alias = "username")]
-    user: String,
-    password: String,
-    root_password: String,
-    email: Option<String>,
 }
 
 pub async fn setup(

@@ -1,11 +1,14 @@
-//! Per-address limits on what costs the server most to answer: password
-//! checks (each one burns Argon2 work), WebSocket connections (each holds a
-//! task, a queue and subscriptions) and inbound WebSocket messages.
+//! Limits on what costs the server most to answer: password checks per
+//! address (each one burns Argon2 work), WebSocket connections per address
+//! (each holds a task, a queue and subscriptions), inbound WebSocket
+//! messages, and SQL requests per user (so one flooding account cannot
+//! starve the others).
 //!
 //! All are off (0) unless configured (`[rate_limit]`): a server behind a
 //! proxy sees one address for everyone, so the operator decides.
 
 use std::collections::HashMap;
+use std::hash::Hash;
 use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -16,15 +19,18 @@ use parking_lot::Mutex;
 /// (a flood of spoofed addresses cannot grow memory without bound).
 const MAX_TRACKED: usize = 100_000;
 
-/// At most `limit` events per address per `window` (fixed windows).
+/// At most `limit` events per key per `window` (fixed windows).
 #[derive(Debug)]
-pub struct IpRateLimiter {
+pub struct RateLimiter<K> {
     limit: u32,
     window: Duration,
-    seen: Mutex<HashMap<IpAddr, (Instant, u32)>>,
+    seen: Mutex<HashMap<K, (Instant, u32)>>,
 }
 
-impl IpRateLimiter {
+/// Password checks per client address.
+pub type IpRateLimiter = RateLimiter<IpAddr>;
+
+impl<K: Hash + Eq> RateLimiter<K> {
     pub fn new(limit: u32, window: Duration) -> Self {
         Self {
             limit,
@@ -33,12 +39,12 @@ impl IpRateLimiter {
         }
     }
 
-    /// Records one event from `ip`; `false` when it is over the limit.
-    pub fn allow(&self, ip: IpAddr) -> bool {
-        self.allow_at(ip, Instant::now())
+    /// Records one event of `key`; `false` when it is over the limit.
+    pub fn allow(&self, key: K) -> bool {
+        self.allow_at(key, Instant::now())
     }
 
-    fn allow_at(&self, ip: IpAddr, now: Instant) -> bool {
+    fn allow_at(&self, key: K, now: Instant) -> bool {
         if self.limit == 0 {
             return true;
         }
@@ -47,7 +53,7 @@ impl IpRateLimiter {
             let window = self.window;
             seen.retain(|_, (start, _)| now.duration_since(*start) < window);
         }
-        let entry = seen.entry(ip).or_insert((now, 0));
+        let entry = seen.entry(key).or_insert((now, 0));
         if now.duration_since(entry.0) >= self.window {
             *entry = (now, 0);
         }

@@ -9,8 +9,8 @@ use axum::body::Body;
 use axum::extract::{ConnectInfo, State};
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
-use kalamdb_core::{Caller, DmlKind, ExecuteRequest, ParamValue, StatementOutput, StatementResult};
-use kalamdb_types::ErrorCode;
+use kalamdb_core::{Caller, DmlKind, ExecuteRequest, StatementOutput, StatementResult};
+use kalamdb_types::{ErrorCode, SqlRequestBody};
 use serde_json::{Map, Value, json};
 
 use crate::encode;
@@ -33,6 +33,15 @@ pub async fn execute_sql(
         Ok(c) => c,
         Err(f) => return with_took(f.api_error()),
     };
+    if !app.query_limiter.allow(caller.user.clone()) {
+        return with_took(ApiError::new(
+            ErrorCode::RateLimitExceeded,
+            format!(
+                "Too many requests for user '{}': at most {} per second",
+                caller.user, app.config.queries_per_second
+            ),
+        ));
+    }
     let limit = app.config.max_body_bytes;
     let bytes = match axum::body::to_bytes(body, limit).await {
         Ok(b) => b,
@@ -67,71 +76,15 @@ pub async fn execute_sql(
     }
 }
 
-/// Decodes the body whatever its Content-Type (so `curl -d` works).
+/// Decodes the body whatever its Content-Type (so `curl -d` works); the rules and
+/// messages are `kalamdb_types::SqlRequestBody::decode`'s.
 fn decode_request(bytes: &[u8], caller: &Caller) -> Result<ExecuteRequest, ApiError> {
-    let invalid = |msg: String| {
-        ApiError::new(
-            ErrorCode::InvalidInput,
-            format!("Invalid JSON payload: {msg}"),
-        )
-    };
-    let value: Value = serde_json::from_slice(bytes).map_err(|e| invalid(e.to_string()))?;
-    let Value::Object(obj) = value else {
-        return Err(invalid("expected a JSON object".into()));
-    };
-    let sql = match obj.get("sql") {
-        None | Some(Value::Null) => {
-            return Err(ApiError::new(
-                ErrorCode::EmptySql,
-                "SQL query cannot be empty",
-            ));
-        }
-        Some(Value::String(s)) => s.clone(),
-        Some(_) => return Err(invalid("field 'sql' must be a string".into())),
-    };
-    if sql.trim().is_empty() {
-        return Err(ApiError::new(
-            ErrorCode::EmptySql,
-            "SQL query cannot be empty",
-        ));
-    }
-    let params = match obj.get("params") {
-        None | Some(Value::Null) => Vec::new(),
-        Some(Value::Array(items)) => items
-            .iter()
-            .enumerate()
-            .map(|(i, v)| decode_param(i + 1, v))
-            .collect::<Result<_, _>>()?,
-        Some(_) => return Err(invalid("field 'params' must be an array".into())),
-    };
-    let namespace = match obj.get("namespace_id") {
-        None | Some(Value::Null) => None,
-        Some(Value::String(s)) => Some(s.clone()),
-        Some(_) => return Err(invalid("field 'namespace_id' must be a string".into())),
-    };
+    let body = SqlRequestBody::decode(bytes).map_err(|e| ApiError::new(e.code, e.message))?;
     Ok(ExecuteRequest {
-        sql,
-        params,
-        namespace,
+        sql: body.sql,
+        params: body.params,
+        namespace: body.namespace_id,
         caller: caller.clone(),
-    })
-}
-
-fn decode_param(n: usize, v: &Value) -> Result<ParamValue, ApiError> {
-    Ok(match v {
-        Value::Null => ParamValue::Null,
-        Value::Bool(b) => ParamValue::Bool(*b),
-        Value::Number(num) => match num.as_i64() {
-            Some(i) => ParamValue::Int(i),
-            None => ParamValue::Float(num.as_f64().unwrap_or(f64::NAN)),
-        },
-        Value::String(s) => ParamValue::Text(s.clone()),
-        Value::Array(_) | Value::Object(_) => {
-            return Err(ApiError::new(
-                ErrorCode::InvalidParameter,
-                format!("Parameter ${n} invalid: arrays and objects are not supported"),
-            ));
-        }
     })
 }
 

@@ -20,6 +20,8 @@ pub struct ApiConfig {
     /// Password checks (login, refresh, setup, uncached Basic) per address
     /// per minute; 0 = no limit.
     pub auth_attempts_per_minute: u32,
+    /// `rate_limit.max_queries_per_second`: SQL requests per user (0 = off).
+    pub queries_per_second: u32,
 }
 
 impl Default for ApiConfig {
@@ -31,6 +33,7 @@ impl Default for ApiConfig {
             allow_remote_setup: false,
             ws: crate::ws::WsConfig::default(),
             auth_attempts_per_minute: 0,
+            queries_per_second: 0,
         }
     }
 }
@@ -45,6 +48,7 @@ pub struct AppState {
     pub verify_slots: Semaphore,
     pub auth_limiter: crate::limits::IpRateLimiter,
     pub ws_slots: std::sync::Arc<crate::limits::ConnectionSlots>,
+    pub query_limiter: crate::limits::RateLimiter<kalamdb_types::UserId>,
 }
 
 pub type SharedState = Arc<AppState>;
@@ -63,6 +67,10 @@ impl AppState {
                 std::time::Duration::from_secs(60),
             ),
             ws_slots: crate::limits::ConnectionSlots::new(config.ws.max_connections_per_ip),
+            query_limiter: crate::limits::RateLimiter::new(
+                config.queries_per_second,
+                std::time::Duration::from_secs(1),
+            ),
             config,
             verify_slots: Semaphore::new(cores),
         }

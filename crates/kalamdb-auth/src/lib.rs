@@ -22,7 +22,7 @@ pub use error::AuthError;
 pub use header::{Credentials, parse_authorization};
 pub use jwt::{
     Claims, DEFAULT_ACCESS_TTL_SECS, DEFAULT_ISSUER, IssuedToken, JWT_LEEWAY_SECS, JwtCodec,
-    JwtConfig, REFRESH_TTL_FACTOR, TokenType,
+    JwtConfig, REFRESH_TTL_FACTOR, TokenType, token_digest,
 };
 pub use password::{
     MAX_PASSWORD_LEN, MIN_PASSWORD_LEN, check_password_policy, hash_password, verify_dummy,

@@ -20,11 +20,22 @@
 //! is durable and before any later request's closure — so a later INSERT
 //! never sees a table whose definition is not yet on disk, and never writes
 //! into a table whose DROP has committed.
+//!
+//! A failed group write *poisons* the committer for the rest of the
+//! process: that group's requests and every later request that stages a
+//! write are refused with "Storage unavailable … restart the server"
+//! (`INTERNAL_ERROR`). After a failed fsync the kernel may already have
+//! dropped the dirty pages it could not write, so a later fsync that
+//! succeeds proves nothing about the earlier data (PostgreSQL's
+//! "fsyncgate"); retrying could acknowledge writes on top of a lost one.
+//! Only a restart, which replays the WAL, re-establishes what is durable.
+//! Requests that stage nothing (a subscription registering its watch, an
+//! UPDATE matching no row) still run, and reads never pass through here,
+//! so the server keeps answering queries.
 
 use std::collections::HashMap;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::mpsc;
+use std::sync::{Arc, OnceLock, mpsc};
 
 use kalamdb_store::{HotStore, MetaKey, Space, WriteBatch};
 use kalamdb_types::{SeqId, SnowflakeGenerator};
@@ -136,6 +147,9 @@ pub struct CommitStats {
 pub struct Committer {
     tx: mpsc::Sender<Request>,
     stats: Arc<CommitStats>,
+    /// The first failed write's error, once there was one (see the module
+    /// docs): set once, never cleared.
+    poison: Arc<OnceLock<String>>,
 }
 
 /// Bound on one group, so a burst cannot build an unbounded batch.
@@ -145,16 +159,33 @@ impl Committer {
     pub fn start(store: Arc<dyn HotStore>, seq: Arc<SnowflakeGenerator>) -> Result<Self> {
         let (tx, rx) = mpsc::channel::<Request>();
         let stats = Arc::new(CommitStats::default());
-        let thread_stats = stats.clone();
+        let poison = Arc::new(OnceLock::new());
+        let committer = Pipeline {
+            store,
+            seq,
+            stats: stats.clone(),
+            poison: poison.clone(),
+        };
         std::thread::Builder::new()
             .name("kalamdb-committer".into())
-            .spawn(move || run(rx, store.as_ref(), &seq, &thread_stats))
+            .spawn(move || run(rx, &committer))
             .map_err(KalamError::internal)?;
-        Ok(Self { tx, stats })
+        Ok(Self { tx, stats, poison })
     }
 
     pub fn stats(&self) -> &CommitStats {
         &self.stats
+    }
+
+    /// True once a group write has failed: writes are refused until the
+    /// server restarts.
+    pub fn storage_failed(&self) -> bool {
+        self.poison.get().is_some()
+    }
+
+    /// The error of the write that poisoned the committer, if one did.
+    pub fn storage_failure(&self) -> Option<&str> {
+        self.poison.get().map(String::as_str)
     }
 
     /// Submits a write and waits until it is durable (or failed). Returns
@@ -180,12 +211,22 @@ struct Staged {
     post_commit: Option<Box<dyn FnOnce() + Send>>,
 }
 
-fn run(
-    rx: mpsc::Receiver<Request>,
-    store: &dyn HotStore,
-    seq: &SnowflakeGenerator,
-    stats: &CommitStats,
-) {
+/// What the committer thread owns.
+struct Pipeline {
+    store: Arc<dyn HotStore>,
+    seq: Arc<SnowflakeGenerator>,
+    stats: Arc<CommitStats>,
+    poison: Arc<OnceLock<String>>,
+}
+
+/// The answer to a write staged after the committer was poisoned.
+fn refused(cause: &str) -> KalamError {
+    KalamError::Internal(format!(
+        "Storage unavailable: writes are refused after a failed write ({cause}); restart the server"
+    ))
+}
+
+fn run(rx: mpsc::Receiver<Request>, pipeline: &Pipeline) {
     let mut pending: Option<Request> = None;
     loop {
         let first = match pending.take() {
@@ -209,16 +250,13 @@ fn run(
                 }
             }
         }
-        commit_group(group, store, seq, stats);
+        commit_group(group, pipeline);
     }
 }
 
-fn commit_group(
-    group: Vec<Request>,
-    store: &dyn HotStore,
-    seq: &SnowflakeGenerator,
-    stats: &CommitStats,
-) {
+fn commit_group(group: Vec<Request>, pipeline: &Pipeline) {
+    let store = pipeline.store.as_ref();
+    let poisoned = pipeline.poison.get();
     let mut overlay: HashMap<(Space, Vec<u8>), Option<Vec<u8>>> = HashMap::new();
     let mut batch = WriteBatch::default();
     let mut staged = Vec::with_capacity(group.len());
@@ -226,7 +264,7 @@ fn commit_group(
     for req in group {
         let mut ctx = CommitContext {
             store,
-            seq,
+            seq: &pipeline.seq,
             group: &overlay,
             local: HashMap::new(),
             batch: WriteBatch::default(),
@@ -238,6 +276,14 @@ fn commit_group(
         let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| (req.f)(&mut ctx)))
             .unwrap_or_else(|_| Err(KalamError::internal("a commit closure panicked")));
         match result {
+            Ok(_) if poisoned.is_some() && !ctx.batch.is_empty() => {
+                let cause = poisoned.map(String::as_str).unwrap_or_default();
+                staged.push(Staged {
+                    reply: req.reply,
+                    outcome: Err(refused(cause)),
+                    post_commit: None,
+                });
+            }
             Ok(receipt) => {
                 high_water = high_water.max(ctx.issued.get());
                 let CommitContext {
@@ -272,6 +318,7 @@ fn commit_group(
     } else {
         store.write(batch)
     };
+    let stats = &pipeline.stats;
     stats.groups.fetch_add(1, Ordering::Relaxed);
     stats
         .requests
@@ -288,11 +335,17 @@ fn commit_group(
             }
         }
         Err(e) => {
-            tracing::error!(error = %e, "group commit failed; the store refuses further writes");
+            tracing::error!(
+                error = %e,
+                "group commit failed; writes are refused until the server restarts"
+            );
             let msg = e.to_string();
+            let _ = pipeline.poison.set(msg.clone());
             for s in staged {
                 let outcome = match s.outcome {
-                    Ok(_) => Err(KalamError::Internal(format!("Storage unavailable: {msg}"))),
+                    Ok(_) => Err(KalamError::Internal(format!(
+                        "Storage unavailable: the write failed ({msg}); writes are refused until the server restarts"
+                    ))),
                     Err(err) => Err(err),
                 };
                 let _ = s.reply.send(outcome);
@@ -306,7 +359,7 @@ fn commit_group(
 mod tests {
     use std::sync::mpsc as std_mpsc;
 
-    use kalamdb_store::{Direction, KeyRange, KvPair, MemoryStore, StoreError};
+    use kalamdb_store::{Direction, FaultyStore, KeyRange, KvPair, MemoryStore, StoreError};
 
     use super::*;
 
@@ -415,5 +468,125 @@ mod tests {
             "nine writers, one sync"
         );
         assert_eq!(store.writes.load(Ordering::SeqCst), 2);
+    }
+
+    fn message(r: Result<u64>) -> String {
+        match r {
+            Ok(n) => panic!("acknowledged ({n})"),
+            Err(e) => {
+                assert_eq!(e.code(), kalamdb_types::ErrorCode::InternalError, "{e}");
+                e.to_string()
+            }
+        }
+    }
+
+    #[tokio::test]
+    async fn a_failed_fsync_poisons_the_committer_until_restart() {
+        let mem = Arc::new(MemoryStore::new());
+        let (store, switch) = FaultyStore::wrap(mem.clone());
+        let committer = Committer::start(store, Arc::new(SnowflakeGenerator::new(0))).unwrap();
+        assert_eq!(committer.commit(false, 0, put(1)).await.unwrap(), 1);
+        assert!(!committer.storage_failed());
+
+        switch.fail_sync();
+        let first = message(committer.commit(false, 0, put(2)).await);
+        assert_eq!(
+            first,
+            "Internal error: Storage unavailable: the write failed (storage write failed: \
+             injected fsync failure); writes are refused until the server restarts"
+        );
+        // The dangerous case: applied, visible, yet never acknowledged.
+        assert_eq!(mem.get(Space::Rows, &[2]).unwrap(), Some(vec![2]));
+        assert!(committer.storage_failed());
+        assert_eq!(
+            committer.storage_failure(),
+            Some("storage write failed: injected fsync failure")
+        );
+
+        // A healthy device again proves nothing: still refused, not written.
+        switch.heal();
+        let attempts = switch.writes_attempted();
+        let hook_ran = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let flag = hook_ran.clone();
+        let later = message(
+            committer
+                .commit(
+                    true,
+                    0,
+                    Box::new(move |ctx| {
+                        ctx.put(Space::Meta, vec![9], vec![9]);
+                        Ok(CommitReceipt {
+                            affected: 1,
+                            post_commit: Some(Box::new(move || flag.store(true, Ordering::SeqCst))),
+                        })
+                    }),
+                )
+                .await,
+        );
+        assert_eq!(
+            later,
+            "Internal error: Storage unavailable: writes are refused after a failed write \
+             (storage write failed: injected fsync failure); restart the server"
+        );
+        assert!(message(committer.commit(false, 0, put(3)).await).contains("refused"));
+        assert!(
+            !hook_ran.load(Ordering::SeqCst),
+            "no post-commit for a refused write"
+        );
+        assert_eq!(
+            switch.writes_attempted(),
+            attempts,
+            "nothing reached the store"
+        );
+        assert_eq!(mem.get(Space::Rows, &[3]).unwrap(), None);
+        assert_eq!(mem.get(Space::Meta, &[9]).unwrap(), None);
+
+        // A request that stages nothing still runs (and its hook too).
+        let read_only = committer
+            .commit(
+                false,
+                0,
+                Box::new(|ctx| {
+                    assert_eq!(ctx.get(Space::Rows, &[1])?, Some(vec![1]));
+                    Ok(CommitReceipt::default())
+                }),
+            )
+            .await;
+        assert_eq!(read_only.unwrap(), 0);
+        // A closure's own error is still its own.
+        let own = committer
+            .commit(
+                false,
+                0,
+                Box::new(|_| Err(KalamError::exec("Duplicate primary key value '1'"))),
+            )
+            .await
+            .unwrap_err();
+        assert_eq!(own.to_string(), "Duplicate primary key value '1'");
+    }
+
+    #[tokio::test]
+    async fn a_failed_write_applies_nothing_of_its_group() {
+        let mem = Arc::new(MemoryStore::new());
+        let (store, switch) = FaultyStore::wrap(mem.clone());
+        let committer = Committer::start(store, Arc::new(SnowflakeGenerator::new(0))).unwrap();
+        switch.fail_writes();
+        let seq_put: CommitFn = Box::new(|ctx| {
+            let id = ctx.next_seq();
+            ctx.put(Space::Rows, vec![5], id.as_i64().to_be_bytes().to_vec());
+            Ok(CommitReceipt {
+                affected: 1,
+                post_commit: None,
+            })
+        });
+        let err = message(committer.commit(false, 0, seq_put).await);
+        assert!(err.contains("injected write failure"), "{err}");
+        assert!(mem.is_empty(Space::Rows));
+        assert!(
+            mem.is_empty(Space::Meta),
+            "not even the seq high-water mark"
+        );
+        assert_eq!(switch.writes_failed(), 1);
+        assert!(committer.storage_failed());
     }
 }

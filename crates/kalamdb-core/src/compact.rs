@@ -299,7 +299,10 @@ async fn merge_group(
         )
         .await;
     if let Err(e) = committed {
-        crate::flush::discard(storage, segment.as_ref()).await;
+        // The manifest may list the output after a failed write (see flush).
+        if !shared.committer.storage_failed() {
+            crate::flush::discard(storage, segment.as_ref()).await;
+        }
         return Err(e);
     }
     crate::failpoint::crash(crate::failpoint::COMPACT_AFTER_COMMIT);

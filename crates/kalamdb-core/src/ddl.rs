@@ -112,9 +112,15 @@ pub async fn drop_namespace(
     if cascade {
         for entry in shared.catalog.tables(Some(&ns)) {
             let manifests = crate::cold::manifests_of(shared.store.as_ref(), &entry.id())?;
-            cold.push((entry, manifests));
+            if let Some(d) = crate::flush::Deletion::plan(shared, &entry, &manifests) {
+                cold.push((entry.id(), d.encode()?, d));
+            }
         }
     }
+    let records: Vec<(TableId, Vec<u8>)> = cold
+        .iter()
+        .map(|(id, bytes, _)| (id.clone(), bytes.clone()))
+        .collect();
     let s = shared.clone();
     let ns2 = ns.clone();
     let dropped = shared
@@ -148,6 +154,11 @@ pub async fn drop_namespace(
                     ctx.delete(Space::Meta, MetaKey::Table(id.clone()).encode());
                 }
                 ctx.delete(Space::Meta, MetaKey::Namespace(ns2.clone()).encode());
+                for (id, record) in records {
+                    if ids.contains(&id) {
+                        ctx.put(Space::Meta, MetaKey::DroppedFiles(id).encode(), record);
+                    }
+                }
                 Ok(CommitReceipt {
                     affected: 1,
                     post_commit: Some(Box::new(move || {
@@ -162,8 +173,8 @@ pub async fn drop_namespace(
         )
         .await?;
     if dropped == 1 {
-        for (entry, manifests) in cold {
-            crate::flush::delete_table_files(shared, &entry, manifests).await;
+        for (id, _, deletion) in cold {
+            deletion.run(shared, &id).await;
         }
     }
     Ok(StatementOutput::Message(if dropped == 1 {
@@ -370,6 +381,8 @@ pub async fn drop_table(
     shared.jobs.cancel_keyed(&crate::jobs_sql::compact_key(&id));
     let _turn = shared.cold_locks.lock(&id).await;
     let manifests = crate::cold::manifests_of(shared.store.as_ref(), &id)?;
+    let deletion = crate::flush::Deletion::plan(shared, &entry, &manifests);
+    let record = deletion.as_ref().map(|d| d.encode()).transpose()?;
     let s = shared.clone();
     let id2 = id.clone();
     let dropped = shared
@@ -391,6 +404,13 @@ pub async fn drop_table(
                     kalamdb_store::MetaPrefix::ManifestsOf(id2.clone()).range(),
                 );
                 ctx.delete(Space::Meta, MetaKey::Table(id2.clone()).encode());
+                if let Some(record) = record {
+                    ctx.put(
+                        Space::Meta,
+                        MetaKey::DroppedFiles(id2.clone()).encode(),
+                        record,
+                    );
+                }
                 Ok(CommitReceipt {
                     affected: 1,
                     post_commit: Some(Box::new(move || {
@@ -408,7 +428,10 @@ pub async fn drop_table(
         )));
     }
     // The definition and manifests are gone (durably); now the files.
-    let (files, file_bytes) = crate::flush::delete_table_files(shared, &entry, manifests).await;
+    let (files, file_bytes) = match &deletion {
+        Some(d) => d.run(shared, &id).await,
+        None => (0, 0),
+    };
     Ok(StatementOutput::Message(format!(
         "Table {id} dropped successfully: files_deleted={files}, bytes_freed={}",
         bytes + file_bytes

@@ -36,6 +36,9 @@ pub struct EngineConfig {
     pub max_sql_bytes: usize,
     pub max_params: usize,
     pub max_param_bytes: usize,
+    /// Rows one query may return; more fail the statement instead of
+    /// building an answer that exhausts memory (`query.max_result_rows`).
+    pub max_result_rows: usize,
     pub default_flush_policy: kalamdb_types::FlushPolicy,
     pub default_deleted_retention_hours: u64,
     pub default_stream_ttl_seconds: u64,
@@ -58,6 +61,7 @@ impl Default for EngineConfig {
             max_sql_bytes: 1024 * 1024,
             max_params: 50,
             max_param_bytes: 512 * 1024,
+            max_result_rows: 1_000_000,
             default_flush_policy: kalamdb_types::FlushPolicy::default(),
             default_deleted_retention_hours: 168,
             default_stream_ttl_seconds: 10,
@@ -97,6 +101,8 @@ pub struct Shared {
     pub stream_rows_evicted: std::sync::atomic::AtomicU64,
     /// One event per eviction commit that removed rows (`stream.rs`).
     pub stream_evictions: tokio::sync::broadcast::Sender<crate::stream::StreamEviction>,
+    /// Tokens revoked at logout (`revocation.rs`).
+    pub revoked: crate::revocation::Revocations,
 }
 
 impl std::fmt::Debug for Shared {
@@ -136,15 +142,9 @@ impl Caller {
     }
 }
 
-/// A `$n` parameter as decoded from JSON (`wire-protocol.md` §3.6).
-#[derive(Debug, Clone, PartialEq)]
-pub enum ParamValue {
-    Null,
-    Bool(bool),
-    Int(i64),
-    Float(f64),
-    Text(String),
-}
+/// A `$n` parameter as decoded from JSON (`wire-protocol.md` §3.6); decoded by
+/// `kalamdb-types` so the body decoding can be tested without the engine.
+pub use kalamdb_types::ParamValue;
 
 #[derive(Debug, Clone)]
 pub struct ExecuteRequest {
@@ -229,6 +229,7 @@ impl Engine {
             crate::jobs::JobManager::new(store.clone(), committer.clone(), config.jobs.clone());
         jobs.recover().await?;
         let live = crate::live::LiveHub::start(config.live.clone())?;
+        let (revoked, expired_revocations) = crate::revocation::Revocations::load(store.as_ref())?;
         let shared = Arc::new(Shared {
             store,
             catalog,
@@ -245,9 +246,16 @@ impl Engine {
             live,
             stream_rows_evicted: std::sync::atomic::AtomicU64::new(0),
             stream_evictions: tokio::sync::broadcast::channel(crate::stream::EVENT_CAPACITY).0,
+            revoked,
         });
         let engine = Engine { shared };
         engine.bootstrap().await?;
+        engine
+            .commit_revocations(Vec::new(), expired_revocations)
+            .await?;
+        // Before serving: a table dropped just before a crash gets its files
+        // deleted now, so a new table of the same name starts empty.
+        crate::flush::resume_deletions(&engine.shared).await?;
         if let Some(every) = engine.shared.config.flush_check_interval {
             spawn_periodic(
                 &engine.shared,
@@ -363,13 +371,64 @@ impl Engine {
         Ok(())
     }
 
-    /// Changes an active user by applying `change` to its *current* record
-    /// inside the commit pipeline, so concurrent updates (failed-login
-    /// counting above all) serialize instead of overwriting one another.
-    /// `change` may refuse with an error, and then nothing is written.
-    /// Returns the record as written, or `None` if the user does not exist
-    /// or was dropped.
+    /// True once a write has failed: the engine refuses writes until the
+    /// server restarts (see `commit.rs`); reads keep working.
+    pub fn storage_failed(&self) -> bool {
+        self.shared.committer.storage_failed()
+    }
+
+    /// The error of the write that made the engine refuse writes, if any.
+    pub fn storage_failure(&self) -> Option<&str> {
+        self.shared.committer.storage_failure()
+    }
+
+    /// Login bookkeeping on an active user (failed-attempt counting,
+    /// lockout, `last_login_at`): like [`Engine::update_user_durable`],
+    /// except that when storage refuses writes (a failed write, see
+    /// `commit.rs`) the change is not saved — a warning is logged and the
+    /// record is returned as `change` left it — so a correct password still
+    /// logs in on a server that can only serve reads. Statements that change
+    /// users must use [`Engine::update_user_durable`].
     pub async fn update_user(
+        &self,
+        id: &UserId,
+        change: impl FnOnce(&mut UserRecord) -> Result<()> + Send + 'static,
+    ) -> Result<Option<UserRecord>> {
+        let changed = Arc::new(parking_lot::Mutex::new(None));
+        let seen = changed.clone();
+        let result = self
+            .update_user_with(id, move |user| {
+                change(user)?;
+                *seen.lock() = Some(user.clone());
+                Ok(())
+            })
+            .await;
+        match result {
+            Err(e) if self.storage_failed() => match changed.lock().take() {
+                Some(user) => {
+                    tracing::warn!(user = %id, error = %e, "user bookkeeping not saved: storage refuses writes");
+                    Ok(Some(user))
+                }
+                None => Err(e),
+            },
+            other => other,
+        }
+    }
+
+    /// Changes an active user by applying `change` to its *current* record
+    /// inside the commit pipeline, so concurrent updates serialize instead
+    /// of overwriting one another. `change` may refuse with an error, and
+    /// then nothing is written. Returns the record as written, or `None` if
+    /// the user does not exist or was dropped.
+    pub async fn update_user_durable(
+        &self,
+        id: &UserId,
+        change: impl FnOnce(&mut UserRecord) -> Result<()> + Send + 'static,
+    ) -> Result<Option<UserRecord>> {
+        self.update_user_with(id, change).await
+    }
+
+    async fn update_user_with(
         &self,
         id: &UserId,
         change: impl FnOnce(&mut UserRecord) -> Result<()> + Send + 'static,
@@ -745,8 +804,10 @@ impl Engine {
         }
         let is_insert = matches!(mode, ProviderMode::Insert(_));
         let is_set = matches!(stmt, SqlStatement::Set(_));
+        let max_rows =
+            matches!(stmt, SqlStatement::Query(_)).then_some(self.shared.config.max_result_rows);
         let (schema, batches) = self
-            .plan_and_collect(stmt, params, namespace, caller, mode)
+            .plan_and_collect_at_most(stmt, params, namespace, caller, mode, max_rows)
             .await?;
         if is_insert {
             return Ok(StatementOutput::Dml {
@@ -771,6 +832,22 @@ impl Engine {
         caller: &Caller,
         mode: ProviderMode,
     ) -> Result<(SchemaRef, Vec<RecordBatch>)> {
+        self.plan_and_collect_at_most(stmt, params, namespace, caller, mode, None)
+            .await
+    }
+
+    /// [`Self::plan_and_collect`], failing as soon as the result passes
+    /// `max_rows` rows: the batches are pulled one at a time, so an
+    /// oversized answer stops the scan instead of being built whole.
+    async fn plan_and_collect_at_most(
+        &self,
+        stmt: SqlStatement,
+        params: &[ScalarValue],
+        namespace: &NamespaceId,
+        caller: &Caller,
+        mode: ProviderMode,
+        max_rows: Option<usize>,
+    ) -> Result<(SchemaRef, Vec<RecordBatch>)> {
         let ctx = Arc::new(caller.context(mode));
         let session = session::session(&self.shared, ctx, namespace)?;
         let state = session.state();
@@ -780,7 +857,23 @@ impl Engine {
         let plan = bind_params(plan, params)?;
         let df = session.execute_logical_plan(plan).await?;
         let schema: SchemaRef = Arc::new(df.schema().as_arrow().clone());
-        let batches = df.collect().await?;
+        let Some(max_rows) = max_rows else {
+            return Ok((schema, df.collect().await?));
+        };
+        let mut stream = df.execute_stream().await?;
+        let mut batches = Vec::new();
+        let mut rows = 0usize;
+        while let Some(batch) = futures::StreamExt::next(&mut stream).await {
+            let batch = batch?;
+            rows += batch.num_rows();
+            if rows > max_rows {
+                return Err(KalamError::exec(format!(
+                    "Query result exceeds {max_rows} rows (query.max_result_rows); \
+                     add a LIMIT or a narrower WHERE"
+                )));
+            }
+            batches.push(batch);
+        }
         Ok((schema, batches))
     }
 
@@ -1034,6 +1127,64 @@ mod tests {
             .unwrap_err();
         assert_eq!(err.error.code(), ErrorCode::InternalError, "{}", err.error);
         assert_eq!(scalar_i64(&engine, "SELECT count(*) FROM app.t").await, 1);
+        // Even once the device works again: only a restart clears it.
+        store.clear_poison();
+        let err = exec(&engine, "CREATE TABLE app.u (id INT PRIMARY KEY)")
+            .await
+            .unwrap_err();
+        assert!(
+            err.error
+                .to_string()
+                .contains("writes are refused after a failed write"),
+            "{}",
+            err.error
+        );
+        assert!(engine.storage_failed());
+        assert_eq!(
+            engine.storage_failure(),
+            Some("storage write failed: injected write failure")
+        );
+        let stats = exec(
+            &engine,
+            "SELECT metric_value FROM system.stats WHERE metric_name = 'storage_write_failed'",
+        )
+        .await
+        .unwrap();
+        let StatementOutput::Rows { batches, .. } = &stats[0].output else {
+            panic!("not rows");
+        };
+        assert_eq!(
+            batches[0].column(0).as_string::<i32>().value(0),
+            "1",
+            "operators see the failure"
+        );
+
+        // Login bookkeeping is skipped, so a correct password still logs
+        // in; a statement changing a user is refused.
+        let kept = engine
+            .update_user(&UserId::root(), |u| {
+                u.last_login_at = Some(42);
+                Ok(())
+            })
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(kept.last_login_at, Some(42));
+        let stored = engine.catalog().user(&UserId::root()).unwrap().unwrap();
+        assert_eq!(stored.last_login_at, None, "not written");
+        let refused = engine
+            .update_user_durable(&UserId::root(), |u| {
+                u.email = Some("x@y".into());
+                Ok(())
+            })
+            .await
+            .unwrap_err();
+        assert_eq!(refused.code(), ErrorCode::InternalError);
+        let own = engine
+            .update_user(&UserId::root(), |_| Err(KalamError::exec("no")))
+            .await
+            .unwrap_err();
+        assert_eq!(own.to_string(), "no");
     }
 
     #[tokio::test]

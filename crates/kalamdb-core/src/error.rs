@@ -1,5 +1,7 @@
 //! The engine's error type and its exhaustive mapping to wire codes.
 
+use std::sync::Arc;
+
 use datafusion::error::DataFusionError;
 use kalamdb_sql::{SqlError, SqlErrorKind};
 use kalamdb_store::StoreError;
@@ -8,7 +10,7 @@ use kalamdb_types::ErrorCode;
 /// Everything a statement can fail with. The `Display` text is the message
 /// clients see (except [`KalamError::Internal`]/[`KalamError::Storage`], which
 /// the API hides from non-admin callers).
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error)]
 pub enum KalamError {
     #[error("{0}")]
     EmptySql(String),
@@ -110,9 +112,18 @@ impl From<DataFusionError> for KalamError {
                     Err(other) => KalamError::Execution(other.to_string()),
                 },
             },
-            DataFusionError::Shared(shared) => {
-                KalamError::from(DataFusionError::Execution(shared.to_string()))
-            }
+            // An error several partitions share (e.g. behind a
+            // repartition): ours inside keeps its code and message.
+            DataFusionError::Shared(shared) => match Arc::try_unwrap(shared) {
+                Ok(e) => KalamError::from(e),
+                Err(shared) => match strip_context_ref(&shared) {
+                    DataFusionError::External(inner) => match inner.downcast_ref::<KalamError>() {
+                        Some(k) => k.clone(),
+                        None => KalamError::Execution(inner.to_string()),
+                    },
+                    other => KalamError::from(DataFusionError::Execution(other.to_string())),
+                },
+            },
             DataFusionError::Plan(msg) => plan_error(msg),
             DataFusionError::SQL(err, _) => KalamError::InvalidSql(err.to_string()),
             DataFusionError::Internal(msg) => KalamError::Internal(msg),
@@ -120,6 +131,15 @@ impl From<DataFusionError> for KalamError {
             DataFusionError::ObjectStore(err) => KalamError::Internal(err.to_string()),
             other => KalamError::Execution(other.to_string()),
         }
+    }
+}
+
+fn strip_context_ref(e: &DataFusionError) -> &DataFusionError {
+    match e {
+        DataFusionError::Context(_, inner) | DataFusionError::Diagnostic(_, inner) => {
+            strip_context_ref(inner)
+        }
+        other => other,
     }
 }
 
@@ -158,6 +178,23 @@ mod tests {
             back.to_string(),
             "Duplicate primary key value '1' in table 'a.b'"
         );
+    }
+
+    #[test]
+    fn our_errors_survive_being_shared_between_partitions() {
+        let cause = KalamError::internal("cold storage: Segment 'a/seg.parquet' is unreadable");
+        let shared = Arc::new(cause.into_datafusion());
+        let _other_partition = shared.clone();
+        let back = KalamError::from(DataFusionError::Shared(shared));
+        assert_eq!(back.code(), ErrorCode::InternalError);
+        assert_eq!(
+            back.to_string(),
+            "Internal error: cold storage: Segment 'a/seg.parquet' is unreadable"
+        );
+        let alone = Arc::new(KalamError::exec("Duplicate").into_datafusion());
+        let back = KalamError::from(DataFusionError::Shared(alone));
+        assert_eq!(back.code(), ErrorCode::SqlExecutionError);
+        assert_eq!(back.to_string(), "Duplicate");
     }
 
     #[test]

@@ -297,7 +297,12 @@ async fn flush_partition(
         )
         .await;
     if let Err(e) = committed {
-        discard(&storage, segment.as_ref()).await;
+        // After a failed write the batch may be on disk all the same (a
+        // failed fsync): the manifest may list the file, so it stays. An
+        // orphan is harmless; the next compaction sweeps it.
+        if !shared.committer.storage_failed() {
+            discard(&storage, segment.as_ref()).await;
+        }
         return Err(e);
     }
     crate::failpoint::crash(crate::failpoint::FLUSH_AFTER_COMMIT);
@@ -329,70 +334,151 @@ pub(crate) async fn discard(
     }
 }
 
-/// Deletes every segment of a dropped table: those its manifests list, and
-/// any file left in its scope directories by a flush that crashed before
-/// its commit. Returns the (files, bytes) actually deleted.
-///
-/// Runs after the drop has committed, so it cannot fail the statement: a
-/// file it cannot delete is logged and left as an unreferenced orphan (no
-/// manifest lists it any more, so no reader ever sees it).
-pub async fn delete_table_files(
-    shared: &Arc<Shared>,
-    entry: &TableEntry,
-    manifests: Vec<(Partition, kalamdb_cold::Manifest)>,
-) -> (u64, u64) {
-    let storage_id = storage_of(&entry.def);
-    let (Ok(storage), Some(def)) = (
-        shared.storages.open(&storage_id),
-        shared.storages.get(&storage_id),
-    ) else {
-        return (0, 0);
-    };
-    let table = entry.id();
-    let (mut files, mut bytes) = (0u64, 0u64);
-    let mut dirs = Vec::new();
-    for (partition, manifest) in &manifests {
-        for seg in &manifest.segments {
-            match storage.delete(&seg.path).await {
+/// What deleting a dropped table's files means: the segments its manifests
+/// listed and the scope directories to sweep (for files a crashed flush
+/// left). Planned before the DROP commits and stored in the same commit as
+/// [`MetaKey::DroppedFiles`](kalamdb_store::MetaKey::DroppedFiles), so a
+/// crash between the commit and the deletion cannot orphan the files: the
+/// next start finishes the work ([`resume_deletions`]).
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+pub struct Deletion {
+    storage: kalamdb_types::StorageId,
+    /// (path, bytes) of every listed segment.
+    files: Vec<(String, u64)>,
+    dirs: Vec<String>,
+}
+
+impl Deletion {
+    /// Plans the deletion of every segment of a table about to be dropped.
+    pub fn plan(
+        shared: &Arc<Shared>,
+        entry: &TableEntry,
+        manifests: &[(Partition, kalamdb_cold::Manifest)],
+    ) -> Option<Deletion> {
+        let storage = storage_of(&entry.def);
+        let def = shared.storages.get(&storage)?;
+        let table = entry.id();
+        let mut files = Vec::new();
+        let mut dirs = Vec::new();
+        for (partition, manifest) in manifests {
+            for seg in &manifest.segments {
+                files.push((seg.path.clone(), seg.bytes));
+            }
+            dirs.push(scope_dir(&def, &table, partition));
+        }
+        if !entry.def.table_type.is_per_user() {
+            dirs.push(scope_dir(&def, &table, &Partition::Shared));
+        }
+        dirs.sort();
+        dirs.dedup();
+        // Sweeping a directory is only safe when it belongs to this table
+        // alone, i.e. its template names the table (templates are
+        // user-defined).
+        let own = |t: &str| t.contains("{namespace}") && t.contains("{tableName}");
+        let template = if entry.def.table_type.is_per_user() {
+            &def.user_tables_template
+        } else {
+            &def.shared_tables_template
+        };
+        if !own(template) {
+            dirs.clear();
+        }
+        Some(Deletion {
+            storage,
+            files,
+            dirs,
+        })
+    }
+
+    pub fn encode(&self) -> Result<Vec<u8>> {
+        serde_json::to_vec(self).map_err(KalamError::internal)
+    }
+
+    /// Deletes the files, then the durable record of the plan. Returns the
+    /// (files, bytes) actually deleted.
+    ///
+    /// Runs after the drop has committed, so it cannot fail the statement: a
+    /// file it cannot delete is logged and left as an unreferenced orphan
+    /// (no manifest lists it any more, so no reader ever sees it), and the
+    /// record stays for the next start to retry.
+    pub async fn run(&self, shared: &Arc<Shared>, table: &TableId) -> (u64, u64) {
+        let Ok(storage) = shared.storages.open(&self.storage) else {
+            return (0, 0);
+        };
+        let (mut files, mut bytes) = (0u64, 0u64);
+        let mut failed = false;
+        for (path, size) in &self.files {
+            match storage.delete(path).await {
                 Ok(()) => {
                     files += 1;
-                    bytes += seg.bytes;
+                    bytes += size;
                 }
                 Err(e) => {
-                    tracing::warn!(%table, path = %seg.path, error = %e, "could not delete a dropped table's segment")
+                    failed = true;
+                    tracing::warn!(%table, %path, error = %e, "could not delete a dropped table's segment")
                 }
             }
         }
-        dirs.push(scope_dir(&def, &table, partition));
-    }
-    if !entry.def.table_type.is_per_user() {
-        dirs.push(scope_dir(&def, &table, &Partition::Shared));
-    }
-    dirs.sort();
-    dirs.dedup();
-    // Sweeping a directory is only safe when it belongs to this table alone,
-    // i.e. its template names the table (templates are user-defined).
-    let own = |t: &str| t.contains("{namespace}") && t.contains("{tableName}");
-    let template = if entry.def.table_type.is_per_user() {
-        &def.user_tables_template
-    } else {
-        &def.shared_tables_template
-    };
-    if !own(template) {
-        dirs.clear();
-    }
-    for dir in dirs {
-        match storage.delete_prefix(&format!("{dir}/")).await {
-            Ok((f, b)) => {
-                files += f;
-                bytes += b;
-            }
-            Err(e) => {
-                tracing::warn!(%table, %dir, error = %e, "could not sweep a dropped table's directory")
+        for dir in &self.dirs {
+            match storage.delete_prefix(&format!("{dir}/")).await {
+                Ok((f, b)) => {
+                    files += f;
+                    bytes += b;
+                }
+                Err(e) => {
+                    failed = true;
+                    tracing::warn!(%table, %dir, error = %e, "could not sweep a dropped table's directory")
+                }
             }
         }
+        if !failed {
+            let key = kalamdb_store::MetaKey::DroppedFiles(table.clone()).encode();
+            let done = shared
+                .committer
+                .commit(
+                    false,
+                    kalamdb_types::now_micros(),
+                    Box::new(move |ctx| {
+                        ctx.delete(Space::Meta, key);
+                        Ok(CommitReceipt::default())
+                    }),
+                )
+                .await;
+            if let Err(e) = done {
+                tracing::warn!(%table, error = %e, "could not clear a finished deletion");
+            }
+        }
+        (files, bytes)
     }
-    (files, bytes)
+}
+
+/// Finishes the deletions of tables dropped just before a crash (or whose
+/// files could not all be deleted then).
+pub async fn resume_deletions(shared: &Arc<Shared>) -> Result<()> {
+    let range = kalamdb_store::MetaPrefix::DroppedFiles.range();
+    let pending = {
+        let s = shared.clone();
+        tokio::task::spawn_blocking(move || {
+            s.store
+                .scan(Space::Meta, &range, Direction::Forward, usize::MAX)
+        })
+        .await
+        .map_err(KalamError::internal)??
+    };
+    for (key, value) in pending {
+        let Ok(kalamdb_store::MetaKey::DroppedFiles(table)) = kalamdb_store::MetaKey::decode(&key)
+        else {
+            continue;
+        };
+        match serde_json::from_slice::<Deletion>(&value) {
+            Ok(deletion) => {
+                let (files, _) = deletion.run(shared, &table).await;
+                tracing::info!(%table, files, "finished deleting a dropped table's files");
+            }
+            Err(e) => tracing::warn!(%table, error = %e, "unreadable deletion record"),
+        }
+    }
+    Ok(())
 }
 
 /// The directory (relative to the storage root) of one partition's segments.

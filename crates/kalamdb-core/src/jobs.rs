@@ -11,6 +11,11 @@
 //! A job left `queued`/`running` by a crash is marked `failed` ("interrupted
 //! by a restart") at start-up: its work is idempotent and the flush policy
 //! re-schedules what is still pending.
+//!
+//! After a failed write the committer refuses every write (`commit.rs`), so
+//! a job running then cannot record how it ended: that state is kept in
+//! memory and shown instead of the stored one until the restart (which
+//! marks the stored record as interrupted), and the job is not retried.
 
 use std::collections::HashMap;
 use std::future::Future;
@@ -163,6 +168,8 @@ pub struct JobManager {
     changed: Notify,
     /// When finished jobs were last pruned (`None`: not yet).
     pruned_at: parking_lot::Mutex<Option<tokio::time::Instant>>,
+    /// Job states the committer refused to store (see the module docs).
+    unrecorded: parking_lot::Mutex<HashMap<String, JobRecord>>,
 }
 
 impl std::fmt::Debug for JobManager {
@@ -188,6 +195,7 @@ impl JobManager {
             active: parking_lot::Mutex::new(HashMap::new()),
             changed: Notify::new(),
             pruned_at: parking_lot::Mutex::new(None),
+            unrecorded: parking_lot::Mutex::new(HashMap::new()),
         })
     }
 
@@ -253,7 +261,8 @@ impl JobManager {
 
     /// Every job record, oldest id first.
     pub fn list(&self) -> Result<Vec<JobRecord>> {
-        self.store
+        let stored: Vec<JobRecord> = self
+            .store
             .scan(
                 Space::Meta,
                 &MetaPrefix::Jobs.range(),
@@ -262,10 +271,18 @@ impl JobManager {
             )?
             .iter()
             .map(|(_, v)| decode_json(v))
-            .collect()
+            .collect::<Result<_>>()?;
+        let unrecorded = self.unrecorded.lock();
+        Ok(stored
+            .into_iter()
+            .map(|j| unrecorded.get(&j.job_id).cloned().unwrap_or(j))
+            .collect())
     }
 
     pub fn get(&self, id: &str) -> Result<Option<JobRecord>> {
+        if let Some(job) = self.unrecorded.lock().get(id) {
+            return Ok(Some(job.clone()));
+        }
         self.store
             .get(Space::Meta, &job_key(id))?
             .map(|v| decode_json(&v))
@@ -391,7 +408,8 @@ impl JobManager {
                     job.status = JobStatus::Cancelled;
                     break;
                 }
-                Err(e) if job.retry_count < job.max_retries => {
+                // Retrying cannot help once storage refuses writes.
+                Err(e) if job.retry_count < job.max_retries && !self.committer.storage_failed() => {
                     job.retry_count += 1;
                     job.status = JobStatus::Retrying;
                     job.exception_trace = Some(e.to_string());
@@ -425,6 +443,12 @@ impl JobManager {
     async fn persist_logged(&self, job: &JobRecord) {
         if let Err(e) = self.persist(job).await {
             tracing::error!(job = %job.job_id, error = %e, "could not record job state");
+            if self.committer.storage_failed() {
+                self.unrecorded
+                    .lock()
+                    .insert(job.job_id.clone(), job.clone());
+                self.changed.notify_waiters();
+            }
         }
     }
 

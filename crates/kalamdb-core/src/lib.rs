@@ -1,6 +1,6 @@
 //! The KalamDB engine.
 //!
-//! Owns the catalog (namespaces, tables, users), the commit pipeline (the one
+//! Owns the catalog (namespaces, tables, users, tokens revoked at logout), the commit pipeline (the one
 //! place where writes become durable, `_seq` is assigned and constraints are
 //! checked), the DataFusion session over catalog `kalam` with our
 //! `TableProvider`s, and statement execution. Entry point: [`Engine::execute`].
@@ -25,6 +25,7 @@ pub mod jobs;
 mod jobs_sql;
 pub mod live;
 mod provider;
+mod revocation;
 mod row;
 mod session;
 mod storages;
@@ -39,4 +40,5 @@ pub use engine::{
     StatementError, StatementOutput, StatementResult, hash_password,
 };
 pub use error::{KalamError, Result};
+pub use revocation::TokenDigest;
 pub use stream::StreamEviction;

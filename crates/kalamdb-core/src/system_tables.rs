@@ -325,6 +325,11 @@ fn stats(shared: &Shared) -> Result<SysTable> {
                 .to_string(),
         ),
         ("durable_writes", shared.store.is_durable().to_string()),
+        // 1 once a write failed: writes are refused until a restart.
+        (
+            "storage_write_failed",
+            u8::from(shared.committer.storage_failed()).to_string(),
+        ),
         (
             "cold_rows_read",
             shared

@@ -131,7 +131,7 @@ pub async fn alter_user(
     let caller_role = caller.role;
     let target = id.clone();
     let written = engine
-        .update_user(&id, move |u| {
+        .update_user_durable(&id, move |u| {
             if u.role == Role::System && caller_role != Role::System && !is_self {
                 return Err(only_system("alter", &target));
             }
@@ -191,7 +191,7 @@ pub async fn drop_user(
     let caller_role = caller.role;
     let target = id.clone();
     let written = engine
-        .update_user(&id, move |u| {
+        .update_user_durable(&id, move |u| {
             if u.role == Role::System && caller_role != Role::System {
                 return Err(only_system("drop", &target));
             }

@@ -53,9 +53,24 @@ fn compress(bytes: &[u8]) -> std::io::Result<Vec<u8>> {
     encoder.finish()
 }
 
-/// Decodes a binary frame the way clients do: gzip'd UTF-8 JSON text. An error carries code
-/// `UNSUPPORTED_DATA`, the code for a binary frame the receiver cannot use.
+/// The most a binary frame may inflate to: 64 MiB, tungstenite's default limit for one
+/// WebSocket message, so a compressed message is never allowed to be larger than the same
+/// message sent as text would be. Without a bound a few kilobytes of gzip (a "gzip bomb")
+/// would make the receiver allocate gigabytes.
+pub const GUNZIP_MAX_BYTES: usize = 64 << 20;
+
+/// Decodes a binary frame the way clients do: gzip'd UTF-8 JSON text, at most
+/// [`GUNZIP_MAX_BYTES`] once inflated. See [`gunzip_limited`] for the errors.
 pub fn gunzip(bytes: &[u8]) -> Result<String, ProtocolError> {
+    gunzip_limited(bytes, GUNZIP_MAX_BYTES)
+}
+
+/// [`gunzip`] with an explicit bound on the inflated size. Inflating stops one byte past
+/// `max_bytes`, so memory use is bounded whatever the input claims.
+///
+/// Errors: output over `max_bytes` → `MESSAGE_TOO_LARGE`; anything that is not gzip'd UTF-8
+/// → `UNSUPPORTED_DATA`, the code for a binary frame the receiver cannot use.
+pub fn gunzip_limited(bytes: &[u8], max_bytes: usize) -> Result<String, ProtocolError> {
     let invalid = |why: String| {
         ProtocolError::new(
             WsErrorCode::UnsupportedData,
@@ -66,11 +81,18 @@ pub fn gunzip(bytes: &[u8]) -> Result<String, ProtocolError> {
     if !bytes.starts_with(&GZIP_MAGIC) {
         return Err(invalid("missing the gzip magic bytes 1f 8b".into()));
     }
-    let mut text = String::new();
+    let cap = u64::try_from(max_bytes)
+        .unwrap_or(u64::MAX)
+        .saturating_add(1);
+    let mut out = Vec::new();
     GzDecoder::new(bytes)
-        .read_to_string(&mut text)
+        .take(cap)
+        .read_to_end(&mut out)
         .map_err(|err| invalid(err.to_string()))?;
-    Ok(text)
+    if out.len() > max_bytes {
+        return Err(ProtocolError::message_too_large(max_bytes));
+    }
+    String::from_utf8(out).map_err(|err| invalid(err.to_string()))
 }
 
 #[cfg(test)]
@@ -179,5 +201,35 @@ mod tests {
         let bad_utf8 = compress(&[0xff, 0xfe, 0xfd]).unwrap();
         assert!(gunzip(&bad_utf8).is_err());
         assert!(gunzip(&[]).is_err());
+    }
+
+    #[test]
+    fn gunzip_of_a_gzip_bomb_is_an_error_not_an_allocation() {
+        // 80 MiB of spaces deflate to about 80 KB: inflated unbounded, one frame would
+        // allocate past the 64 MiB a text frame may carry.
+        let mut encoder = GzEncoder::new(Vec::new(), flate2::Compression::best());
+        let chunk = vec![b' '; 1 << 20];
+        for _ in 0..80 {
+            encoder.write_all(&chunk).unwrap();
+        }
+        let bomb = encoder.finish().unwrap();
+        assert!(bomb.len() < 200_000, "{}", bomb.len());
+        let err = gunzip(&bomb).unwrap_err();
+        assert_eq!(err.code, WsErrorCode::MessageTooLarge);
+        assert_eq!(
+            err.message,
+            format!("Message exceeds the maximum size of {GUNZIP_MAX_BYTES} bytes")
+        );
+    }
+
+    #[test]
+    fn gunzip_limit_is_inclusive() {
+        let json = compress(b"[1,2,3]").unwrap();
+        assert_eq!(gunzip_limited(&json, 7).unwrap(), "[1,2,3]");
+        assert_eq!(
+            gunzip_limited(&json, 6).unwrap_err().code,
+            WsErrorCode::MessageTooLarge
+        );
+        assert_eq!(gunzip_limited(&compress(b"").unwrap(), 0).unwrap(), "");
     }
 }

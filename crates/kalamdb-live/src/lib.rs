@@ -13,7 +13,7 @@
 mod frame;
 mod protocol;
 
-pub use frame::{GZIP_MIN_BYTES, OutFrame, encode_frame, gunzip};
+pub use frame::{GUNZIP_MAX_BYTES, GZIP_MIN_BYTES, OutFrame, encode_frame, gunzip, gunzip_limited};
 pub use protocol::{
     AUTH_INVALID_CREDENTIALS, AUTH_TOKEN_EXPIRED, BatchControl, BatchStatus, ChangeType,
     ClientMessage, CloseCode, Compression, FieldFlag, ProtocolError, ProtocolOptions, Row,

@@ -21,6 +21,7 @@ pub struct ServerConfig {
     pub stream: StreamSection,
     pub websocket: WebsocketSection,
     pub rate_limit: RateLimitSection,
+    pub query: QuerySection,
 }
 
 /// The default flush policy of tables that set none, and how often the
@@ -143,6 +144,9 @@ pub struct RateLimitSection {
     pub max_ws_connections_per_ip: usize,
     /// Inbound WebSocket messages per connection per second; 0 = no limit.
     pub max_ws_messages_per_second: u32,
+    /// `POST /v1/api/sql` requests per user per second (429
+    /// `RATE_LIMIT_EXCEEDED` beyond); 0 = no limit.
+    pub max_queries_per_second: u32,
 }
 
 impl Default for RateLimitSection {
@@ -152,6 +156,33 @@ impl Default for RateLimitSection {
             auth_attempts_per_minute: 0,
             max_ws_connections_per_ip: 0,
             max_ws_messages_per_second: 0,
+            max_queries_per_second: 0,
+        }
+    }
+}
+
+/// `[query]`: what one `POST /v1/api/sql` request may ask
+/// (`wire-protocol.md` §3.1 gives the defaults).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct QuerySection {
+    /// Bytes of SQL text; longer → 400 `INVALID_SQL`.
+    pub max_sql_length: usize,
+    /// `params` entries; more → 400 `INVALID_PARAMETER`.
+    pub max_params: usize,
+    /// Bytes of one string parameter; longer → 400 `INVALID_PARAMETER`.
+    pub max_param_bytes: usize,
+    /// Rows one query may return; more → 400 `SQL_EXECUTION_ERROR`.
+    pub max_result_rows: usize,
+}
+
+impl Default for QuerySection {
+    fn default() -> Self {
+        Self {
+            max_sql_length: 1024 * 1024,
+            max_params: 50,
+            max_param_bytes: 512 * 1024,
+            max_result_rows: 1_000_000,
         }
     }
 }

@@ -67,6 +67,38 @@ pub async fn run_with(
     shutdown: impl Future<Output = ()> + Send + 'static,
     ready: impl FnOnce(Engine) + Send + 'static,
 ) -> Result<(), ServerError> {
+    let hooks = RunHooks {
+        ready: Some(Box::new(ready)),
+        ..RunHooks::default()
+    };
+    run_with_hooks(listener, config, shutdown, hooks).await
+}
+
+/// Receives the engine once it is open (see [`run_with`]).
+pub type ReadyHook = Box<dyn FnOnce(Engine) + Send>;
+
+/// Replaces the hot store the engine is given.
+pub type WrapStoreHook = Box<dyn FnOnce(Arc<dyn HotStore>) -> Arc<dyn HotStore> + Send>;
+
+/// Test hooks into [`run_with_hooks`]; the default runs the plain server.
+#[derive(Default)]
+pub struct RunHooks {
+    /// Called with a clone of the engine before the first request is served.
+    pub ready: Option<ReadyHook>,
+    /// Wraps the RocksDB store before the engine opens over it (fault
+    /// injection: `kalamdb_store::FaultyStore`). The engine sees only the
+    /// wrapper; shutdown still flushes and closes the RocksDB store, once
+    /// the wrapper (and so the engine) has let go of it.
+    pub wrap_store: Option<WrapStoreHook>,
+}
+
+/// [`run`] with [`RunHooks`].
+pub async fn run_with_hooks(
+    listener: TcpListener,
+    config: ServerConfig,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+    hooks: RunHooks,
+) -> Result<(), ServerError> {
     let data_dir = config.storage.data_dir.clone();
     std::fs::create_dir_all(&data_dir).map_err(|e| ServerError::DataDir {
         path: data_dir.display().to_string(),
@@ -87,6 +119,10 @@ pub async fn run_with(
     );
     let engine_config = EngineConfig {
         root_password: config.auth.root_password.clone(),
+        max_sql_bytes: config.query.max_sql_length.max(1),
+        max_params: config.query.max_params,
+        max_param_bytes: config.query.max_param_bytes.max(1),
+        max_result_rows: config.query.max_result_rows.max(1),
         storage_dir: config.storage.data_dir.join("storage"),
         default_stream_ttl_seconds: config.stream.default_ttl_seconds.max(1),
         stream_eviction_interval: (config.stream.eviction_interval_seconds > 0)
@@ -121,8 +157,14 @@ pub async fn run_with(
         },
         ..Default::default()
     };
-    let engine = Engine::open(store.clone() as Arc<dyn HotStore>, engine_config).await?;
-    ready(engine.clone());
+    let engine_store = match hooks.wrap_store {
+        Some(wrap) => wrap(store.clone()),
+        None => store.clone(),
+    };
+    let engine = Engine::open(engine_store, engine_config).await?;
+    if let Some(ready) = hooks.ready {
+        ready(engine.clone());
+    }
 
     let jwt = JwtCodec::new(JwtConfig {
         secret,
@@ -150,6 +192,7 @@ pub async fn run_with(
             max_messages_per_second: config.rate_limit.max_ws_messages_per_second,
         },
         auth_attempts_per_minute: config.rate_limit.auth_attempts_per_minute,
+        queries_per_second: config.rate_limit.max_queries_per_second,
     };
     let state = Arc::new(AppState::new(engine, jwt, api_config));
     let app = kalamdb_api::app(state.clone());

@@ -158,7 +158,7 @@ mod tests {
     use sqlparser::parser::Parser;
 
     use super::*;
-    use crate::split::DIALECT;
+    use crate::dialect::DIALECT;
 
     fn map(sql_type: &str) -> Result<ColumnType, SqlError> {
         let dt = Parser::new(&DIALECT)

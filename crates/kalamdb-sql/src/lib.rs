@@ -9,12 +9,15 @@
 //! against `sql.md`. Ordinary SQL (SELECT, INSERT, UPDATE, DELETE, EXPLAIN, SET, SHOW …)
 //! is parsed by sqlparser with DataFusion's default `GenericDialect` and handed over
 //! untouched as a `sqlparser::ast::Statement`; DDL that DataFusion must not run is refused.
+//! Every parse runs under a work budget (`dialect.rs`), so no statement costs more than time
+//! linear in its length, whatever sqlparser's backtracking would make of it.
 //!
 //! It must not execute anything, nor know about storage, the catalog's state, Arrow or
 //! DataFusion: whether a table exists or a user may do something is decided by the engine.
 
 mod create_table;
 mod datatype;
+mod dialect;
 mod error;
 mod parser;
 mod split;

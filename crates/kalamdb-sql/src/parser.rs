@@ -18,8 +18,9 @@ use sqlparser::parser::{Parser, ParserError};
 use sqlparser::tokenizer::{Token, TokenWithSpan};
 
 use crate::create_table::parse_create_table;
+use crate::dialect::{BudgetExhausted, DIALECT, with_budget};
 use crate::error::SqlError;
-use crate::split::{DIALECT, Locator, is_trivia, split_statements, tokenize};
+use crate::split::{Locator, is_trivia, split_statements, tokenize};
 use crate::statement::{KalamStatement, ObjectRef, SubscribeToOptions};
 use crate::{storage, users};
 
@@ -34,7 +35,16 @@ pub fn parse_statement(sql: &str) -> Result<KalamStatement, SqlError> {
         return Err(SqlError::empty());
     }
     call_current_user_as_function(&mut tokens);
+    let significant = tokens.iter().filter(|t| !is_trivia(&t.token)).count();
+    with_budget(significant, || parse_tokens(sql, tokens)).unwrap_or_else(|BudgetExhausted| {
+        Err(SqlError::parse(
+            "Statement is too complex to parse (too deeply nested); simplify it",
+        ))
+    })
+}
 
+/// [`parse_statement`] once the text is tokens.
+fn parse_tokens(sql: &str, tokens: Vec<TokenWithSpan>) -> Result<KalamStatement, SqlError> {
     let mut p = Parser::new(&DIALECT).with_tokens_with_locations(tokens.clone());
     while p.consume_token(&Token::SemiColon) {}
     if let Some(stmt) = parse_kalam_statement(&mut p, sql)? {
@@ -337,7 +347,33 @@ fn parse_subscribe_to(p: &mut Parser) -> Result<KalamStatement, SqlError> {
         Some(tokens) => parse_subscribe_options(tokens)?,
         None => SubscribeToOptions::default(),
     };
+    check_prints_faithfully(&query)?;
     Ok(KalamStatement::SubscribeTo { query, options })
+}
+
+/// The engine keeps a `SUBSCRIBE TO` query as its printed text (`query.to_string()`), which
+/// is parsed again whenever the subscription is planned. sqlparser prints a string or quoted
+/// name that contains `''` or `\'` without escaping it, so that text can mean something
+/// else: `'a\'' OR 1=1 --'` (one string) comes back as the string `'a\'` followed by
+/// `OR 1=1`. A query whose printed text does not parse back to the same query is refused
+/// rather than silently changed.
+fn check_prints_faithfully(query: &Query) -> Result<(), SqlError> {
+    let printed = query.to_string();
+    let same = match parse_statement(&printed) {
+        Ok(KalamStatement::Standard(stmt)) => {
+            matches!(*stmt, Statement::Query(ref reparsed) if **reparsed == *query)
+        }
+        _ => false,
+    };
+    if same {
+        Ok(())
+    } else {
+        Err(SqlError::parse(
+            "SUBSCRIBE TO cannot keep this query exactly: printed back as SQL it would mean \
+             something else (a string or quoted name containing '' or \\'); subscribe over \
+             the WebSocket with the query text instead",
+        ))
+    }
 }
 
 /// Where a closing `OPTIONS ( … )` starts in `tokens`, if the statement ends with one (only
@@ -1141,6 +1177,37 @@ mod tests {
                 .message
                 .contains("Expected: end of statement, found: ORDER")
         );
+    }
+
+    /// Found by fuzzing (`fuzz/regressions/sql_front_end/`): sqlparser prints `''` and `\'`
+    /// inside strings and quoted names unescaped, and the engine stores a SUBSCRIBE TO query
+    /// as printed text, so the stored subscription selected other rows than the ones asked
+    /// for (here `OR 1=1`) or did not parse.
+    #[test]
+    fn subscribe_to_a_query_that_would_print_as_other_sql_is_refused() {
+        for sql in [
+            r"SUBSCRIBE TO app.m WHERE body = 'a\'' OR 1=1 --'",
+            "SUBSCRIBE TO app.m WHERE body = 'it''''s'",
+            r#"SUBSCRIBE TO SELECT "a""""b" FROM app.m"#,
+        ] {
+            let err = error(sql);
+            assert_eq!(err.kind, SqlErrorKind::Parse, "{sql}");
+            assert!(
+                err.message
+                    .starts_with("SUBSCRIBE TO cannot keep this query exactly"),
+                "{sql}: {}",
+                err.message
+            );
+        }
+        // A single quote, escaped as the standard says, prints back faithfully.
+        assert_eq!(
+            subscribe(r#"SUBSCRIBE TO app.m WHERE body = 'it''s' AND "a""b" = 1"#).0,
+            r#"SELECT * FROM app.m WHERE body = 'it''s' AND "a""b" = 1"#
+        );
+        assert!(matches!(
+            parse("SUBSCRIBE TO SELECT * FROM app.m WHERE owner = CURRENT_USER()"),
+            KalamStatement::SubscribeTo { .. }
+        ));
     }
 
     #[test]

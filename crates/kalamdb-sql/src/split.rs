@@ -6,13 +6,10 @@
 //! Only `;` outside parentheses separates statements, so `EXECUTE AS USER 'a' (x; y)` stays
 //! one statement and is refused as such instead of being torn apart.
 
-use sqlparser::dialect::GenericDialect;
-use sqlparser::tokenizer::{Location, Token, TokenWithSpan, Tokenizer, TokenizerError, Whitespace};
+use sqlparser::tokenizer::{Location, Token, TokenWithSpan, Tokenizer, TokenizerError};
 
+use crate::dialect::DIALECT;
 use crate::error::SqlError;
-
-/// DataFusion's default dialect: what we accept is what DataFusion would.
-pub(crate) static DIALECT: GenericDialect = GenericDialect {};
 
 pub(crate) fn tokenize(sql: &str) -> Result<Vec<TokenWithSpan>, TokenizerError> {
     Tokenizer::new(&DIALECT, sql).tokenize_with_location()
@@ -42,11 +39,10 @@ pub fn split_statements(sql: &str) -> Result<Vec<String>, SqlError> {
             continue;
         };
         let end = token.span.end;
-        let is_block_comment = matches!(
-            token.token,
-            Token::Whitespace(Whitespace::MultiLineComment(_))
-        );
-        if !is_block_comment && sql.get(start..).is_some_and(|s| s.starts_with("/*")) {
+        // Only a hint's first token can start at `/*!`: the dialect expands every such comment
+        // into the tokens of its content, so no comment token of that spelling survives. (Its
+        // kind says nothing: a hint whose content starts with `/**/` begins with a comment.)
+        if sql.get(start..).is_some_and(|s| s.starts_with("/*!")) {
             // A MySQL hint `/*! … */`: the tokenizer replaced the comment by the tokens of its
             // content, with positions inside the comment. They run contiguously up to a gap
             // before the comment's end, where the next real token starts. Keep the comment
@@ -264,6 +260,22 @@ mod tests {
             ["SELECT 1 /*!40000 ; */", "SELECT 2"]
         );
         assert_eq!(split("SELECT 1 /*!x*/"), ["SELECT 1 /*!x*/"]);
+    }
+
+    /// Found by fuzzing (`fuzz/regressions/sql_front_end/`): when a hint's content started
+    /// with a comment, its tokens (positioned inside the hint) were taken for real text, and
+    /// the statement was cut short at the `/*` of that inner comment.
+    #[test]
+    fn a_hint_whose_content_starts_with_a_comment_stays_whole() {
+        assert_eq!(split("/*!4/**/:*/"), ["/*!4/**/:*/"]);
+        assert_eq!(
+            split("/*!4/**/ SELECT 1 */; SELECT 2"),
+            ["/*!4/**/ SELECT 1 */", "SELECT 2"]
+        );
+        assert_eq!(
+            split("SELECT 1 /*!/* x */ ; */; SELECT 2"),
+            ["SELECT 1 /*!/* x */ ; */", "SELECT 2"]
+        );
     }
 
     #[test]

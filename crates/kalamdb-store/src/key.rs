@@ -17,6 +17,8 @@
 //! | 0x05 | `meta` | [`MetaKey::Storage`]      | storage id                            |
 //! | 0x06 | `meta` | [`MetaKey::Manifest`]     | namespace, table, partition           |
 //! | 0x07 | `meta` | [`MetaKey::Job`]          | job id                                |
+//! | 0x08 | `meta` | [`MetaKey::RevokedToken`] | 32-byte token digest                  |
+//! | 0x09 | `meta` | [`MetaKey::DroppedFiles`] | namespace, table                      |
 //! | 0x10 | `rows` | [`RowKey`]                | namespace, table, partition, pk       |
 //!
 //! A partition is `0x00` for [`Partition::Shared`] or `0x01` + user id for
@@ -48,6 +50,8 @@ const TAG_META_SETTING: u8 = 0x04;
 const TAG_META_STORAGE: u8 = 0x05;
 const TAG_META_MANIFEST: u8 = 0x06;
 const TAG_META_JOB: u8 = 0x07;
+const TAG_META_REVOKED_TOKEN: u8 = 0x08;
+const TAG_META_DROPPED_FILES: u8 = 0x09;
 const TAG_ROW: u8 = 0x10;
 
 const TAG_PARTITION_SHARED: u8 = 0x00;
@@ -273,6 +277,12 @@ pub enum MetaKey {
     /// The cold-tier manifest of one partition (scope) of a table.
     Manifest(TableId, Partition),
     Job(String),
+    /// A token revoked at logout, by digest (**ours**; see
+    /// `kalamdb_auth::token_digest`).
+    RevokedToken([u8; 32]),
+    /// The files of a dropped table still to delete: written by the DROP's
+    /// commit, removed once they are gone, replayed at startup after a crash.
+    DroppedFiles(TableId),
 }
 
 impl MetaKey {
@@ -299,6 +309,10 @@ impl MetaKey {
             MetaKey::Job(id) => {
                 w.u8(TAG_META_JOB).str(id);
             }
+            MetaKey::RevokedToken(digest) => {
+                w.u8(TAG_META_REVOKED_TOKEN).raw32(digest);
+            }
+            MetaKey::DroppedFiles(table) => write_table(w.u8(TAG_META_DROPPED_FILES), table),
         }
         w.finish()
     }
@@ -318,6 +332,8 @@ impl MetaKey {
                 MetaKey::Manifest(table, Partition::read(&mut r)?)
             }
             TAG_META_JOB => MetaKey::Job(r.str()?),
+            TAG_META_REVOKED_TOKEN => MetaKey::RevokedToken(r.raw32()?),
+            TAG_META_DROPPED_FILES => MetaKey::DroppedFiles(read_table(&mut r)?),
             tag => {
                 return Err(KeyError::UnknownTag {
                     what: "meta key",
@@ -340,6 +356,11 @@ impl fmt::Display for MetaKey {
             MetaKey::Storage(id) => write!(f, "meta/storage/{id}"),
             MetaKey::Manifest(table, partition) => write!(f, "meta/manifest/{table}/{partition}"),
             MetaKey::Job(id) => write!(f, "meta/job/{id}"),
+            MetaKey::RevokedToken(digest) => {
+                f.write_str("meta/revoked_token/")?;
+                digest.iter().try_for_each(|b| write!(f, "{b:02x}"))
+            }
+            MetaKey::DroppedFiles(table) => write!(f, "meta/dropped_files/{table}"),
         }
     }
 }
@@ -357,6 +378,8 @@ pub enum MetaPrefix {
     /// Every manifest of a table (all partitions).
     ManifestsOf(TableId),
     Jobs,
+    RevokedTokens,
+    DroppedFiles,
 }
 
 impl MetaPrefix {
@@ -375,6 +398,8 @@ impl MetaPrefix {
                 w
             }
             MetaPrefix::Jobs => w.u8(TAG_META_JOB),
+            MetaPrefix::RevokedTokens => w.u8(TAG_META_REVOKED_TOKEN),
+            MetaPrefix::DroppedFiles => w.u8(TAG_META_DROPPED_FILES),
         };
         w.finish()
     }
@@ -471,6 +496,9 @@ mod tests {
             MetaKey::Manifest(table("app", "messages"), Partition::Shared),
             MetaKey::Manifest(table("app", "messages"), Partition::User(user("al"))),
             MetaKey::Job("FL-0123456789ab".into()),
+            MetaKey::RevokedToken([0x00; 32]),
+            MetaKey::RevokedToken([0xAB; 32]),
+            MetaKey::DroppedFiles(table("app", "messages")),
         ]
     }
 
@@ -511,6 +539,13 @@ mod tests {
         assert_eq!(
             MetaKey::Setting("x".into()).to_string(),
             "meta/setting/\"x\""
+        );
+        let mut digest = [0u8; 32];
+        digest[0] = 0xAB;
+        digest[31] = 0x01;
+        assert_eq!(
+            MetaKey::RevokedToken(digest).to_string(),
+            format!("meta/revoked_token/ab{}01", "00".repeat(30))
         );
     }
 
@@ -559,6 +594,8 @@ mod tests {
         assert_eq!(count(MetaPrefix::Tables), 1);
         assert_eq!(count(MetaPrefix::Users), 1);
         assert_eq!(count(MetaPrefix::Settings), 2);
+        assert_eq!(count(MetaPrefix::Jobs), 1);
+        assert_eq!(count(MetaPrefix::RevokedTokens), 2);
     }
 
     fn random_row_key(rng: &mut XorShift) -> RowKey {

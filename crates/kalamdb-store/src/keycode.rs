@@ -14,6 +14,7 @@
 //! | `i64`       | 8 bytes big-endian with the sign bit flipped (negatives first)  |
 //! | str / bytes | each 0x00 written as 0x00 0xFF, then terminator 0x00 0x00       |
 //! | `[u8; 16]`  | the 16 bytes as they are (fixed width needs no terminator)      |
+//! | `[u8; 32]`  | likewise, 32 bytes                                              |
 //!
 //! The terminator sorts below every escaped or ordinary byte, so a string sorts
 //! before all its extensions and a prefix ending in a string field cannot match
@@ -76,6 +77,11 @@ impl KeyWriter {
     }
 
     pub fn raw16(&mut self, value: &[u8; 16]) -> &mut Self {
+        self.buf.extend_from_slice(value);
+        self
+    }
+
+    pub fn raw32(&mut self, value: &[u8; 32]) -> &mut Self {
         self.buf.extend_from_slice(value);
         self
     }
@@ -164,6 +170,10 @@ impl<'a> KeyReader<'a> {
 
     pub fn raw16(&mut self) -> Result<[u8; 16], KeyError> {
         self.fixed::<16>("16 raw bytes")
+    }
+
+    pub fn raw32(&mut self) -> Result<[u8; 32], KeyError> {
+        self.fixed::<32>("32 raw bytes")
     }
 
     /// Fails unless the whole input was consumed, so a key with garbage after

@@ -2,20 +2,23 @@
 //!
 //! Owns typed storage keys ([`RowKey`], [`MetaKey`] and their prefix twins),
 //! the one order-preserving byte encoding behind them ([`keycode`]), the
-//! synchronous [`HotStore`] trait the engine writes through, and
-//! [`MemoryStore`], an in-memory implementation for tests.
+//! synchronous [`HotStore`] trait the engine writes through,
+//! [`MemoryStore`], an in-memory implementation for tests, and
+//! [`FaultyStore`], a wrapper that injects write and fsync failures.
 //!
 //! It must not name RocksDB (that is `kalamdb-store-rocksdb`, wired in only by
 //! the server) and knows nothing of SQL, Arrow or DataFusion: values are opaque
 //! bytes here.
 
 mod error;
+mod fault;
 mod key;
 pub mod keycode;
 mod memory;
 mod store;
 
 pub use error::{KeyError, StoreError};
+pub use fault::{Fault, FaultSwitch, FaultyStore};
 pub use key::{MetaKey, MetaPrefix, Partition, PkValue, RowKey, RowPrefix, Space};
 pub use keycode::{KeyReader, KeyWriter};
 pub use memory::MemoryStore;

@@ -192,10 +192,12 @@ string_id!(
 impl NamespaceId {
     /// A namespace a user may create: the object-name rule plus the reserved list.
     pub fn parse_user(name: &str) -> Result<Self, NameError> {
-        validate_object_name(name)?;
+        // Reserved before the keyword check: `default` is both, and sql.md
+        // §0 answers it as a reserved namespace.
         if Self::is_reserved(name) {
             return Err(NameError::ReservedNamespace(name.to_string()));
         }
+        validate_object_name(name)?;
         Ok(Self(name.to_string()))
     }
 

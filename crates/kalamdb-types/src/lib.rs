@@ -4,7 +4,9 @@
 //! ([`NamespaceId`], [`TableName`], [`TableId`], [`UserId`]), [`Role`],
 //! [`TableType`], column types ([`KalamDataType`], with the wire spellings of
 //! `wire-protocol.md` §3.4), table definitions as persisted in the catalog, and
-//! the Snowflake id layout shared by `_seq` and `SNOWFLAKE_ID()`.
+//! the Snowflake id layout shared by `_seq` and `SNOWFLAKE_ID()`, and the decoding of the
+//! JSON request bodies of the HTTP API ([`SqlRequestBody`], [`LoginRequest`],
+//! [`SetupRequest`]), kept here so it can be tested and fuzzed without the server.
 //!
 //! It must not touch storage, SQL parsing, Arrow or DataFusion: it is the one
 //! crate everything may depend on, so it stays small and dependency-light.
@@ -12,6 +14,7 @@
 mod datatype;
 mod error_code;
 mod ids;
+mod request;
 mod role;
 mod snowflake;
 mod table;
@@ -22,6 +25,7 @@ pub use ids::{
     NameError, NamespaceId, RESERVED_NAMESPACES, StorageId, TableId, TableName, UserId,
     validate_object_name,
 };
+pub use request::{LoginRequest, ParamValue, RequestError, SetupRequest, SqlRequestBody};
 pub use role::Role;
 pub use snowflake::{SNOWFLAKE_EPOCH_MS, SeqId, SnowflakeGenerator};
 pub use table::{

@@ -27,8 +27,18 @@ impl Proc {
 
     /// With extra environment (e.g. `KALAMDB_FAILPOINTS`).
     pub(crate) fn start_with_env(data: &Path, env: &[(&str, &str)]) -> Proc {
-        let mut command = Command::new(env!("CARGO_BIN_EXE_kalamdb-server"));
+        Self::start_with_args(data, &[], env)
+    }
+
+    /// With extra command-line arguments (e.g. `--config`) and environment.
+    pub(crate) fn start_with_args(data: &Path, args: &[&str], env: &[(&str, &str)]) -> Proc {
+        // `KALAMDB_SERVER_BIN` runs another build (a release binary, or a
+        // copy that a rebuild during a long crash run cannot replace).
+        let bin = std::env::var("KALAMDB_SERVER_BIN")
+            .unwrap_or_else(|_| env!("CARGO_BIN_EXE_kalamdb-server").to_string());
+        let mut command = Command::new(bin);
         command
+            .args(args)
             .args(["--port", "0", "--data-dir"])
             .arg(data)
             .env("KALAMDB_ROOT_PASSWORD", PASSWORD)

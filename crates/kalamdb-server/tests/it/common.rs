@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::thread::JoinHandle;
 
 use kalamdb_core::Engine;
-use kalamdb_server::{ServerConfig, run_with};
+use kalamdb_server::{RunHooks, ServerConfig, WrapStoreHook, run_with_hooks};
 use serde_json::{Value, json};
 use tempfile::TempDir;
 
@@ -35,6 +35,24 @@ impl TestServer {
 
     /// A server over an existing data directory, with a config hook.
     pub fn start_with(data: Arc<TempDir>, tweak: impl FnOnce(&mut ServerConfig)) -> Self {
+        Self::start_hooked(data, tweak, None)
+    }
+
+    /// [`TestServer::start_with`], the engine's hot store wrapped by `wrap`
+    /// (fault injection). A restart starts without it.
+    pub fn start_with_store_wrapper(
+        data: Arc<TempDir>,
+        tweak: impl FnOnce(&mut ServerConfig),
+        wrap: WrapStoreHook,
+    ) -> Self {
+        Self::start_hooked(data, tweak, Some(wrap))
+    }
+
+    fn start_hooked(
+        data: Arc<TempDir>,
+        tweak: impl FnOnce(&mut ServerConfig),
+        wrap_store: Option<WrapStoreHook>,
+    ) -> Self {
         let mut config = ServerConfig::default();
         config.server.port = 0;
         config.storage.data_dir = data.path().to_path_buf();
@@ -60,13 +78,17 @@ impl TestServer {
                 let ready = move |engine: Engine| {
                     let _ = engine_tx.send(engine);
                 };
-                run_with(
+                let hooks = RunHooks {
+                    ready: Some(Box::new(ready)),
+                    wrap_store,
+                };
+                run_with_hooks(
                     listener,
                     config,
                     async move {
                         let _ = shutdown_rx.await;
                     },
-                    ready,
+                    hooks,
                 )
                 .await
                 .expect("server run");

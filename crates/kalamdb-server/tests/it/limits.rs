@@ -1,6 +1,8 @@
-//! Per-address limits (`[rate_limit]`): password checks, WebSocket
-//! connections and WebSocket messages, each answered with its 429 / error
-//! code while the server keeps serving everyone else.
+//! Configurable limits: per-address password checks, WebSocket connections
+//! and messages, per-user SQL requests (`[rate_limit]`), and what one
+//! request may ask (`[query]`: SQL length, parameters, rows returned), each
+//! answered with its 4xx/429 code while the server keeps serving everyone
+//! else.
 
 use std::sync::Arc;
 
@@ -103,4 +105,225 @@ async fn websocket_connections_and_messages_per_address_are_limited() {
     b.send(json!({"type": "next_batch", "subscription_id": "y"}))
         .await;
     assert_eq!(b.next().await["code"], "NOT_FOUND");
+}
+
+async fn post_sql(
+    server: &TestServer,
+    user: &str,
+    password: &str,
+    body: serde_json::Value,
+) -> (u16, serde_json::Value) {
+    server.sql_body_as(user, password, body).await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn request_limits_are_configurable() {
+    let server = limited(|c| {
+        c.query.max_sql_length = 160;
+        c.query.max_params = 2;
+        c.query.max_param_bytes = 8;
+        c.query.max_result_rows = 10;
+    });
+    server.sql("CREATE NAMESPACE app").await;
+    server
+        .sql("CREATE SHARED TABLE app.t (id BIGINT PRIMARY KEY, v TEXT)")
+        .await;
+    let values: Vec<String> = (0..11).map(|i| format!("({i},'x')")).collect();
+    server
+        .sql(&format!("INSERT INTO app.t VALUES {}", values.join(",")))
+        .await;
+
+    // SQL longer than query.max_sql_length.
+    let long = format!("SELECT id FROM app.t WHERE v = '{}'", "y".repeat(140));
+    let (status, body) = post_sql(&server, "root", ROOT_PASSWORD, json!({"sql": long})).await;
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (400, Some("INVALID_SQL")),
+        "{body}"
+    );
+    // More parameters than query.max_params, and one longer than max_param_bytes.
+    let (status, body) = post_sql(
+        &server,
+        "root",
+        ROOT_PASSWORD,
+        json!({"sql": "SELECT $1, $2, $3", "params": [1, 2, 3]}),
+    )
+    .await;
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (400, Some("INVALID_PARAMETER")),
+        "{body}"
+    );
+    let (status, body) = post_sql(
+        &server,
+        "root",
+        ROOT_PASSWORD,
+        json!({"sql": "SELECT $1", "params": ["123456789"]}),
+    )
+    .await;
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (400, Some("INVALID_PARAMETER")),
+        "{body}"
+    );
+
+    // Rows per response: 11 rows are over the limit of 10, whatever the plan.
+    for sql in [
+        "SELECT * FROM app.t",
+        "SELECT id FROM app.t ORDER BY id",
+        "SELECT a.id FROM app.t a JOIN app.t b ON a.id = b.id",
+    ] {
+        let (status, body) = post_sql(&server, "root", ROOT_PASSWORD, json!({"sql": sql})).await;
+        assert_eq!(status, 400, "{sql}: {body}");
+        assert_eq!(body["error"]["code"], "SQL_EXECUTION_ERROR", "{body}");
+        assert!(
+            body["error"]["message"]
+                .as_str()
+                .unwrap()
+                .contains("exceeds 10 rows"),
+            "{body}"
+        );
+    }
+    // Ten rows, an aggregate over all eleven, and DML over all of them pass.
+    assert_eq!(server.rows("SELECT id FROM app.t LIMIT 10").await.len(), 10);
+    assert_eq!(
+        server.rows("SELECT count(*) FROM app.t").await,
+        vec![json!(["11"])]
+    );
+    server.sql("UPDATE app.t SET v = 'z'").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_flooding_user_is_limited_and_others_are_served() {
+    let server = limited(|c| c.rate_limit.max_queries_per_second = 5);
+    server
+        .sql("CREATE USER flood WITH PASSWORD 'flood-Passw0rd' ROLE user")
+        .await;
+    let token = login(&server, "flood", "flood-Passw0rd").await;
+    let root_token = login(&server, "root", ROOT_PASSWORD).await;
+    let send = |token: String| {
+        let client = server.client.clone();
+        let url = server.url("/v1/api/sql");
+        async move {
+            let resp = client
+                .post(url)
+                .bearer_auth(token)
+                .json(&json!({"sql": "SELECT 1 AS one"}))
+                .send()
+                .await
+                .unwrap();
+            let status = resp.status().as_u16();
+            (status, resp.json::<serde_json::Value>().await.unwrap())
+        }
+    };
+    let started = std::time::Instant::now();
+    let flood: Vec<_> = (0..60).map(|_| tokio::spawn(send(token.clone()))).collect();
+    // Another user is served while the flood is refused.
+    let (status, body) = send(root_token.clone()).await;
+    assert_eq!(status, 200, "{body}");
+    let mut ok = 0;
+    let mut limited = 0;
+    for f in flood {
+        let (status, body) = f.await.unwrap();
+        match status {
+            200 => ok += 1,
+            429 => {
+                assert_eq!(body["status"], "error");
+                assert_eq!(body["error"]["code"], "RATE_LIMIT_EXCEEDED", "{body}");
+                limited += 1;
+            }
+            other => panic!("unexpected {other}: {body}"),
+        }
+    }
+    // 5 per started second of the flood at most.
+    let windows = started.elapsed().as_secs() + 1;
+    assert!(ok <= 5 * windows as usize, "{ok} served in {windows} s");
+    assert!(limited > 0);
+    let (status, _) = send(root_token).await;
+    assert_eq!(status, 200);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_server_answers_others_while_one_client_floods_it() {
+    let server = limited(|_| {});
+    server.sql("CREATE NAMESPACE app").await;
+    server
+        .sql("CREATE SHARED TABLE app.big (id BIGINT PRIMARY KEY, v TEXT)")
+        .await;
+    let values: Vec<String> = (0..2000)
+        .map(|i| format!("({i},'{}')", "x".repeat(50)))
+        .collect();
+    server
+        .sql(&format!("INSERT INTO app.big VALUES {}", values.join(",")))
+        .await;
+    let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let served = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    // 32 connections of one client asking for scans, joins and writes non-stop.
+    let flood: Vec<_> = (0..32)
+        .map(|i| {
+            let (client, url) = (server.client.clone(), server.url("/v1/api/sql"));
+            let (stop, served) = (stop.clone(), served.clone());
+            tokio::spawn(async move {
+                let sql = match i % 3 {
+                    0 => "SELECT count(*) FROM app.big a JOIN app.big b ON a.id = b.id".to_string(),
+                    1 => "SELECT * FROM app.big ORDER BY v DESC, id".to_string(),
+                    _ => format!("INSERT INTO app.big VALUES ({}, 'flood')", 100_000 + i),
+                };
+                while !stop.load(std::sync::atomic::Ordering::SeqCst) {
+                    let resp = client
+                        .post(&url)
+                        .basic_auth("root", Some(ROOT_PASSWORD))
+                        .json(&json!({"sql": sql}))
+                        .send()
+                        .await
+                        .unwrap();
+                    // Repeated inserts of one key fail with 400; never 5xx.
+                    assert!(resp.status().as_u16() < 500, "{}", resp.status());
+                    served.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                }
+            })
+        })
+        .collect();
+    // While it runs, another client logs in, reads, writes and subscribes.
+    let probe = async {
+        let token = login(&server, "root", ROOT_PASSWORD).await;
+        for i in 0..5 {
+            let resp = server
+                .client
+                .post(server.url("/v1/api/sql"))
+                .bearer_auth(&token)
+                .json(&json!({"sql": format!("INSERT INTO app.big VALUES ({}, 'probe')", 200_000 + i)}))
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(resp.status(), 200);
+        }
+        let mut ws = Ws::connect(&server, "root", ROOT_PASSWORD).await;
+        let (_, rows) = ws
+            .subscribe_all(
+                "probe",
+                "SELECT * FROM app.big WHERE v = 'probe'",
+                json!({}),
+            )
+            .await;
+        assert_eq!(rows.len(), 5);
+        let health = server
+            .client
+            .get(server.url("/health"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(health.status(), 200);
+    };
+    tokio::time::timeout(std::time::Duration::from_secs(60), probe)
+        .await
+        .expect("the server stopped answering others during the flood");
+    assert!(
+        served.load(std::sync::atomic::Ordering::SeqCst) > 0,
+        "the flood never got going"
+    );
+    stop.store(true, std::sync::atomic::Ordering::SeqCst);
+    for f in flood {
+        f.await.unwrap();
+    }
 }

@@ -9,6 +9,7 @@ mod binary;
 mod cold;
 mod concurrency;
 mod crash;
+mod faults;
 mod golden;
 mod isolation;
 mod limits;
@@ -18,6 +19,8 @@ mod s3;
 #[allow(dead_code)]
 #[path = "../../../kalamdb-cold/tests/it/s3_harness.rs"]
 mod s3_harness;
+mod security;
 mod stream;
+mod torture;
 mod users;
 mod wire;

@@ -1,0 +1,1 @@
+SELECT position(position(position(position(position(position(position(position(position(position(position(position(position(position(position(position(position(position(position(position(

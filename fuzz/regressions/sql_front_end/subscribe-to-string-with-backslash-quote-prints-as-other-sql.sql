@@ -1,0 +1,1 @@
+SUBSCRIBE TO app.m WHERE body = 'a\'' OR 1=1 --'

@@ -1,0 +1,1 @@
+SUBSCRIBE TO app.messages WHERE room = 'a;b' OPTIONS (last_rows = 10)
