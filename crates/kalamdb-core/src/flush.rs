@@ -419,7 +419,12 @@ impl Deletion {
                 }
             }
         }
-        for dir in &self.dirs {
+        // A table of the same name created since (after an earlier run of
+        // this record failed) owns those directories now: its listed old
+        // files go (segment names carry a `_seq`, unique across tables),
+        // but nothing is swept.
+        let recreated = shared.catalog.table(table).is_some();
+        for dir in self.dirs.iter().filter(|_| !recreated) {
             match storage.delete_prefix(&format!("{dir}/")).await {
                 Ok((f, b)) => {
                     files += f;
