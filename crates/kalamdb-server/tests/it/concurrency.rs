@@ -119,6 +119,10 @@ async fn drop_table_under_writes_and_subscriptions_is_clean() {
     let mut ws = Ws::connect(&server, "root", ROOT_PASSWORD).await;
     ws.subscribe("s", "SELECT id FROM app.busy", json!({}))
         .await;
+    // The drop must race a live subscription, not the subscribe itself:
+    // a subscribe the server reads after the drop is refused as not found.
+    let ack = ws.next().await;
+    assert_eq!(ack["type"], "subscription_ack", "{ack}");
     let writers: Vec<_> = (0..4)
         .map(|w| {
             let server = server.clone();
