@@ -13,6 +13,7 @@
 //! (docs/storage-format.md, "Cold tier").
 
 mod cache;
+mod checksum;
 mod error;
 mod manifest;
 mod read;
@@ -21,9 +22,12 @@ mod storage;
 mod store;
 mod template;
 
+pub use checksum::{
+    BLOCK_CHECKSUMS_KEY, BlockChecksums, ChecksumAlgorithm, ChecksumMismatch, SegmentChecksums,
+};
 pub use error::ColdError;
 pub use manifest::Manifest;
-pub use read::{LookupStats, lookup_segment, lookup_segment_with_stats, read_segment};
+pub use read::{LookupStats, SegmentRef, lookup_segment, lookup_segment_with_stats, read_segment};
 pub use segment::{
     ColumnStats, DELETED_COLUMN, PkKey, ROW_GROUP_ROWS, SEQ_COLUMN, SegmentMeta, SegmentStats,
     compacted_segment_file_name, encode_segment, is_segment_file_name, segment_file_name,

@@ -55,6 +55,14 @@ impl Manifest {
                     s.path, s.min_seq, s.max_seq
                 )));
             }
+            if let Some(sums) = &s.checksums
+                && let Err(e) = sums.check_shape(s.bytes)
+            {
+                return Err(ColdError::Corrupt(format!(
+                    "Corrupt manifest: segment '{}' has {e}",
+                    s.path
+                )));
+            }
             if !paths.insert(s.path.as_str()) {
                 return Err(ColdError::Corrupt(format!(
                     "Corrupt manifest: segment '{}' is listed twice",
@@ -131,6 +139,7 @@ mod tests {
             max_seq: max,
             created_at: 7,
             columns,
+            checksums: None,
         }
     }
 
@@ -230,5 +239,21 @@ mod tests {
                 .to_string()
                 .contains("has seq range 9..2")
         );
+        // Checksums that cannot describe the file (its tail past its end).
+        let mut s = seg(1, 2, 1);
+        s.checksums = Some(crate::checksum::SegmentChecksums {
+            algorithm: crate::checksum::ChecksumAlgorithm::Crc32,
+            tail_start: s.bytes,
+            tail_crc: 0,
+        });
+        let err = Manifest::default().with_segment(s, 0).encode();
+        assert_eq!(
+            Manifest::decode(&err).unwrap_err().to_string(),
+            "Corrupt manifest: segment 'app/notes/seg-00000000000000000002.parquet' has a tail at 10 in a file of 10 bytes"
+        );
+        // A segment entry from before format 5 (no checksums) is read
+        // unchecked.
+        let old = seg(1, 2, 1);
+        assert!(crate::read::SegmentRef::from(&old).expected.is_none());
     }
 }

@@ -40,8 +40,11 @@ use parquet::bloom_filter::Sbbf;
 use parquet::errors::ParquetError;
 use parquet::file::metadata::{PageIndexPolicy, ParquetMetaData, ParquetMetaDataReader};
 
+use crate::checksum::{
+    BLOCK_CHECKSUMS_KEY, BlockChecksums, ChecksumMismatch, Layout, SegmentChecksums,
+};
 use crate::error::ColdError;
-use crate::segment::{KeyKind, PkKey, key_kind};
+use crate::segment::{KeyKind, PkKey, SegmentMeta, key_kind};
 use crate::store::ColdStore;
 
 /// Rows per decoded batch.
@@ -74,18 +77,50 @@ pub struct LookupStats {
     pub bytes_read: u64,
 }
 
+/// Which segment to read, and what its bytes must be.
+#[derive(Debug, Clone, Copy)]
+pub struct SegmentRef<'a> {
+    /// Relative to the storage root.
+    pub path: &'a str,
+    /// The file's size and checksums, from its manifest entry: every byte
+    /// read is checked. `None` reads unchecked (segments written before
+    /// format 5 have no checksums).
+    pub expected: Option<(u64, &'a SegmentChecksums)>,
+}
+
+impl<'a> SegmentRef<'a> {
+    /// A segment read without checking its bytes.
+    pub fn unchecked(path: &'a str) -> Self {
+        Self {
+            path,
+            expected: None,
+        }
+    }
+}
+
+impl<'a> From<&'a SegmentMeta> for SegmentRef<'a> {
+    fn from(seg: &'a SegmentMeta) -> Self {
+        Self {
+            path: &seg.path,
+            expected: seg.checksums.as_ref().map(|c| (seg.bytes, c)),
+        }
+    }
+}
+
 /// Reads a whole segment, as batches in file order. With `columns`, only
 /// those (in file order); names the segment lacks (columns added after it
 /// was written) are skipped, so the caller fills them.
 pub async fn read_segment(
     store: &ColdStore,
-    path: &str,
+    segment: impl Into<SegmentRef<'_>>,
     columns: Option<&[&str]>,
 ) -> Result<Vec<RecordBatch>, ColdError> {
+    let segment = segment.into();
+    let path = segment.path;
     guarded(store, path, async {
         let io = Arc::new(IoCounter::default());
-        let (meta, _) = reader_metadata(store, path, &io).await?;
-        let reader = SegmentReader::new(store, path, io)?;
+        let (meta, _) = reader_metadata(store, segment, &io).await?;
+        let reader = SegmentReader::for_data(store, segment, io, &meta)?;
         let mut builder = ParquetRecordBatchStreamBuilder::new_with_metadata(reader, meta.clone())
             .with_batch_size(BATCH_ROWS);
         if let Some(cols) = columns {
@@ -113,11 +148,11 @@ pub async fn read_segment(
 /// its range) never match.
 pub async fn lookup_segment(
     store: &ColdStore,
-    path: &str,
+    segment: impl Into<SegmentRef<'_>>,
     pk_column: &str,
     keys: &[PkKey],
 ) -> Result<Vec<RecordBatch>, ColdError> {
-    Ok(lookup_segment_with_stats(store, path, pk_column, keys)
+    Ok(lookup_segment_with_stats(store, segment, pk_column, keys)
         .await?
         .0)
 }
@@ -125,14 +160,15 @@ pub async fn lookup_segment(
 /// [`lookup_segment`], also saying what the lookup touched.
 pub async fn lookup_segment_with_stats(
     store: &ColdStore,
-    path: &str,
+    segment: impl Into<SegmentRef<'_>>,
     pk_column: &str,
     keys: &[PkKey],
 ) -> Result<(Vec<RecordBatch>, LookupStats), ColdError> {
     if keys.is_empty() {
         return Ok((Vec::new(), LookupStats::default()));
     }
-    guarded(store, path, lookup(store, path, pk_column, keys)).await
+    let segment = segment.into();
+    guarded(store, segment.path, lookup(store, segment, pk_column, keys)).await
 }
 
 /// The keys of one lookup, narrowed to the key column's kind.
@@ -243,10 +279,11 @@ impl Wanted {
 
 async fn lookup(
     store: &ColdStore,
-    path: &str,
+    segment: SegmentRef<'_>,
     pk_column: &str,
     keys: &[PkKey],
 ) -> Result<(Vec<RecordBatch>, LookupStats), ColdError> {
+    let path = segment.path;
     let corrupt = |m: String| {
         ColdError::Corrupt(format!(
             "Segment '{path}' in storage '{}' {m}",
@@ -254,7 +291,7 @@ async fn lookup(
         ))
     };
     let io = Arc::new(IoCounter::default());
-    let (meta, footer_cached) = reader_metadata(store, path, &io).await?;
+    let (meta, footer_cached) = reader_metadata(store, segment, &io).await?;
     let mut stats = LookupStats {
         footer_cached,
         row_groups: meta.metadata().num_row_groups(),
@@ -296,7 +333,7 @@ async fn lookup(
         kind,
     );
 
-    let reader = SegmentReader::new(store, path, io.clone())?;
+    let reader = SegmentReader::for_data(store, segment, io.clone(), &meta)?;
     let mut builder = ParquetRecordBatchStreamBuilder::new_with_metadata(reader, meta.clone());
     // (row group, the keys it may hold)
     let mut selected: Vec<(usize, Wanted)> = Vec::new();
@@ -417,20 +454,16 @@ fn with_schema_metadata(
     batches: Vec<RecordBatch>,
     meta: &ArrowReaderMetadata,
 ) -> Result<Vec<RecordBatch>, ColdError> {
-    let metadata = meta.schema().metadata();
+    let mut metadata = meta.schema().metadata().clone();
+    // Ours, not the table's.
+    metadata.remove(BLOCK_CHECKSUMS_KEY);
     if metadata.is_empty() {
         return Ok(batches);
     }
     let Some(first) = batches.first() else {
         return Ok(batches);
     };
-    let schema = Arc::new(
-        first
-            .schema()
-            .as_ref()
-            .clone()
-            .with_metadata(metadata.clone()),
-    );
+    let schema = Arc::new(first.schema().as_ref().clone().with_metadata(metadata));
     batches
         .into_iter()
         .map(|b| {
@@ -569,15 +602,16 @@ async fn guarded<T>(
 /// The segment's footer: cached, or read (and cached).
 async fn reader_metadata(
     store: &ColdStore,
-    path: &str,
+    segment: SegmentRef<'_>,
     io: &Arc<IoCounter>,
 ) -> Result<(ArrowReaderMetadata, bool), ColdError> {
+    let path = segment.path;
     let key = path.trim_matches('/');
     if let Some(meta) = store.footers().get(key) {
         return Ok((meta, true));
     }
     let generation = store.footers().generation();
-    let mut reader = SegmentReader::new(store, path, io.clone())?;
+    let mut reader = SegmentReader::new(store, segment, io.clone())?;
     let options = ArrowReaderOptions::new().with_page_index_policy(PageIndexPolicy::Optional);
     let meta = ArrowReaderMetadata::load_async(&mut reader, options)
         .await
@@ -590,6 +624,14 @@ async fn reader_metadata(
 /// Parquet errors that wrap an object store error are I/O failures; the
 /// rest mean the bytes are not a readable segment.
 fn classify(store: &ColdStore, path: &str, e: ParquetError) -> ColdError {
+    if let ParquetError::External(inner) = &e
+        && let Some(damage) = inner.downcast_ref::<Damage>()
+    {
+        return ColdError::Corrupt(format!(
+            "Segment '{path}' in storage '{}' is unreadable: {damage}",
+            store.storage_id()
+        ));
+    }
     if let ParquetError::External(inner) = &e
         && let Some(os) = inner.downcast_ref::<object_store::Error>()
     {
@@ -631,20 +673,166 @@ impl IoCounter {
     }
 }
 
-/// Parquet's view of one segment object: ranged reads, counted.
+/// Why a segment's bytes are not the ones its manifest entry describes.
+#[derive(Debug, thiserror::Error)]
+enum Damage {
+    #[error("it is {actual} bytes, its manifest entry says {expected}")]
+    Size { actual: u64, expected: u64 },
+    #[error(transparent)]
+    Checksum(#[from] ChecksumMismatch),
+    #[error("its footer points at bytes {}..{}, outside what its checksums cover", .0.start, .0.end)]
+    Outside(Range<u64>),
+    #[error("its footer has no usable block checksums ({0})")]
+    NoBlocks(String),
+}
+
+fn damaged(d: impl Into<Damage>) -> ParquetError {
+    ParquetError::External(Box::new(d.into()))
+}
+
+/// Parquet's view of one segment object: ranged reads, counted, and
+/// checked region by region when the manifest entry has checksums.
 struct SegmentReader {
     store: Arc<dyn ObjectStore>,
     location: Path,
     io: Arc<IoCounter>,
+    layout: Option<Arc<Layout>>,
 }
 
 impl SegmentReader {
-    fn new(store: &ColdStore, path: &str, io: Arc<IoCounter>) -> Result<Self, ColdError> {
+    /// A reader for the footer: of a checked segment, only the tail can
+    /// be read.
+    fn new(
+        store: &ColdStore,
+        segment: SegmentRef<'_>,
+        io: Arc<IoCounter>,
+    ) -> Result<Self, ColdError> {
         Ok(Self {
             store: store.object_store().clone(),
-            location: store.location(path)?,
+            location: store.location(segment.path)?,
             io,
+            layout: segment
+                .expected
+                .map(|(size, sums)| Arc::new(Layout::new(size, sums))),
         })
+    }
+
+    /// A reader for row groups, once the footer (`meta`) is known: of a
+    /// checked segment, the data blocks are checked against the CRCs the
+    /// footer holds.
+    fn for_data(
+        store: &ColdStore,
+        segment: SegmentRef<'_>,
+        io: Arc<IoCounter>,
+        meta: &ArrowReaderMetadata,
+    ) -> Result<Self, ColdError> {
+        let mut reader = Self::new(store, segment, io)?;
+        if let Some(layout) = reader.layout.take() {
+            let blocks = meta
+                .metadata()
+                .file_metadata()
+                .key_value_metadata()
+                .and_then(|kv| kv.iter().find(|e| e.key == BLOCK_CHECKSUMS_KEY))
+                .and_then(|e| e.value.as_deref())
+                .ok_or_else(|| "missing".to_string())
+                .and_then(|v| serde_json::from_str::<BlockChecksums>(v).map_err(|e| e.to_string()))
+                .and_then(|b| layout.as_ref().clone().with_blocks(b));
+            match blocks {
+                Ok(l) => reader.layout = Some(Arc::new(l)),
+                Err(e) => return Err(classify(store, segment.path, damaged(Damage::NoBlocks(e)))),
+            }
+        }
+        Ok(reader)
+    }
+
+    /// `ranges`, each widened to whole checked regions, the overlapping
+    /// ones read once, every region checked; then cut back to what was
+    /// asked.
+    async fn read_checked(
+        &self,
+        layout: &Layout,
+        ranges: &[Range<u64>],
+    ) -> parquet::errors::Result<Vec<Bytes>> {
+        let mut widened = Vec::with_capacity(ranges.len());
+        for r in ranges {
+            widened.push(
+                layout
+                    .widen(r)
+                    .ok_or_else(|| damaged(Damage::Outside(r.clone())))?,
+            );
+        }
+        widened.sort_by_key(|r| r.start);
+        let mut merged: Vec<Range<u64>> = Vec::with_capacity(widened.len());
+        for r in widened {
+            match merged.last_mut() {
+                Some(last) if r.start <= last.end => last.end = last.end.max(r.end),
+                _ => merged.push(r),
+            }
+        }
+        let reads = futures::future::try_join_all(
+            merged
+                .iter()
+                .map(|r| self.read_regions(layout, r.clone(), false)),
+        )
+        .await?;
+        ranges
+            .iter()
+            .map(|r| {
+                let (read, bytes) = merged
+                    .iter()
+                    .zip(&reads)
+                    .find(|(m, _)| m.start <= r.start && r.end <= m.end)
+                    .ok_or_else(|| damaged(Damage::Outside(r.clone())))?;
+                let from = usize::try_from(r.start - read.start)
+                    .map_err(|e| ParquetError::General(e.to_string()))?;
+                let to = usize::try_from(r.end - read.start)
+                    .map_err(|e| ParquetError::General(e.to_string()))?;
+                Ok(bytes.slice(from..to))
+            })
+            .collect()
+    }
+
+    /// One read of whole regions, `range`, checked: the object must still
+    /// have the size the manifest recorded, and every region its checksum.
+    /// `suffix` asks for it as the object's last bytes, which a store
+    /// answers whatever the object's size, so that a truncated segment is
+    /// told apart from an unreachable one.
+    async fn read_regions(
+        &self,
+        layout: &Layout,
+        range: Range<u64>,
+        suffix: bool,
+    ) -> parquet::errors::Result<Bytes> {
+        let get = GetOptions {
+            range: Some(if suffix {
+                GetRange::Suffix(range.end - range.start)
+            } else {
+                GetRange::Bounded(range.clone())
+            }),
+            ..Default::default()
+        };
+        let result = self
+            .store
+            .get_opts(&self.location, get)
+            .await
+            .map_err(external)?;
+        let actual = result.meta.size;
+        let got_start = result.range.start;
+        let bytes = result.bytes().await.map_err(external)?;
+        self.io.record(bytes.len());
+        if actual != layout.size {
+            return Err(damaged(Damage::Size {
+                actual,
+                expected: layout.size,
+            }));
+        }
+        if got_start != range.start {
+            return Err(damaged(ChecksumMismatch { range, short: true }));
+        }
+        layout
+            .verify(range.start, range.end - range.start, &bytes)
+            .map_err(damaged)?;
+        Ok(bytes)
     }
 }
 
@@ -655,6 +843,12 @@ fn external(e: object_store::Error) -> ParquetError {
 impl AsyncFileReader for SegmentReader {
     fn get_bytes(&mut self, range: Range<u64>) -> BoxFuture<'_, parquet::errors::Result<Bytes>> {
         async move {
+            if let Some(layout) = self.layout.clone() {
+                let mut parts = self.read_checked(&layout, &[range]).await?;
+                return parts
+                    .pop()
+                    .ok_or_else(|| ParquetError::General("no bytes read".into()));
+            }
             let b = self
                 .store
                 .get_range(&self.location, range)
@@ -671,6 +865,9 @@ impl AsyncFileReader for SegmentReader {
         ranges: Vec<Range<u64>>,
     ) -> BoxFuture<'_, parquet::errors::Result<Vec<Bytes>>> {
         async move {
+            if let Some(layout) = self.layout.clone() {
+                return self.read_checked(&layout, &ranges).await;
+            }
             let parts = self
                 .store
                 .get_ranges(&self.location, &ranges)
@@ -685,24 +882,36 @@ impl AsyncFileReader for SegmentReader {
     /// One suffix read fetches the tail of the object (and tells its
     /// size); footer and page index are served from it when they fit, and
     /// fetched by range otherwise. (Parquet's own suffix loader cannot
-    /// place a page index outside its first read.)
+    /// place a page index outside its first read.) Of a checked segment,
+    /// the first read is exactly its tail (page index and footer), checked
+    /// against the manifest entry before anything is parsed.
     fn get_metadata<'a>(
         &'a mut self,
         options: Option<&'a ArrowReaderOptions>,
     ) -> BoxFuture<'a, parquet::errors::Result<Arc<ParquetMetaData>>> {
         async move {
-            let get = GetOptions {
-                range: Some(GetRange::Suffix(FOOTER_HINT as u64)),
-                ..Default::default()
+            let (size, tail_start, tail) = match self.layout.clone() {
+                Some(layout) => {
+                    let (start, size) = (layout.tail_start, layout.size);
+                    let tail = self.read_regions(&layout, start..size, true).await?;
+                    (size, start, tail)
+                }
+                None => {
+                    let get = GetOptions {
+                        range: Some(GetRange::Suffix(FOOTER_HINT as u64)),
+                        ..Default::default()
+                    };
+                    let result = self
+                        .store
+                        .get_opts(&self.location, get)
+                        .await
+                        .map_err(external)?;
+                    let (size, tail_start) = (result.meta.size, result.range.start);
+                    let tail = result.bytes().await.map_err(external)?;
+                    self.io.record(tail.len());
+                    (size, tail_start, tail)
+                }
             };
-            let result = self
-                .store
-                .get_opts(&self.location, get)
-                .await
-                .map_err(external)?;
-            let (size, tail_start) = (result.meta.size, result.range.start);
-            let tail = result.bytes().await.map_err(external)?;
-            self.io.record(tail.len());
             let fetch = TailFetch {
                 reader: self,
                 tail_start,

@@ -25,11 +25,13 @@ use arrow::datatypes::{
 use bytes::Bytes;
 use parquet::arrow::ArrowWriter;
 use parquet::basic::{Compression, ZstdLevel};
+use parquet::file::metadata::KeyValue;
 use parquet::file::properties::{EnabledStatistics, WriterProperties};
 use parquet::schema::types::ColumnPath;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use crate::checksum::{BLOCK_CHECKSUMS_KEY, BlockChecksums, ChecksumAlgorithm, SegmentChecksums};
 use crate::error::ColdError;
 
 pub const SEQ_COLUMN: &str = "_seq";
@@ -71,6 +73,10 @@ pub struct SegmentMeta {
     /// µs since the epoch.
     pub created_at: i64,
     pub columns: BTreeMap<String, ColumnStats>,
+    /// What every read checks the file's bytes against (absent for
+    /// segments written before format 5, which are read unchecked).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub checksums: Option<SegmentChecksums>,
 }
 
 impl SegmentMeta {
@@ -103,6 +109,8 @@ pub struct SegmentStats {
     pub min_seq: i64,
     pub max_seq: i64,
     pub columns: BTreeMap<String, ColumnStats>,
+    /// Of the encoded file.
+    pub checksums: Option<SegmentChecksums>,
 }
 
 impl SegmentStats {
@@ -116,6 +124,7 @@ impl SegmentStats {
             max_seq: self.max_seq,
             created_at,
             columns: self.columns,
+            checksums: self.checksums,
         }
     }
 }
@@ -238,9 +247,31 @@ pub fn encode_segment(
             }
         }
     }
+    // Everything before the page index and footer is final once the last
+    // row group is out: its block checksums go into the footer, and the
+    // footer's own checksum into the manifest entry (checksum.rs).
+    writer
+        .flush()
+        .map_err(|e| invalid(format!("cannot encode segment: {e}")))?;
+    writer
+        .sync()
+        .map_err(|e| invalid(format!("cannot encode segment: {e}")))?;
+    let tail_start = writer.bytes_written();
+    let data = writer
+        .inner()
+        .get(..tail_start)
+        .ok_or_else(|| invalid("cannot encode segment: the writer lost track of its bytes"))?;
+    let blocks = serde_json::to_string(&BlockChecksums::compute(data))
+        .map_err(|e| invalid(format!("cannot encode segment: {e}")))?;
+    writer.append_key_value_metadata(KeyValue::new(BLOCK_CHECKSUMS_KEY.to_string(), blocks));
     writer
         .close()
         .map_err(|e| invalid(format!("cannot encode segment: {e}")))?;
+    stats.checksums = Some(SegmentChecksums {
+        algorithm: ChecksumAlgorithm::Crc32,
+        tail_start: tail_start as u64,
+        tail_crc: crc32fast::hash(buf.get(tail_start..).unwrap_or_default()),
+    });
     stats.columns = schema
         .fields()
         .iter()

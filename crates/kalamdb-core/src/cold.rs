@@ -299,7 +299,7 @@ pub async fn scan_segments(
     let mut segments: Vec<&SegmentMeta> = segments.collect();
     segments.sort_by(|a, b| b.max_seq.cmp(&a.max_seq).then(b.min_seq.cmp(&a.min_seq)));
     for seg in segments {
-        for batch in kalamdb_cold::read_segment(storage, &seg.path, None).await? {
+        for batch in kalamdb_cold::read_segment(storage, seg, None).await? {
             for (pk, row) in batch_to_rows(entry, &batch)? {
                 if skip.contains(&pk) {
                     continue;
@@ -367,8 +367,7 @@ async fn lookup_segments(
         if wanted.is_empty() {
             continue;
         }
-        let batches =
-            kalamdb_cold::lookup_segment(storage, &seg.path, &key_column, &wanted).await?;
+        let batches = kalamdb_cold::lookup_segment(storage, seg, &key_column, &wanted).await?;
         for batch in batches {
             for (pk, row) in batch_to_rows(entry, &batch)? {
                 if !wanted_keys.contains(&pk) {

@@ -711,6 +711,7 @@ mod tests {
             max_seq: max,
             created_at: 0,
             columns: Default::default(),
+            checksums: None,
         }
     }
 

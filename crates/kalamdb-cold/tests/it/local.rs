@@ -18,8 +18,8 @@ use arrow::array::{
 use arrow::datatypes::{DataType, Field, Schema, SchemaRef, TimeUnit};
 use bytes::Bytes;
 use kalamdb_cold::{
-    ColdError, ColdStore, LookupStats, Manifest, PkKey, StorageDef, encode_segment, lookup_segment,
-    lookup_segment_with_stats, read_segment, render_template, segment_file_name,
+    ColdError, ColdStore, LookupStats, Manifest, PkKey, SegmentRef, StorageDef, encode_segment,
+    lookup_segment, lookup_segment_with_stats, read_segment, render_template, segment_file_name,
 };
 use kalamdb_types::{NamespaceId, StorageId, TableName, UserId};
 
@@ -188,7 +188,8 @@ async fn every_column_type_round_trips_with_its_metadata() {
     let path = format!("app/notes/{}", segment_file_name(stats.max_seq));
     store.put_durable(&path, bytes.clone()).await.unwrap();
 
-    let read = read_segment(&store, &path, None).await.unwrap();
+    let seg = stats.clone().into_meta(path.clone(), bytes.len() as u64, 9);
+    let read = read_segment(&store, &seg, None).await.unwrap();
     assert_eq!(read.len(), 1);
     // Same schema, field metadata, schema metadata and time zones
     // included, and the same values.
@@ -229,9 +230,13 @@ async fn reading_some_columns() {
     store.put_durable("s.parquet", bytes).await.unwrap();
     // File order, not request order; a column the segment lacks (added by
     // a later ALTER TABLE) is skipped.
-    let read = read_segment(&store, "s.parquet", Some(&["_seq", "added_later", "id"]))
-        .await
-        .unwrap();
+    let read = read_segment(
+        &store,
+        SegmentRef::unchecked("s.parquet"),
+        Some(&["_seq", "added_later", "id"]),
+    )
+    .await
+    .unwrap();
     let names: Vec<String> = read[0]
         .schema()
         .fields()
@@ -288,12 +293,14 @@ async fn lookups_are_pruned_by_statistics_bloom_filters_and_pages() {
     let (bytes, stats) = encode_segment(&schema, &batches, Some("id")).unwrap();
     assert_eq!(stats.rows, rows as u64);
     let path = format!("app/big/{}", segment_file_name(stats.max_seq));
+    // Checked reads: the manifest entry's checksums come along.
+    let seg = stats.into_meta(path.clone(), bytes.len() as u64, 0);
     store.put_durable(&path, bytes).await.unwrap();
     assert_eq!(store.cached_footers(), 0);
 
     // A present key: the footer is read (then cached), one row group is
     // read, and of its pages only the one holding the key.
-    let (found, s) = lookup_segment_with_stats(&store, &path, "id", &[PkKey::Int(131_072)])
+    let (found, s) = lookup_segment_with_stats(&store, &seg, "id", &[PkKey::Int(131_072)])
         .await
         .unwrap();
     assert_eq!(ints(&found, "id"), vec![131_072]);
@@ -309,14 +316,10 @@ async fn lookups_are_pruned_by_statistics_bloom_filters_and_pages() {
     assert_eq!(store.cached_footers(), 1);
 
     // Beyond the maximum: statistics alone answer, nothing is read.
-    let (found, s) = lookup_segment_with_stats(
-        &store,
-        &path,
-        "id",
-        &[PkKey::Int(10 * rows), PkKey::Int(-4)],
-    )
-    .await
-    .unwrap();
+    let (found, s) =
+        lookup_segment_with_stats(&store, &seg, "id", &[PkKey::Int(10 * rows), PkKey::Int(-4)])
+            .await
+            .unwrap();
     assert_eq!(total_rows(&found), 0);
     assert_eq!(
         s,
@@ -335,7 +338,7 @@ async fn lookups_are_pruned_by_statistics_bloom_filters_and_pages() {
     let mut bloom_only = 0;
     let mut bloom_reads = 0;
     for k in (1..100).step_by(2).map(|i| i * 2_001) {
-        let (found, s) = lookup_segment_with_stats(&store, &path, "id", &[PkKey::Int(k)])
+        let (found, s) = lookup_segment_with_stats(&store, &seg, "id", &[PkKey::Int(k)])
             .await
             .unwrap();
         assert_eq!(total_rows(&found), 0, "key {k}");
@@ -355,7 +358,7 @@ async fn lookups_are_pruned_by_statistics_bloom_filters_and_pages() {
     assert_eq!(bloom_reads, 1, "row group 0's filter, once");
     assert_eq!(store.cached_bloom_filters(), 2);
     // Now an absent key costs no I/O at all.
-    let (_, s) = lookup_segment_with_stats(&store, &path, "id", &[PkKey::Int(2_001)])
+    let (_, s) = lookup_segment_with_stats(&store, &seg, "id", &[PkKey::Int(2_001)])
         .await
         .unwrap();
     assert_eq!(
@@ -371,12 +374,12 @@ async fn lookups_are_pruned_by_statistics_bloom_filters_and_pages() {
         .map(PkKey::Int)
         .chain([PkKey::Text("0".into())])
         .collect();
-    let found = lookup_segment(&store, &path, "id", &keys).await.unwrap();
+    let found = lookup_segment(&store, &seg, "id", &keys).await.unwrap();
     let mut ids = ints(&found, "id");
     ids.sort_unstable();
     assert_eq!(ids, vec![0, 2, 131_068, 131_072, 299_998]);
     assert!(
-        lookup_segment(&store, &path, "id", &[])
+        lookup_segment(&store, &seg, "id", &[])
             .await
             .unwrap()
             .is_empty()
@@ -415,9 +418,10 @@ async fn text_and_small_integer_keys() {
         PkKey::Text("zzz".into()),
         PkKey::Int(4_321),
     ];
-    let (found, s) = lookup_segment_with_stats(&store, "u/seg.parquet", "id", &want)
-        .await
-        .unwrap();
+    let (found, s) =
+        lookup_segment_with_stats(&store, SegmentRef::unchecked("u/seg.parquet"), "id", &want)
+            .await
+            .unwrap();
     assert_eq!(texts(&found, "id"), vec![uuids[4_321].clone()]);
     assert_eq!(ints(&found, "_seq"), vec![4_321]);
     assert_eq!(s.rows_matched, 1);
@@ -438,7 +442,7 @@ async fn text_and_small_integer_keys() {
     store.put_durable("small.parquet", bytes).await.unwrap();
     let found = lookup_segment(
         &store,
-        "small.parquet",
+        SegmentRef::unchecked("small.parquet"),
         "id",
         &[PkKey::Int(-5), PkKey::Int(32_767), PkKey::Int(65_537)],
     )
@@ -447,13 +451,23 @@ async fn text_and_small_integer_keys() {
     assert_eq!(ints(&found, "_seq"), vec![1, 3]);
 
     // Looking up by a column that cannot be a key is refused.
-    let err = lookup_segment(&store, "small.parquet", "_deleted", &[PkKey::Int(1)])
-        .await
-        .unwrap_err();
+    let err = lookup_segment(
+        &store,
+        SegmentRef::unchecked("small.parquet"),
+        "_deleted",
+        &[PkKey::Int(1)],
+    )
+    .await
+    .unwrap_err();
     assert!(matches!(err, ColdError::InvalidSegment(_)), "{err}");
-    let err = lookup_segment(&store, "small.parquet", "nope", &[PkKey::Int(1)])
-        .await
-        .unwrap_err();
+    let err = lookup_segment(
+        &store,
+        SegmentRef::unchecked("small.parquet"),
+        "nope",
+        &[PkKey::Int(1)],
+    )
+    .await
+    .unwrap_err();
     assert!(matches!(err, ColdError::Corrupt(_)), "{err}");
 }
 
@@ -464,9 +478,14 @@ async fn a_rewritten_segment_is_not_read_through_a_stale_footer() {
     let (schema, small) = even_ids(10);
     let (bytes, _) = encode_segment(&schema, &small, Some("id")).unwrap();
     store.put_durable("t/seg.parquet", bytes).await.unwrap();
-    let found = lookup_segment(&store, "t/seg.parquet", "id", &[PkKey::Int(4)])
-        .await
-        .unwrap();
+    let found = lookup_segment(
+        &store,
+        SegmentRef::unchecked("t/seg.parquet"),
+        "id",
+        &[PkKey::Int(4)],
+    )
+    .await
+    .unwrap();
     assert_eq!(ints(&found, "_seq"), vec![1_002]);
     assert_eq!(store.cached_footers(), 1);
 
@@ -475,12 +494,21 @@ async fn a_rewritten_segment_is_not_read_through_a_stale_footer() {
     let (bytes, _) = encode_segment(&schema, &big, Some("id")).unwrap();
     store.put_durable("t/seg.parquet", bytes).await.unwrap();
     assert_eq!(store.cached_footers(), 0);
-    let found = lookup_segment(&store, "t/seg.parquet", "id", &[PkKey::Int(39_998)])
-        .await
-        .unwrap();
+    let found = lookup_segment(
+        &store,
+        SegmentRef::unchecked("t/seg.parquet"),
+        "id",
+        &[PkKey::Int(39_998)],
+    )
+    .await
+    .unwrap();
     assert_eq!(ints(&found, "_seq"), vec![1_000 + 19_999]);
     assert_eq!(
-        total_rows(&read_segment(&store, "t/seg.parquet", None).await.unwrap()),
+        total_rows(
+            &read_segment(&store, SegmentRef::unchecked("t/seg.parquet"), None)
+                .await
+                .unwrap()
+        ),
         20_000
     );
     store.delete("t/seg.parquet").await.unwrap();
@@ -510,8 +538,10 @@ async fn damaged_segments_are_corrupt_errors_not_panics() {
         let path = "d/seg.parquet";
         store.put_durable(path, bytes.clone()).await.unwrap();
         for result in [
-            read_segment(&store, path, None).await.map(|_| ()),
-            lookup_segment(&store, path, "id", &[PkKey::Int(2)])
+            read_segment(&store, SegmentRef::unchecked(path), None)
+                .await
+                .map(|_| ()),
+            lookup_segment(&store, SegmentRef::unchecked(path), "id", &[PkKey::Int(2)])
                 .await
                 .map(|_| ()),
         ] {
@@ -536,10 +566,17 @@ async fn damaged_segments_are_corrupt_errors_not_panics() {
         let path = format!("flip/{offset}.parquet");
         store.put_durable(&path, bytes.into()).await.unwrap();
         for result in [
-            read_segment(&store, &path, None).await.map(|_| ()),
-            lookup_segment(&store, &path, "id", &[PkKey::Int(40_000)])
+            read_segment(&store, SegmentRef::unchecked(&path), None)
                 .await
                 .map(|_| ()),
+            lookup_segment(
+                &store,
+                SegmentRef::unchecked(&path),
+                "id",
+                &[PkKey::Int(40_000)],
+            )
+            .await
+            .map(|_| ()),
         ] {
             if let Err(err) = result {
                 assert!(matches!(err, ColdError::Corrupt(_)), "{offset}: {err:?}");
@@ -550,13 +587,115 @@ async fn damaged_segments_are_corrupt_errors_not_panics() {
     assert!(corrupt > 0, "no damaged read noticed");
 
     // A missing segment is an I/O error, not corruption.
-    let err = read_segment(&store, "gone.parquet", None)
+    let err = read_segment(&store, SegmentRef::unchecked("gone.parquet"), None)
         .await
         .unwrap_err();
     assert!(
         matches!(&err, ColdError::Missing(m) if m == "Storage 'local': segment 'gone.parquet' not found"),
         "{err:?}"
     );
+}
+
+/// With the manifest entry's checksums, no damaged byte reaches the
+/// decoder: a flipped bit in any block (data pages, bloom filters, page
+/// index, footer) is a Corrupt error naming the bytes, for every read that
+/// touches the block, and reads that do not touch it answer the right rows.
+#[tokio::test]
+async fn checked_reads_never_serve_a_damaged_byte() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(dir.path());
+    let (schema, batches) = even_ids(150_000);
+    let (good, stats) = encode_segment(&schema, &batches, Some("id")).unwrap();
+    let size = good.len() as u64;
+    let good_meta = stats.into_meta("good.parquet".into(), size, 0);
+    let sums = good_meta
+        .checksums
+        .clone()
+        .expect("a new segment has checksums");
+    sums.check_shape(size).unwrap();
+    store
+        .put_durable("good.parquet", good.clone())
+        .await
+        .unwrap();
+    let all = read_segment(&store, &good_meta, None).await.unwrap();
+    assert_eq!(total_rows(&all), 150_000);
+    assert_eq!(
+        all[0].schema(),
+        schema,
+        "our footer entry is not the table's"
+    );
+    // One key per row group, and an absent one: every bloom filter is read.
+    let keys = [0, 131_072, 299_998, 1].map(PkKey::Int);
+    let found = lookup_segment(&store, &good_meta, "id", &keys)
+        .await
+        .unwrap();
+    assert_eq!(ints(&found, "id"), vec![0, 131_072, 299_998]);
+
+    let is_checksum_error = |err: &ColdError, path: &str| {
+        matches!(err, ColdError::Corrupt(m)
+            if m.starts_with(&format!("Segment '{path}' in storage 'local' is unreadable: bytes "))
+                && m.ends_with(" fail their checksum"))
+    };
+    // A byte in every 16 KiB of the data, and across the tail (page index,
+    // footer, its length and magic).
+    let tail = sums.tail_start;
+    let mut offsets: Vec<u64> = (0..tail)
+        .step_by(16 * 1024)
+        .map(|o| o + o / 1024 % 997)
+        .collect();
+    offsets.extend([tail, tail + (size - tail) / 2, size - 9, size - 5, size - 1]);
+    for (n, at) in offsets.into_iter().enumerate() {
+        let at = at.min(size - 1);
+        let mut bytes = good.to_vec();
+        bytes[at as usize] ^= 0x01;
+        let path = format!("flip/{n}.parquet");
+        store.put_durable(&path, bytes.into()).await.unwrap();
+        let mut seg = good_meta.clone();
+        seg.path = path.clone();
+        let mut caught = 0;
+        match read_segment(&store, &seg, None).await {
+            Ok(read) => assert_eq!(read, all, "flip at {at}: wrong rows"),
+            Err(e) => {
+                assert!(is_checksum_error(&e, &path), "flip at {at}: {e:?}");
+                caught += 1;
+            }
+        }
+        match lookup_segment(&store, &seg, "id", &keys).await {
+            Ok(read) => assert_eq!(read, found, "flip at {at}: wrong rows"),
+            Err(e) => {
+                assert!(is_checksum_error(&e, &path), "flip at {at}: {e:?}");
+                caught += 1;
+            }
+        }
+        assert!(caught > 0, "the flip at byte {at} went unnoticed");
+    }
+
+    // Shorter or longer than the manifest says: refused before decoding.
+    for (what, bytes) in [
+        ("truncated", good.slice(0..good.len() - 1_000)),
+        ("appended to", Bytes::from([&good[..], b"tail"].concat())),
+        ("emptied", Bytes::new()),
+    ] {
+        let path = format!("size/{}.parquet", what.replace(' ', "-"));
+        store.put_durable(&path, bytes.clone()).await.unwrap();
+        let mut seg = good_meta.clone();
+        seg.path = path.clone();
+        let err = read_segment(&store, &seg, None).await.unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            format!(
+                "Segment '{path}' in storage 'local' is unreadable: it is {} bytes, its manifest entry says {size}",
+                bytes.len()
+            ),
+            "{what}"
+        );
+        assert!(matches!(err, ColdError::Corrupt(_)));
+    }
+    // Missing is still "reload the manifest", not corruption.
+    let mut seg = good_meta.clone();
+    seg.path = "gone.parquet".into();
+    let err = lookup_segment(&store, &seg, "id", &keys).await.unwrap_err();
+    assert!(matches!(err, ColdError::Missing(_)), "{err:?}");
 }
 
 #[tokio::test]
@@ -720,7 +859,7 @@ async fn a_flush_shaped_round_trip_through_templates_and_a_manifest() {
         if !seg.may_contain("id", &key) {
             continue;
         }
-        let found = lookup_segment(&store, &seg.path, "id", std::slice::from_ref(&key))
+        let found = lookup_segment(&store, seg, "id", std::slice::from_ref(&key))
             .await
             .unwrap();
         hits.extend(ints(&found, "_seq"));
@@ -746,9 +885,14 @@ async fn concurrent_lookups_share_one_footer_cache() {
             tokio::spawn(async move {
                 for i in 0..20 {
                     let k = (t * 1_000 + i) * 2;
-                    let found = lookup_segment(&store, "c/seg.parquet", "id", &[PkKey::Int(k)])
-                        .await
-                        .unwrap();
+                    let found = lookup_segment(
+                        &store,
+                        SegmentRef::unchecked("c/seg.parquet"),
+                        "id",
+                        &[PkKey::Int(k)],
+                    )
+                    .await
+                    .unwrap();
                     assert_eq!(ints(&found, "id"), vec![k]);
                 }
             })
@@ -768,9 +912,13 @@ async fn nulls_in_a_nullable_column_survive() {
     let (schema, batch) = all_types();
     let (bytes, _) = encode_segment(&schema, &[batch], None).unwrap();
     store.put_durable("n.parquet", bytes).await.unwrap();
-    let read = read_segment(&store, "n.parquet", Some(&["small", "blob"]))
-        .await
-        .unwrap();
+    let read = read_segment(
+        &store,
+        SegmentRef::unchecked("n.parquet"),
+        Some(&["small", "blob"]),
+    )
+    .await
+    .unwrap();
     let small = read[0].column(0);
     let blob = read[0].column(1);
     assert_eq!((small.null_count(), small.is_null(1)), (1, true));

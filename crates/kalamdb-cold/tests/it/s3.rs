@@ -275,12 +275,13 @@ async fn segment_round_trip_and_lookup_with_signatures_checked() {
         vec![(path.clone(), bytes.len() as u64)]
     );
 
-    let read = read_segment(&store, &path, None).await.expect("read");
+    let seg = stats.clone().into_meta(path.clone(), bytes.len() as u64, 0);
+    let read = read_segment(&store, &seg, None).await.expect("read");
     assert_eq!(total_rows(&read), rows as usize);
     let read_all = arrow::compute::concat_batches(&schema, &read).expect("concat");
     assert_eq!(read_all, batch);
 
-    let ids_only = read_segment(&store, &path, Some(&["id"]))
+    let ids_only = read_segment(&store, &seg, Some(&["id"]))
         .await
         .expect("read one column");
     assert!(ids_only.iter().all(|b| b.num_columns() == 1));
@@ -294,7 +295,7 @@ async fn segment_round_trip_and_lookup_with_signatures_checked() {
         PkKey::Int(131_072),
         PkKey::Int(2 * (rows - 1)),
     ];
-    let found = lookup_segment(&store, &path, "id", &present)
+    let found = lookup_segment(&store, &seg, "id", &present)
         .await
         .expect("lookup present keys");
     let mut found_ids = int64_column(&found, "id");
@@ -307,7 +308,7 @@ async fn segment_round_trip_and_lookup_with_signatures_checked() {
     // Odd ids fall inside every row group's min/max but are not stored;
     // ids beyond the maximum are pruned by statistics.
     let absent = [PkKey::Int(1), PkKey::Int(99_999), PkKey::Int(10 * rows)];
-    let found = lookup_segment(&store, &path, "id", &absent)
+    let found = lookup_segment(&store, &seg, "id", &absent)
         .await
         .expect("lookup absent keys");
     assert_eq!(total_rows(&found), 0);
@@ -316,7 +317,7 @@ async fn segment_round_trip_and_lookup_with_signatures_checked() {
     // so each row group holds a disjoint id range and min/max statistics
     // leave exactly one row group for a present key.
     let fresh = open(&s3, "kalam");
-    let (found, stats) = lookup_segment_with_stats(&fresh, &path, "id", &[PkKey::Int(131_072)])
+    let (found, stats) = lookup_segment_with_stats(&fresh, &seg, "id", &[PkKey::Int(131_072)])
         .await
         .expect("lookup on a fresh store");
     assert_eq!(int64_column(&found, "_seq"), vec![1_000 + 65_536]);
@@ -340,7 +341,7 @@ async fn segment_round_trip_and_lookup_with_signatures_checked() {
 
     // With the footer cached, a key beyond every row group's maximum is
     // answered without a single request.
-    let (found, stats) = lookup_segment_with_stats(&fresh, &path, "id", &[PkKey::Int(10 * rows)])
+    let (found, stats) = lookup_segment_with_stats(&fresh, &seg, "id", &[PkKey::Int(10 * rows)])
         .await
         .expect("lookup of an absent key");
     assert_eq!(total_rows(&found), 0);
@@ -373,11 +374,12 @@ async fn lookup_by_text_key() {
     .expect("batch");
     let (bytes, stats) = encode_segment(&schema, &[batch], Some("id")).expect("encode");
     let path = format!("app/tags/{}", segment_file_name(stats.max_seq));
+    let seg = stats.into_meta(path.clone(), bytes.len() as u64, 0);
     store.put_durable(&path, bytes).await.expect("put");
 
     let found = lookup_segment(
         &store,
-        &path,
+        &seg,
         "id",
         &[PkKey::Text("c".to_string()), PkKey::Text("zz".to_string())],
     )
