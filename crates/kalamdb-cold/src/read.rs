@@ -53,6 +53,8 @@ const BATCH_ROWS: usize = 8_192;
 /// footer and page index of a typical segment fit, so loading them is one
 /// request.
 const FOOTER_HINT: usize = 64 * 1024;
+/// Checked reads closer than this are fetched as one request.
+const COALESCE_GAP: u64 = 64 * 1024;
 
 /// What a lookup touched: for tests, metrics and `EXPLAIN`-style answers.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -762,10 +764,12 @@ impl SegmentReader {
             );
         }
         widened.sort_by_key(|r| r.start);
+        // Ranges close together are one request (the bytes between are
+        // whole regions too, and checked); the rest go out concurrently.
         let mut merged: Vec<Range<u64>> = Vec::with_capacity(widened.len());
         for r in widened {
             match merged.last_mut() {
-                Some(last) if r.start <= last.end => last.end = last.end.max(r.end),
+                Some(last) if r.start <= last.end + COALESCE_GAP => last.end = last.end.max(r.end),
                 _ => merged.push(r),
             }
         }

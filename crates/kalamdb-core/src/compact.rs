@@ -482,6 +482,48 @@ mod tests {
         e
     }
 
+    /// A deletion record replayed after the table's name was reused (its
+    /// first run failed, and a table of the same name was created and
+    /// flushed meanwhile) deletes the old table's listed segments only:
+    /// the directory now belongs to the new table and is not swept.
+    #[tokio::test]
+    async fn a_stale_deletion_record_never_sweeps_a_recreated_table() {
+        let dir = tempfile::tempdir().unwrap();
+        let engine = engine(&dir, 0).await;
+        three_segments(&engine).await;
+        let old_files = files(&dir);
+        assert_eq!(old_files.len(), 3);
+        let entry = engine.shared.catalog.table(&table()).unwrap();
+        let manifests = cold::manifests_of(engine.shared.store.as_ref(), &table()).unwrap();
+        let stale = crate::flush::Deletion::plan(&engine.shared, &entry, &manifests).unwrap();
+        // Keep the old files through the drop, as a failed first run would.
+        let keep = dir.path().join("kept");
+        std::fs::create_dir(&keep).unwrap();
+        for f in &old_files {
+            std::fs::copy(dir.path().join("storage/app/t").join(f), keep.join(f)).unwrap();
+        }
+        exec(&engine, "DROP TABLE app.t").await;
+        assert!(files(&dir).is_empty());
+        exec(
+            &engine,
+            "CREATE SHARED TABLE app.t (id BIGINT PRIMARY KEY, v TEXT); \
+             INSERT INTO app.t VALUES (1, 'new')",
+        )
+        .await;
+        engine.flush_now(&table()).await.unwrap();
+        let new_files = files(&dir);
+        assert_eq!(new_files.len(), 1);
+        for f in &old_files {
+            std::fs::copy(keep.join(f), dir.path().join("storage/app/t").join(f)).unwrap();
+        }
+        assert_eq!(files(&dir).len(), 4);
+
+        let (deleted, _) = stale.run(&engine.shared, &table()).await;
+        assert_eq!(deleted, 3, "the old table's listed segments");
+        assert_eq!(files(&dir), new_files, "the new table's segment stays");
+        assert_eq!(content(&engine).await, vec!["1:new".to_string()]);
+    }
+
     #[tokio::test]
     async fn compaction_keeps_newest_versions_and_drops_expired_tombstones() {
         let dir = tempfile::tempdir().unwrap();
