@@ -69,7 +69,7 @@ target_dir="target/fuzz"
 echo "== fuzz: building fuzz/ ($triple, release, instrumented) into $target_dir"
 build_start=$(date +%s)
 # `--target` keeps the instrumentation flags away from build scripts and proc macros.
-cargo build --manifest-path fuzz/Cargo.toml --target "$triple" --release \
+cargo build --locked --manifest-path fuzz/Cargo.toml --target "$triple" --release \
   --config 'profile.release.debug="line-tables-only"' --target-dir "$target_dir" --bins
 echo "   built in $(( $(date +%s) - build_start )) s"
 bin_dir="$target_dir/$triple/release"
