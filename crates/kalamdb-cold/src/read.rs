@@ -756,7 +756,8 @@ impl SegmentReader {
         ranges: &[Range<u64>],
     ) -> parquet::errors::Result<Vec<Bytes>> {
         let mut widened = Vec::with_capacity(ranges.len());
-        for r in ranges {
+        // An empty range needs no bytes (and a store refuses it).
+        for r in ranges.iter().filter(|r| r.start < r.end) {
             widened.push(
                 layout
                     .widen(r)
@@ -782,6 +783,9 @@ impl SegmentReader {
         ranges
             .iter()
             .map(|r| {
+                if r.start >= r.end {
+                    return Ok(Bytes::new());
+                }
                 let (read, bytes) = merged
                     .iter()
                     .zip(&reads)
@@ -957,6 +961,44 @@ impl MetadataFetch for TailFetch<'_> {
 mod tests {
     use super::*;
     use crate::storage::StorageDef;
+
+    /// Before the footer is known only the tail can be read; empty ranges
+    /// cost nothing; ranges are cut back exactly from widened reads.
+    #[tokio::test]
+    async fn checked_ranges_before_the_footer_is_known() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = ColdStore::open(&StorageDef::local(dir.path(), 0)).unwrap();
+        let file: Vec<u8> = (0..50_000u32).map(|i| (i % 251) as u8).collect();
+        store
+            .put_durable("f.bin", Bytes::from(file.clone()))
+            .await
+            .unwrap();
+        let sums = SegmentChecksums {
+            algorithm: crate::checksum::ChecksumAlgorithm::Crc32,
+            tail_start: 40_000,
+            tail_crc: crc32fast::hash(&file[40_000..]),
+        };
+        let io = Arc::new(IoCounter::default());
+        let segment = SegmentRef {
+            path: "f.bin",
+            expected: Some((50_000, &sums)),
+        };
+        let mut reader = SegmentReader::new(&store, segment, io.clone()).unwrap();
+        let parts = reader
+            .get_byte_ranges(vec![45_000..45_010, 7..7, 49_990..50_000])
+            .await
+            .unwrap();
+        assert_eq!(parts[0], &file[45_000..45_010]);
+        assert!(parts[1].is_empty());
+        assert_eq!(parts[2], &file[49_990..50_000]);
+        // One request for the tail, read whole and checked once.
+        assert_eq!((io.requests(), io.bytes()), (1, 10_000));
+        let err = reader.get_bytes(100..200).await.unwrap_err();
+        assert_eq!(
+            classify(&store, "f.bin", err).to_string(),
+            "Segment 'f.bin' in storage 'local' is unreadable: its footer points at bytes 100..200, outside what its checksums cover"
+        );
+    }
 
     #[tokio::test]
     async fn a_decoder_panic_becomes_a_corrupt_error() {
