@@ -957,7 +957,7 @@ impl MetadataFetch for TailFetch<'_> {
 }
 
 #[cfg(test)]
-#[allow(clippy::unwrap_used)]
+#[allow(clippy::unwrap_used, clippy::indexing_slicing)]
 mod tests {
     use super::*;
     use crate::storage::StorageDef;
