@@ -747,6 +747,24 @@ impl SegmentReader {
         Ok(reader)
     }
 
+    /// One counted read: (the object's size, where the bytes start, the
+    /// bytes).
+    async fn get(&self, range: GetRange) -> parquet::errors::Result<(u64, u64, Bytes)> {
+        let get = GetOptions {
+            range: Some(range),
+            ..Default::default()
+        };
+        let result = self
+            .store
+            .get_opts(&self.location, get)
+            .await
+            .map_err(external)?;
+        let (size, start) = (result.meta.size, result.range.start);
+        let bytes = result.bytes().await.map_err(external)?;
+        self.io.record(bytes.len());
+        Ok((size, start, bytes))
+    }
+
     /// `ranges`, each widened to whole checked regions, the overlapping
     /// ones read once, every region checked; then cut back to what was
     /// asked.
@@ -811,23 +829,13 @@ impl SegmentReader {
         range: Range<u64>,
         suffix: bool,
     ) -> parquet::errors::Result<Bytes> {
-        let get = GetOptions {
-            range: Some(if suffix {
+        let (actual, got_start, bytes) = self
+            .get(if suffix {
                 GetRange::Suffix(range.end - range.start)
             } else {
                 GetRange::Bounded(range.clone())
-            }),
-            ..Default::default()
-        };
-        let result = self
-            .store
-            .get_opts(&self.location, get)
-            .await
-            .map_err(external)?;
-        let actual = result.meta.size;
-        let got_start = result.range.start;
-        let bytes = result.bytes().await.map_err(external)?;
-        self.io.record(bytes.len());
+            })
+            .await?;
         if actual != layout.size {
             return Err(damaged(Damage::Size {
                 actual,
@@ -904,21 +912,7 @@ impl AsyncFileReader for SegmentReader {
                     let tail = self.read_regions(&layout, start..size, true).await?;
                     (size, start, tail)
                 }
-                None => {
-                    let get = GetOptions {
-                        range: Some(GetRange::Suffix(FOOTER_HINT as u64)),
-                        ..Default::default()
-                    };
-                    let result = self
-                        .store
-                        .get_opts(&self.location, get)
-                        .await
-                        .map_err(external)?;
-                    let (size, tail_start) = (result.meta.size, result.range.start);
-                    let tail = result.bytes().await.map_err(external)?;
-                    self.io.record(tail.len());
-                    (size, tail_start, tail)
-                }
+                None => self.get(GetRange::Suffix(FOOTER_HINT as u64)).await?,
             };
             let fetch = TailFetch {
                 reader: self,
