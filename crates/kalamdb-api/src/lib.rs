@@ -12,6 +12,7 @@ mod error;
 mod health;
 mod jobs;
 pub mod limits;
+mod listener;
 mod sql;
 mod state;
 pub mod ws;
@@ -26,6 +27,7 @@ use tower::util::MapRequestLayer;
 use tower_http::cors::{AllowOrigin, CorsLayer};
 
 pub use error::{ApiError, AuthEndpointError};
+pub use listener::{Connection, LimitedListener};
 pub use state::{ApiConfig, AppState, SharedState};
 pub use ws::WsConfig;
 

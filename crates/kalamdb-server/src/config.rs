@@ -142,6 +142,9 @@ pub struct RateLimitSection {
     pub auth_attempts_per_minute: u32,
     /// Open WebSocket connections per client address; 0 = no limit.
     pub max_ws_connections_per_ip: usize,
+    /// Open TCP connections (HTTP and WebSocket) per client address; one
+    /// over it is answered 429 and closed; 0 = no limit.
+    pub max_connections_per_ip: usize,
     /// Inbound WebSocket messages per connection per second; 0 = no limit.
     pub max_ws_messages_per_second: u32,
     /// `POST /v1/api/sql` requests per user per second (429
@@ -155,6 +158,7 @@ impl Default for RateLimitSection {
             max_subscriptions_per_user: 100,
             auth_attempts_per_minute: 0,
             max_ws_connections_per_ip: 0,
+            max_connections_per_ip: 0,
             max_ws_messages_per_second: 0,
             max_queries_per_second: 0,
         }

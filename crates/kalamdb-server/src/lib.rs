@@ -211,11 +211,14 @@ pub async fn run_with_hooks(
     );
     // Small frames (live changes, short answers) must not wait for Nagle's
     // algorithm to coalesce them with the next write (~40 ms stalls).
-    let listener = axum::serve::ListenerExt::tap_io(listener, |tcp| {
-        if let Err(e) = tcp.set_nodelay(true) {
-            tracing::debug!(error = %e, "cannot set TCP_NODELAY");
-        }
-    });
+    let listener = axum::serve::ListenerExt::tap_io(
+        kalamdb_api::LimitedListener::new(listener, config.rate_limit.max_connections_per_ip),
+        |conn: &mut kalamdb_api::Connection| {
+            if let Err(e) = conn.stream().set_nodelay(true) {
+                tracing::debug!(error = %e, "cannot set TCP_NODELAY");
+            }
+        },
+    );
     axum::serve(
         listener,
         axum::ServiceExt::into_make_service_with_connect_info::<SocketAddr>(app),

@@ -327,3 +327,59 @@ async fn the_server_answers_others_while_one_client_floods_it() {
         f.await.unwrap();
     }
 }
+
+/// One raw HTTP/1.1 exchange on a new connection: the status line and the
+/// body of the answer (the server closes refused connections).
+async fn raw_get(addr: std::net::SocketAddr, path: &str) -> (String, String) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut tcp = tokio::net::TcpStream::connect(addr).await.unwrap();
+    tcp.write_all(
+        format!("GET {path} HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n").as_bytes(),
+    )
+    .await
+    .unwrap();
+    let mut answer = String::new();
+    tcp.read_to_string(&mut answer).await.unwrap();
+    let status = answer.lines().next().unwrap_or_default().to_string();
+    let body = answer
+        .split("\r\n\r\n")
+        .nth(1)
+        .unwrap_or_default()
+        .to_string();
+    (status, body)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn connections_per_address_are_limited() {
+    let server = limited(|c| c.rate_limit.max_connections_per_ip = 3);
+    // Three idle connections (a slowloris sending nothing) hold the cap…
+    let mut idle = Vec::new();
+    for _ in 0..3 {
+        idle.push(tokio::net::TcpStream::connect(server.addr).await.unwrap());
+    }
+    // …so a fourth is answered 429 and closed, before HTTP is parsed.
+    let (status, body) = raw_get(server.addr, "/health").await;
+    assert_eq!(status, "HTTP/1.1 429 Too Many Requests", "{body}");
+    let body: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(
+        body,
+        json!({"error": "rate_limited", "message": "Too many connections from this address"})
+    );
+    // A WebSocket upgrade is a connection like any other.
+    let err = tokio_tungstenite::connect_async(format!("ws://{}/v1/ws", server.addr))
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("429"), "{err}");
+    // A closed connection frees its slot (once the server sees the close).
+    idle.pop();
+    let mut status = String::new();
+    for _ in 0..200 {
+        status = raw_get(server.addr, "/health").await.0;
+        if status == "HTTP/1.1 200 OK" {
+            break;
+        }
+        tokio::task::yield_now().await;
+    }
+    assert_eq!(status, "HTTP/1.1 200 OK");
+    drop(idle);
+}
