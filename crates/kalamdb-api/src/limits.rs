@@ -62,7 +62,8 @@ impl<K: Hash + Eq> RateLimiter<K> {
     }
 }
 
-/// Open WebSocket connections per address.
+/// Open connections per address (TCP connections in `listener.rs`,
+/// WebSocket sessions in `ws.rs`: two separate counts).
 #[derive(Debug)]
 pub struct ConnectionSlots {
     max_per_ip: usize,

@@ -14,17 +14,23 @@ use std::time::Duration;
 
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, ReadBuf};
 use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::Semaphore;
 
 use crate::limits::{ConnectionSlots, SlotGuard};
 
 /// How long a refused connection may take to receive its answer.
 const REFUSAL_TIMEOUT: Duration = Duration::from_secs(2);
+/// Refusals being answered at once, at most: past it a refused connection
+/// is closed unanswered, so a flood of refused connections cannot hold
+/// more sockets than this for `REFUSAL_TIMEOUT`.
+const MAX_REFUSALS: usize = 64;
 
 /// `tokio`'s listener with a cap on open connections per address (0: no
 /// cap).
 pub struct LimitedListener {
     inner: TcpListener,
     slots: Arc<ConnectionSlots>,
+    refusals: Arc<Semaphore>,
 }
 
 impl LimitedListener {
@@ -32,6 +38,7 @@ impl LimitedListener {
         Self {
             inner,
             slots: ConnectionSlots::new(max_per_ip),
+            refusals: Arc::new(Semaphore::new(MAX_REFUSALS)),
         }
     }
 }
@@ -68,7 +75,12 @@ impl axum::serve::Listener for LimitedListener {
                 }
                 None => {
                     tracing::debug!(%addr, "connection refused: too many from this address");
-                    tokio::spawn(refuse(stream));
+                    if let Ok(permit) = self.refusals.clone().try_acquire_owned() {
+                        tokio::spawn(async move {
+                            refuse(stream).await;
+                            drop(permit);
+                        });
+                    }
                 }
             }
         }
