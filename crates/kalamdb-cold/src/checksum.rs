@@ -21,6 +21,7 @@
 //! 4,096 blocks, 22 KB of base64, for a segment of 64 MiB or more).
 
 use std::ops::Range;
+use std::sync::Arc;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
@@ -133,7 +134,7 @@ pub(crate) struct Layout {
     tail_crc: u32,
     /// `None` until the footer has been read and checked: only the tail
     /// can be read then.
-    blocks: Option<BlockChecksums>,
+    blocks: Option<Arc<BlockChecksums>>,
 }
 
 impl Layout {
@@ -147,7 +148,7 @@ impl Layout {
     }
 
     /// With the data blocks' CRCs from the (checked) footer.
-    pub(crate) fn with_blocks(mut self, blocks: BlockChecksums) -> Result<Self, String> {
+    pub(crate) fn with_blocks(mut self, blocks: Arc<BlockChecksums>) -> Result<Self, String> {
         blocks.check_shape(self.tail_start)?;
         self.blocks = Some(blocks);
         Ok(self)
@@ -265,7 +266,7 @@ mod tests {
         };
         sums.check_shape(data.len() as u64).unwrap();
         Layout::new(data.len() as u64, &sums)
-            .with_blocks(BlockChecksums::compute(&data[..60_000]))
+            .with_blocks(Arc::new(BlockChecksums::compute(&data[..60_000])))
             .unwrap()
     }
 

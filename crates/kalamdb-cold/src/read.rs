@@ -121,8 +121,9 @@ pub async fn read_segment(
     let path = segment.path;
     guarded(store, path, async {
         let io = Arc::new(IoCounter::default());
-        let (meta, _) = reader_metadata(store, segment, &io).await?;
-        let reader = SegmentReader::for_data(store, segment, io, &meta)?;
+        let (footer, _) = reader_metadata(store, segment, &io).await?;
+        let reader = SegmentReader::for_data(store, segment, io, &footer)?;
+        let meta = footer.meta;
         let mut builder = ParquetRecordBatchStreamBuilder::new_with_metadata(reader, meta.clone())
             .with_batch_size(BATCH_ROWS);
         if let Some(cols) = columns {
@@ -293,7 +294,8 @@ async fn lookup(
         ))
     };
     let io = Arc::new(IoCounter::default());
-    let (meta, footer_cached) = reader_metadata(store, segment, &io).await?;
+    let (footer, footer_cached) = reader_metadata(store, segment, &io).await?;
+    let meta = footer.meta.clone();
     let mut stats = LookupStats {
         footer_cached,
         row_groups: meta.metadata().num_row_groups(),
@@ -335,7 +337,7 @@ async fn lookup(
         kind,
     );
 
-    let reader = SegmentReader::for_data(store, segment, io.clone(), &meta)?;
+    let reader = SegmentReader::for_data(store, segment, io.clone(), &footer)?;
     let mut builder = ParquetRecordBatchStreamBuilder::new_with_metadata(reader, meta.clone());
     // (row group, the keys it may hold)
     let mut selected: Vec<(usize, Wanted)> = Vec::new();
@@ -601,16 +603,26 @@ async fn guarded<T>(
     }
 }
 
+/// A segment's footer as the cache keeps it: Parquet's metadata and, for
+/// a checked segment, the data blocks' CRCs it holds (parsed once).
+#[derive(Clone)]
+pub(crate) struct Footer {
+    meta: ArrowReaderMetadata,
+    blocks: Option<Arc<BlockChecksums>>,
+}
+
 /// The segment's footer: cached, or read (and cached).
 async fn reader_metadata(
     store: &ColdStore,
     segment: SegmentRef<'_>,
     io: &Arc<IoCounter>,
-) -> Result<(ArrowReaderMetadata, bool), ColdError> {
+) -> Result<(Footer, bool), ColdError> {
     let path = segment.path;
     let key = path.trim_matches('/');
-    if let Some(meta) = store.footers().get(key) {
-        return Ok((meta, true));
+    if let Some(footer) = store.footers().get(key)
+        && (footer.blocks.is_some() || segment.expected.is_none())
+    {
+        return Ok((footer, true));
     }
     let generation = store.footers().generation();
     let mut reader = SegmentReader::new(store, segment, io.clone())?;
@@ -618,9 +630,32 @@ async fn reader_metadata(
     let meta = ArrowReaderMetadata::load_async(&mut reader, options)
         .await
         .map_err(|e| classify(store, path, e))?;
-    let size = meta.metadata().memory_size();
-    store.footers().insert(key, meta.clone(), size, generation);
-    Ok((meta, false))
+    let blocks = match segment.expected {
+        Some(_) => {
+            Some(Arc::new(block_checksums(&meta).map_err(|e| {
+                classify(store, path, damaged(Damage::NoBlocks(e)))
+            })?))
+        }
+        None => None,
+    };
+    let size = meta.metadata().memory_size() + blocks.as_ref().map_or(0, |b| b.blocks.len() * 4);
+    let footer = Footer { meta, blocks };
+    store
+        .footers()
+        .insert(key, footer.clone(), size, generation);
+    Ok((footer, false))
+}
+
+/// The data blocks' CRCs a checked segment's footer holds.
+fn block_checksums(meta: &ArrowReaderMetadata) -> Result<BlockChecksums, String> {
+    let value = meta
+        .metadata()
+        .file_metadata()
+        .key_value_metadata()
+        .and_then(|kv| kv.iter().find(|e| e.key == BLOCK_CHECKSUMS_KEY))
+        .and_then(|e| e.value.as_deref())
+        .ok_or_else(|| "missing".to_string())?;
+    serde_json::from_str(value).map_err(|e| e.to_string())
 }
 
 /// Parquet errors that wrap an object store error are I/O failures; the
@@ -719,25 +754,21 @@ impl SegmentReader {
         })
     }
 
-    /// A reader for row groups, once the footer (`meta`) is known: of a
-    /// checked segment, the data blocks are checked against the CRCs the
-    /// footer holds.
+    /// A reader for row groups, once the footer is known: of a checked
+    /// segment, the data blocks are checked against the CRCs the footer
+    /// holds.
     fn for_data(
         store: &ColdStore,
         segment: SegmentRef<'_>,
         io: Arc<IoCounter>,
-        meta: &ArrowReaderMetadata,
+        footer: &Footer,
     ) -> Result<Self, ColdError> {
         let mut reader = Self::new(store, segment, io)?;
         if let Some(layout) = reader.layout.take() {
-            let blocks = meta
-                .metadata()
-                .file_metadata()
-                .key_value_metadata()
-                .and_then(|kv| kv.iter().find(|e| e.key == BLOCK_CHECKSUMS_KEY))
-                .and_then(|e| e.value.as_deref())
+            let blocks = footer
+                .blocks
+                .clone()
                 .ok_or_else(|| "missing".to_string())
-                .and_then(|v| serde_json::from_str::<BlockChecksums>(v).map_err(|e| e.to_string()))
                 .and_then(|b| layout.as_ref().clone().with_blocks(b));
             match blocks {
                 Ok(l) => reader.layout = Some(Arc::new(l)),

@@ -22,7 +22,6 @@ use object_store::local::LocalFileSystem;
 use object_store::path::Path;
 use object_store::{ObjectStore, ObjectStoreExt, PutPayload};
 
-use parquet::arrow::arrow_reader::ArrowReaderMetadata;
 use parquet::bloom_filter::Sbbf;
 
 use crate::cache::{BLOOM_BYTES, BLOOM_ENTRIES, Cache, FOOTER_BYTES, FOOTER_ENTRIES};
@@ -49,7 +48,7 @@ struct Inner {
     /// Local storages: the same store, typed, for `put_durable`.
     local: Option<Arc<LocalFileSystem>>,
     /// Footers by path.
-    footers: Cache<ArrowReaderMetadata>,
+    footers: Cache<crate::read::Footer>,
     /// Bloom filters by `path#row_group`.
     blooms: Cache<Arc<Sbbf>>,
 }
@@ -172,7 +171,7 @@ impl ColdStore {
         &self.inner.store
     }
 
-    pub(crate) fn footers(&self) -> &Cache<ArrowReaderMetadata> {
+    pub(crate) fn footers(&self) -> &Cache<crate::read::Footer> {
         &self.inner.footers
     }
 

@@ -617,7 +617,13 @@ async fn checked_reads_never_serve_a_damaged_byte() {
         .put_durable("good.parquet", good.clone())
         .await
         .unwrap();
+    // A footer an unchecked read cached is loaded again, with its blocks'
+    // CRCs, for a checked read.
+    let unchecked = read_segment(&store, SegmentRef::unchecked("good.parquet"), None)
+        .await
+        .unwrap();
     let all = read_segment(&store, &good_meta, None).await.unwrap();
+    assert_eq!(all, unchecked);
     assert_eq!(total_rows(&all), 150_000);
     assert_eq!(
         all[0].schema(),
