@@ -375,7 +375,7 @@ mod tests {
 
     use datafusion::arrow::array::AsArray;
     use datafusion::arrow::datatypes::Int64Type;
-    use kalamdb_store::MemoryStore;
+    use kalamdb_store::{MemoryStore, MetaKey};
     use kalamdb_types::{NamespaceId, Role, TableName, UserId};
 
     use super::*;
@@ -480,6 +480,55 @@ mod tests {
         let mut e: Vec<String> = (1..=3).map(|i| format!("{i}:b{i}")).collect();
         e.extend([7, 8, 9, 10, 11, 12].iter().map(|i| format!("{i}:a{i}")));
         e
+    }
+
+    /// A DROP whose file deletion fails keeps its deletion record; the next
+    /// start (`resume_deletions`) finishes the deletion and clears it.
+    #[tokio::test]
+    async fn a_failed_deletion_is_finished_by_the_next_start() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Arc::new(MemoryStore::new());
+        let open = || {
+            Engine::open(
+                store.clone(),
+                EngineConfig {
+                    storage_dir: dir.path().join("storage"),
+                    ..Default::default()
+                },
+            )
+        };
+        let engine = open().await.unwrap();
+        three_segments(&engine).await;
+        // A listed segment that cannot be deleted: a directory in its place.
+        let blocked = dir.path().join("storage/app/t").join(&files(&dir)[0]);
+        std::fs::remove_file(&blocked).unwrap();
+        std::fs::create_dir(&blocked).unwrap();
+        let record = MetaKey::DroppedFiles(table()).encode();
+        exec(&engine, "DROP TABLE app.t").await;
+        assert!(
+            engine
+                .shared
+                .store
+                .get(Space::Meta, &record)
+                .unwrap()
+                .is_some(),
+            "the record stays for a retry"
+        );
+        drop(engine);
+
+        std::fs::remove_dir_all(&blocked).unwrap();
+        let engine = open().await.unwrap();
+        assert!(
+            engine
+                .shared
+                .store
+                .get(Space::Meta, &record)
+                .unwrap()
+                .is_none()
+        );
+        // No file is left (a directory the failed run emptied may stay:
+        // the local store removes directories as it deletes their files).
+        assert!(files(&dir).is_empty());
     }
 
     /// A deletion record replayed after the table's name was reused (its
