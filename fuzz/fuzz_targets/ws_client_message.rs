@@ -1,4 +1,4 @@
-//! The WebSocket protocol's decoders (`kalamdb_live`): client text frames
+//! The WebSocket protocol's decoders (`kalamdb_ws_protocol`): client text frames
 //! (`parse_client_message`) and gzip'd binary frames (`gunzip`).
 //!
 //! Properties, beyond "never panics":
@@ -13,7 +13,7 @@
 
 #![no_main]
 
-use kalamdb_live::{
+use kalamdb_ws_protocol::{
     ClientMessage, OutFrame, ServerMessage, WsErrorCode, close, encode_frame, gunzip,
     gunzip_limited, parse_client_message,
 };

@@ -1,5 +1,7 @@
-//! The API's error type: one variant per failure a client can see, mapped
-//! exhaustively to a wire code and status (`wire-protocol.md` §4).
+//! The API's error envelopes: the SQL one (`ApiError`, `wire-protocol.md`
+//! §4) and the `{"error","message"}` one of the auth endpoints (§5.2). One
+//! variant per failure a client can see, mapped exhaustively to a wire code
+//! and status, so a new failure cannot reach the wire without both.
 
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -113,12 +115,19 @@ impl AuthEndpointError {
 impl IntoResponse for AuthEndpointError {
     fn into_response(self) -> Response {
         let (kind, status) = self.kind_and_status();
-        (
-            status,
-            axum::Json(json!({"error": kind, "message": self.to_string()})),
-        )
-            .into_response()
+        kind_response(status, kind, &self.to_string())
     }
+}
+
+/// The `{"error":"<kind>","message":"…"}` envelope, shared by the auth
+/// endpoints, unknown routes and refused WebSocket upgrades so their bodies
+/// cannot drift apart.
+pub fn kind_response(status: StatusCode, kind: &str, message: &str) -> Response {
+    (
+        status,
+        axum::Json(json!({"error": kind, "message": message})),
+    )
+        .into_response()
 }
 
 pub fn round3(ms: f64) -> f64 {

@@ -9,7 +9,8 @@ use axum::Json;
 use axum::extract::{ConnectInfo, Path, Query, State};
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
-use kalamdb_types::{ErrorCode, Role};
+use kalamdb_core::access::{self, Action};
+use kalamdb_types::ErrorCode;
 use serde::Deserialize;
 use serde_json::json;
 
@@ -35,12 +36,8 @@ pub async fn get_job(
         Err(f) => return f.api_error().into_response(),
     };
     // Whoever may start flushes may watch jobs (service and above).
-    if caller.role == Role::User {
-        return ApiError::new(
-            ErrorCode::PermissionDenied,
-            "Insufficient privileges to read jobs (requires role service, dba or system)",
-        )
-        .into_response();
+    if let Err(e) = access::allow(caller.role, Action::WatchJobs) {
+        return ApiError::from_kalam(&e, caller.role.is_admin()).into_response();
     }
     let wait = Duration::from_millis(q.wait_ms.unwrap_or(0)).min(MAX_WAIT);
     match app.engine.wait_job(&job_id, wait).await {

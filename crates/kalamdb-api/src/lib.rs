@@ -1,12 +1,17 @@
 //! KalamDB's HTTP API.
 //!
-//! Owns the axum router (`/v1/api/sql`, `/v1/api/auth/*`, health), request
-//! decoding, authentication of requests (composing `kalamdb-auth` with the
-//! engine's users), the wire encoding of results (`encode`) and the error
-//! envelopes of `wire-protocol.md` §4. It must not touch storage or plan
-//! queries: everything goes through [`kalamdb_core::Engine`].
+//! Owns the axum router (`/v1/api/sql`, `/v1/api/auth/*`, `/v1/api/jobs`,
+//! `/v1/ws`, health), request decoding, authentication of requests
+//! (composing `kalamdb-auth` with the engine's users), the wire encoding of
+//! results (`encode`) and the error envelopes of `wire-protocol.md` §4.
+//!
+//! It must not touch storage or plan queries: everything goes through
+//! [`kalamdb_core::Engine`], so the wire contract can change without the
+//! engine noticing and the reverse.
 
 mod auth;
+mod authenticate;
+mod config;
 pub mod encode;
 mod error;
 mod health;
@@ -20,16 +25,16 @@ pub mod ws;
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::http::{HeaderName, HeaderValue, Method, Request, StatusCode, Uri, header};
-use axum::response::IntoResponse;
+use axum::response::Response;
 use axum::routing::{get, post};
 use tower::Layer;
 use tower::util::MapRequestLayer;
 use tower_http::cors::{AllowOrigin, CorsLayer};
 
+pub use config::{ApiConfig, WsConfig};
 pub use error::{ApiError, AuthEndpointError};
 pub use listener::{Connection, LimitedListener};
-pub use state::{ApiConfig, AppState, SharedState};
-pub use ws::WsConfig;
+pub use state::{AppState, SharedState};
 
 /// The whole HTTP service, served with
 /// `axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())`.
@@ -66,11 +71,8 @@ pub fn app(
     MapRequestLayer::new(normalize_path).layer(routes)
 }
 
-async fn not_found() -> impl IntoResponse {
-    (
-        StatusCode::NOT_FOUND,
-        axum::Json(serde_json::json!({"error": "not_found", "message": "No such endpoint"})),
-    )
+async fn not_found() -> Response {
+    error::kind_response(StatusCode::NOT_FOUND, "not_found", "No such endpoint")
 }
 
 fn normalize_path<B>(mut req: Request<B>) -> Request<B> {
@@ -98,8 +100,7 @@ fn normalize_path<B>(mut req: Request<B>) -> Request<B> {
 }
 
 fn cors_layer(config: &ApiConfig) -> CorsLayer {
-    let any = config.cors_origins.is_empty() || config.cors_origins.iter().any(|o| o == "*");
-    let origins = if any {
+    let origins = if config.any_origin() {
         // Credentials are allowed, so "any" must echo the origin rather than send `*`.
         AllowOrigin::mirror_request()
     } else {

@@ -10,6 +10,7 @@
 
 mod cli;
 mod client;
+mod ctx;
 mod machine;
 mod report;
 mod server;
@@ -22,9 +23,9 @@ use clap::Parser;
 
 use crate::cli::Args;
 use crate::client::Http;
+use crate::ctx::Ctx;
 use crate::report::{Header, Outcome, Row};
 use crate::server::InProcessServer;
-use crate::workloads::Ctx;
 
 fn main() -> ExitCode {
     let args = Args::parse();

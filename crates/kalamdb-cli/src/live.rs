@@ -52,7 +52,7 @@ pub async fn subscribe(client: &Client, sql: &str, format: Format) -> Result<(),
             frame = ws.next() => {
                 let text = match frame {
                     Some(Ok(Message::Text(t))) => t.to_string(),
-                    Some(Ok(Message::Binary(b))) => match kalamdb_live::gunzip(&b) {
+                    Some(Ok(Message::Binary(b))) => match kalamdb_ws_protocol::gunzip(&b) {
                         Ok(t) => t,
                         Err(_) => continue,
                     },

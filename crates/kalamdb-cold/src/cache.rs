@@ -8,10 +8,18 @@
 //! invalidate their path (a retried flush may rewrite a file that no
 //! manifest listed yet); a generation counter keeps a load that raced such
 //! an invalidation from inserting a stale entry.
+//!
+//! [`Footer`], the cached form of a footer, is defined here rather than with
+//! the readers that fill the cache, because `ColdStore` owns the cache and
+//! the readers use `ColdStore`: both import it from this leaf.
 
 use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
 
 use parking_lot::Mutex;
+use parquet::arrow::arrow_reader::ArrowReaderMetadata;
+
+use crate::checksum::BlockChecksums;
 
 /// Bounds of the footer cache: enough entries for every segment a busy
 /// node touches repeatedly; bytes because decoded metadata of wide tables
@@ -22,6 +30,14 @@ pub(crate) const FOOTER_BYTES: usize = 64 * 1024 * 1024;
 /// positives: 64 MiB covers some 40 million cold keys).
 pub(crate) const BLOOM_ENTRIES: usize = 8192;
 pub(crate) const BLOOM_BYTES: usize = 64 * 1024 * 1024;
+
+/// A segment's footer as the cache keeps it: Parquet's metadata and, for
+/// a checked segment, the data blocks' CRCs it holds (parsed once).
+#[derive(Clone)]
+pub(crate) struct Footer {
+    pub(crate) meta: ArrowReaderMetadata,
+    pub(crate) blocks: Option<Arc<BlockChecksums>>,
+}
 
 pub(crate) struct Cache<V> {
     inner: Mutex<Lru<V>>,

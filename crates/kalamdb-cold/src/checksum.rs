@@ -16,9 +16,9 @@
 //!   footer was checked first.
 //!
 //! Every ranged read is widened to whole blocks and checked before Parquet
-//! sees it (`read.rs`). The manifest grows by one small object per segment,
-//! whatever the file's size; the footer by 4 bytes per block (at most
-//! 4,096 blocks, 22 KB of base64, for a segment of 64 MiB or more).
+//! sees it (`read/reader.rs`). The manifest grows by one small object per
+//! segment, whatever the file's size; the footer by 4 bytes per block (at
+//! most 4,096 blocks, 22 KB of base64, for a segment of 64 MiB or more).
 
 use std::ops::Range;
 use std::sync::Arc;

@@ -11,6 +11,13 @@
 //! keyspace, atomically with deleting the flushed hot rows — which is why
 //! the manifest encoding lives here but its storage does not
 //! (docs/storage-format.md, "Cold tier").
+//!
+//! Modules, each importing only those listed before it: `error`;
+//! `template`; `storage` (definitions); `checksum` (what a segment's bytes
+//! are checked against); `cache` (footer and bloom filter caches);
+//! `store` ([`ColdStore`]); `segment` (the format and its encoding);
+//! `manifest`; `read` (reading segments back, split by concern under
+//! `read/`).
 
 mod cache;
 mod checksum;

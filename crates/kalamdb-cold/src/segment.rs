@@ -194,6 +194,12 @@ fn invalid(m: impl Into<String>) -> ColdError {
     ColdError::InvalidSegment(m.into())
 }
 
+/// A failure of the Parquet writer, whichever step it came from: the
+/// message says the encoding failed and passes on the writer's reason.
+fn cannot_encode(e: impl std::fmt::Display) -> ColdError {
+    invalid(format!("cannot encode segment: {e}"))
+}
+
 /// Encodes `batches` (all with `schema`, which has `_seq` Int64 and
 /// `_deleted` Boolean) as one Parquet file, rows in the given order (the
 /// caller sorts), with a bloom filter on `pk_column` if given.
@@ -220,7 +226,7 @@ pub fn encode_segment(
     }
     let mut buf = Vec::new();
     let mut writer = ArrowWriter::try_new(&mut buf, schema.clone(), Some(props.build()))
-        .map_err(|e| invalid(format!("cannot encode segment: {e}")))?;
+        .map_err(cannot_encode)?;
     let mut acc: Vec<Acc> = schema.fields().iter().map(|_| Acc::default()).collect();
     let mut stats = SegmentStats {
         min_seq: i64::MAX,
@@ -228,9 +234,7 @@ pub fn encode_segment(
         ..Default::default()
     };
     for batch in batches {
-        writer
-            .write(batch)
-            .map_err(|e| invalid(format!("cannot encode segment: {e}")))?;
+        writer.write(batch).map_err(cannot_encode)?;
         stats.rows += batch.num_rows() as u64;
         for (a, array) in acc.iter_mut().zip(batch.columns()) {
             a.add(array);
@@ -250,23 +254,16 @@ pub fn encode_segment(
     // Everything before the page index and footer is final once the last
     // row group is out: its block checksums go into the footer, and the
     // footer's own checksum into the manifest entry (checksum.rs).
-    writer
-        .flush()
-        .map_err(|e| invalid(format!("cannot encode segment: {e}")))?;
-    writer
-        .sync()
-        .map_err(|e| invalid(format!("cannot encode segment: {e}")))?;
+    writer.flush().map_err(cannot_encode)?;
+    writer.sync().map_err(cannot_encode)?;
     let tail_start = writer.bytes_written();
     let data = writer
         .inner()
         .get(..tail_start)
-        .ok_or_else(|| invalid("cannot encode segment: the writer lost track of its bytes"))?;
-    let blocks = serde_json::to_string(&BlockChecksums::compute(data))
-        .map_err(|e| invalid(format!("cannot encode segment: {e}")))?;
+        .ok_or_else(|| cannot_encode("the writer lost track of its bytes"))?;
+    let blocks = serde_json::to_string(&BlockChecksums::compute(data)).map_err(cannot_encode)?;
     writer.append_key_value_metadata(KeyValue::new(BLOCK_CHECKSUMS_KEY.to_string(), blocks));
-    writer
-        .close()
-        .map_err(|e| invalid(format!("cannot encode segment: {e}")))?;
+    writer.close().map_err(cannot_encode)?;
     stats.checksums = Some(SegmentChecksums {
         algorithm: ChecksumAlgorithm::Crc32,
         tail_start: tail_start as u64,

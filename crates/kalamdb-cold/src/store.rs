@@ -24,7 +24,7 @@ use object_store::{ObjectStore, ObjectStoreExt, PutPayload};
 
 use parquet::bloom_filter::Sbbf;
 
-use crate::cache::{BLOOM_BYTES, BLOOM_ENTRIES, Cache, FOOTER_BYTES, FOOTER_ENTRIES};
+use crate::cache::{BLOOM_BYTES, BLOOM_ENTRIES, Cache, FOOTER_BYTES, FOOTER_ENTRIES, Footer};
 use crate::error::ColdError;
 use crate::storage::{StorageDef, StorageType};
 
@@ -48,7 +48,7 @@ struct Inner {
     /// Local storages: the same store, typed, for `put_durable`.
     local: Option<Arc<LocalFileSystem>>,
     /// Footers by path.
-    footers: Cache<crate::read::Footer>,
+    footers: Cache<Footer>,
     /// Bloom filters by `path#row_group`.
     blooms: Cache<Arc<Sbbf>>,
 }
@@ -171,7 +171,7 @@ impl ColdStore {
         &self.inner.store
     }
 
-    pub(crate) fn footers(&self) -> &Cache<crate::read::Footer> {
+    pub(crate) fn footers(&self) -> &Cache<Footer> {
         &self.inner.footers
     }
 

@@ -1,4 +1,6 @@
-//! The engine's error type and its exhaustive mapping to wire codes.
+//! The engine's error type and its exhaustive mapping to wire codes (the
+//! bottom layer: every other module returns [`KalamError`]; it imports none
+//! of them).
 
 use std::sync::Arc;
 
@@ -86,6 +88,17 @@ impl KalamError {
 impl From<kalamdb_store::KeyError> for KalamError {
     fn from(e: kalamdb_store::KeyError) -> Self {
         KalamError::Storage(StoreError::Key(e))
+    }
+}
+
+impl From<kalamdb_cold::ColdError> for KalamError {
+    fn from(e: kalamdb_cold::ColdError) -> Self {
+        match e {
+            kalamdb_cold::ColdError::InvalidStorage(m)
+            | kalamdb_cold::ColdError::NotWritable(m) => KalamError::Execution(m),
+            kalamdb_cold::ColdError::Missing(m) => KalamError::ColdSegmentMissing(m),
+            other => KalamError::Internal(format!("cold storage: {other}")),
+        }
     }
 }
 

@@ -7,6 +7,7 @@
 //! tests bind port 0 and run many servers side by side.
 
 pub mod config;
+mod error;
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -22,20 +23,7 @@ use kalamdb_store_rocksdb::{RocksOptions, RocksStore};
 use tokio::net::TcpListener;
 
 pub use config::{Overrides, ServerConfig};
-
-#[derive(Debug, thiserror::Error)]
-pub enum ServerError {
-    #[error("configuration error: {0}")]
-    Config(String),
-    #[error("cannot open the data directory {path}: {message}")]
-    DataDir { path: String, message: String },
-    #[error("cannot open the hot store: {0}")]
-    Store(#[from] kalamdb_store::StoreError),
-    #[error("engine start-up failed: {0}")]
-    Engine(#[from] kalamdb_core::KalamError),
-    #[error("HTTP server failed: {0}")]
-    Serve(#[from] std::io::Error),
-}
+pub use error::ServerError;
 
 /// Weak or sample secrets a public deployment must never run with.
 const KNOWN_DEFAULT_SECRETS: &[&str] = &[
@@ -133,7 +121,7 @@ pub async fn run_with_hooks(
         },
         flush_check_interval: (config.flush.check_interval_seconds > 0)
             .then(|| std::time::Duration::from_secs(config.flush.check_interval_seconds)),
-        jobs: kalamdb_core::jobs::JobsConfig {
+        jobs: kalamdb_core::JobsConfig {
             max_concurrent: config.jobs.max_concurrent.max(1),
             max_retries: config.jobs.max_retries,
             retention: std::time::Duration::from_secs(
@@ -141,7 +129,7 @@ pub async fn run_with_hooks(
             ),
             ..Default::default()
         },
-        compaction: kalamdb_core::compact::CompactionConfig {
+        compaction: kalamdb_core::CompactionConfig {
             target_bytes: config
                 .compaction
                 .target_file_mb
@@ -149,7 +137,7 @@ pub async fn run_with_hooks(
                 .saturating_mul(1 << 20),
             auto_min_files: config.compaction.auto_min_files,
         },
-        live: kalamdb_core::live::LiveConfig {
+        live: kalamdb_core::LiveConfig {
             max_subscriptions_per_user: config.rate_limit.max_subscriptions_per_user.max(1),
             max_initial_rows: config.websocket.max_initial_rows.max(1),
             ws_url: format!("ws://{bind}/v1/ws"),

@@ -15,16 +15,12 @@
 //! It must not execute anything, nor know about storage, the catalog's state, Arrow or
 //! DataFusion: whether a table exists or a user may do something is decided by the engine.
 
-mod create_table;
 mod datatype;
 mod dialect;
 mod error;
 mod parser;
 mod split;
 mod statement;
-mod storage;
-mod table_options;
-mod users;
 
 pub use error::{SqlError, SqlErrorKind};
 pub use parser::parse_statement;

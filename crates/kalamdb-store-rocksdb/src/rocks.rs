@@ -31,6 +31,7 @@
 //! default, point-in-time recovery, would instead open the store and
 //! silently drop every record after the damage, acknowledged ones included.
 
+use std::ops::Range;
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 
@@ -191,6 +192,29 @@ impl RocksStore {
         }))
     }
 
+    /// `range` as the finite `[start, end)` that range deletes and size
+    /// queries take (an open end closed by [`Self::end_past_last`]); `None`
+    /// when no key can be in it.
+    fn finite_range(
+        &self,
+        space: Space,
+        range: &KeyRange,
+        pending: &[WriteOp],
+    ) -> Result<Option<Range<Vec<u8>>>, StoreError> {
+        if range.is_empty() {
+            return Ok(None);
+        }
+        let (start, end) = range.half_open();
+        let end = match end {
+            Some(end) => end,
+            None => match self.end_past_last(space, &start, pending)? {
+                Some(end) => end,
+                None => return Ok(None),
+            },
+        };
+        Ok(Some(start..end))
+    }
+
     fn build_batch(&self, batch: WriteBatch) -> Result<rocksdb::WriteBatch, StoreError> {
         let ops = batch.into_ops();
         let mut out = rocksdb::WriteBatch::default();
@@ -199,21 +223,10 @@ impl RocksStore {
                 WriteOp::Put { space, key, value } => out.put_cf(self.cf(*space)?, key, value),
                 WriteOp::Delete { space, key } => out.delete_cf(self.cf(*space)?, key),
                 WriteOp::DeleteRange { space, range } => {
-                    if range.is_empty() {
-                        continue;
+                    let earlier = ops.get(..i).unwrap_or_default();
+                    if let Some(Range { start, end }) = self.finite_range(*space, range, earlier)? {
+                        out.delete_range_cf(self.cf(*space)?, start, end);
                     }
-                    let (start, end) = range.half_open();
-                    let end = match end {
-                        Some(end) => end,
-                        None => {
-                            let earlier = ops.get(..i).unwrap_or_default();
-                            match self.end_past_last(*space, &start, earlier)? {
-                                Some(end) => end,
-                                None => continue,
-                            }
-                        }
-                    };
-                    out.delete_range_cf(self.cf(*space)?, start, end);
                 }
             }
         }
@@ -299,16 +312,8 @@ impl HotStore for RocksStore {
     }
 
     fn approximate_size(&self, space: Space, range: &KeyRange) -> Result<u64, StoreError> {
-        if range.is_empty() {
+        let Some(Range { start, end }) = self.finite_range(space, range, &[])? else {
             return Ok(0);
-        }
-        let (start, end) = range.half_open();
-        let end = match end {
-            Some(end) => end,
-            None => match self.end_past_last(space, &start, &[])? {
-                Some(end) => end,
-                None => return Ok(0),
-            },
         };
         let sizes = self
             .db

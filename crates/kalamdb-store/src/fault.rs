@@ -20,8 +20,7 @@ use std::sync::atomic::{AtomicU8, AtomicU64, Ordering};
 use parking_lot::Mutex;
 
 use crate::error::StoreError;
-use crate::key::Space;
-use crate::store::{Direction, HotStore, KeyRange, KvPair, WriteBatch};
+use crate::store::{Direction, HotStore, KeyRange, KvPair, Space, WriteBatch};
 
 /// How an injected failure behaves.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -34,7 +33,9 @@ pub enum Fault {
 }
 
 impl Fault {
-    fn error(self) -> StoreError {
+    /// The error a write suffering this fault returns; `MemoryStore`'s
+    /// armed failures return the `Write` one too, so tests see one message.
+    pub(crate) fn error(self) -> StoreError {
         StoreError::Io {
             op: "write",
             message: match self {
@@ -242,7 +243,7 @@ impl HotStore for FaultyStore {
 #[allow(clippy::unwrap_used, clippy::indexing_slicing)]
 mod tests {
     use super::*;
-    use crate::MemoryStore;
+    use crate::memory::MemoryStore;
     use crate::store::WriteOp;
 
     fn put(k: u8) -> WriteBatch {

@@ -6,7 +6,9 @@
 //! [`keycode`](crate::keycode), so byte order is logical order, and each key
 //! kind has a prefix twin that yields its scan range.
 //!
-//! Layout: one kind tag byte, then the fields in tuple order.
+//! Layout: one kind tag byte, then the fields in tuple order. The `space`
+//! column is the [`Space`](crate::Space) (defined with the store interface)
+//! a key is stored in.
 //!
 //! | tag  | space  | key                       | fields after the tag                  |
 //! |------|--------|---------------------------|---------------------------------------|
@@ -61,33 +63,6 @@ const TAG_PK_INT: u8 = 0x01;
 const TAG_PK_TEXT: u8 = 0x02;
 const TAG_PK_UUID: u8 = 0x03;
 const TAG_PK_ROW_ID: u8 = 0x04;
-
-/// A keyspace; RocksDB keeps each in its own column family.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum Space {
-    /// Catalog records: namespaces, tables, users, settings.
-    Meta,
-    /// Table rows not yet flushed to Parquet.
-    Rows,
-}
-
-impl Space {
-    pub const ALL: [Space; 2] = [Space::Meta, Space::Rows];
-
-    /// The column-family name; part of the on-disk format.
-    pub fn name(self) -> &'static str {
-        match self {
-            Space::Meta => "meta",
-            Space::Rows => "rows",
-        }
-    }
-}
-
-impl fmt::Display for Space {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.name())
-    }
-}
 
 /// Whose rows: a shared table has one partition, a user table one per user.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -184,7 +159,7 @@ impl fmt::Display for PkValue {
     }
 }
 
-/// The key of one row in [`Space::Rows`].
+/// The key of one row in [`Space::Rows`](crate::Space::Rows).
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct RowKey {
     pub table: TableId,
@@ -266,7 +241,7 @@ impl RowPrefix {
     }
 }
 
-/// The key of one catalog record in [`Space::Meta`].
+/// The key of one catalog record in [`Space::Meta`](crate::Space::Meta).
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum MetaKey {
     Namespace(NamespaceId),
@@ -708,10 +683,5 @@ mod tests {
                 tag: 0x09
             })
         ));
-    }
-
-    #[test]
-    fn spaces_have_stable_names() {
-        assert_eq!(Space::ALL.map(Space::name), ["meta", "rows"]);
     }
 }

@@ -15,8 +15,8 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use parking_lot::RwLock;
 
 use crate::error::StoreError;
-use crate::key::Space;
-use crate::store::{Direction, HotStore, KeyRange, KvPair, WriteBatch, WriteOp};
+use crate::fault::Fault;
+use crate::store::{Direction, HotStore, KeyRange, KvPair, Space, WriteBatch, WriteOp};
 
 type Tree = BTreeMap<Vec<u8>, Vec<u8>>;
 
@@ -141,10 +141,7 @@ impl HotStore for MemoryStore {
     fn write(&self, batch: WriteBatch) -> Result<(), StoreError> {
         if self.take_armed_failure() {
             self.poisoned.store(true, Ordering::SeqCst);
-            return Err(StoreError::Io {
-                op: "write",
-                message: "injected write failure".to_string(),
-            });
+            return Err(Fault::Write.error());
         }
         if self.is_poisoned() {
             return Err(StoreError::Poisoned);

@@ -1,17 +1,49 @@
 //! The [`HotStore`] trait: what the engine needs from an ordered key-value
-//! store, and nothing more.
+//! store, and nothing more, over raw bytes: the keyspaces ([`Space`]), key
+//! ranges ([`KeyRange`]) and atomic [`WriteBatch`]es it is called with.
 //!
 //! The engine and the SQL layer program against this trait so they can be
 //! tested against [`MemoryStore`](crate::MemoryStore) and so only the server's
 //! wiring names RocksDB. The API is synchronous because RocksDB is; async
 //! callers run it on `spawn_blocking`. Writes go through [`WriteBatch`]es only,
 //! which makes atomicity explicit: one batch is all-or-nothing.
+//!
+//! Typed keys (`key.rs`) are built on top of this module and give their
+//! prefixes as [`KeyRange`]s; nothing here knows what a key means, so
+//! imports only run from `key.rs` to here.
 
+use std::fmt;
 use std::ops::Bound;
 
 use crate::error::StoreError;
-use crate::key::Space;
 use crate::keycode::prefix_successor;
+
+/// A keyspace; RocksDB keeps each in its own column family.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Space {
+    /// Catalog records: namespaces, tables, users, settings.
+    Meta,
+    /// Table rows not yet flushed to Parquet.
+    Rows,
+}
+
+impl Space {
+    pub const ALL: [Space; 2] = [Space::Meta, Space::Rows];
+
+    /// The column-family name; part of the on-disk format.
+    pub fn name(self) -> &'static str {
+        match self {
+            Space::Meta => "meta",
+            Space::Rows => "rows",
+        }
+    }
+}
+
+impl fmt::Display for Space {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
 
 /// A key and its value, as returned by [`HotStore::scan`].
 pub type KvPair = (Vec<u8>, Vec<u8>);
@@ -279,5 +311,10 @@ mod tests {
         assert!(matches!(batch.ops()[1], WriteOp::Delete { .. }));
         assert!(!batch.is_empty());
         assert!(WriteBatch::default().is_empty());
+    }
+
+    #[test]
+    fn spaces_have_stable_names() {
+        assert_eq!(Space::ALL.map(Space::name), ["meta", "rows"]);
     }
 }

@@ -11,16 +11,20 @@
 //! It must not touch storage, SQL parsing, Arrow or DataFusion: it is the one
 //! crate everything may depend on, so it stays small and dependency-light.
 
+mod clock;
 mod datatype;
 mod error_code;
+mod field_meta;
 mod ids;
 mod request;
 mod role;
 mod snowflake;
 mod table;
 
+pub use clock::now_micros;
 pub use datatype::{DECIMAL_MAX_PRECISION, KalamDataType};
 pub use error_code::ErrorCode;
+pub use field_meta::{FIELD_META_DATA_TYPE, FIELD_META_FLAGS};
 pub use ids::{
     NameError, NamespaceId, RESERVED_NAMESPACES, StorageId, TableId, TableName, UserId,
     validate_object_name,
@@ -32,20 +36,3 @@ pub use table::{
     AccessLevel, ColumnDefinition, FlushPolicy, SYSTEM_COLUMN_DELETED, SYSTEM_COLUMN_SEQ,
     TableDefinition, TableOptions, TableType,
 };
-
-/// Arrow field metadata key carrying a column's [`KalamDataType`] as its wire
-/// JSON (`"BigInt"`, `{"Decimal":…}`), so results keep the declared type even
-/// where the Arrow type is shared (JSON and UUID columns are Arrow `Utf8`).
-pub const FIELD_META_DATA_TYPE: &str = "kalam.data_type";
-/// Arrow field metadata key carrying a column's wire flags, comma-separated
-/// (`pk,nn,uq`).
-pub const FIELD_META_FLAGS: &str = "kalam.flags";
-
-/// Current wall-clock time in microseconds since the Unix epoch.
-pub fn now_micros() -> i64 {
-    use std::time::{SystemTime, UNIX_EPOCH};
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| i64::try_from(d.as_micros()).unwrap_or(i64::MAX))
-        .unwrap_or(0)
-}

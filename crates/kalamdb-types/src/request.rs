@@ -11,7 +11,7 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::ErrorCode;
+use crate::error_code::ErrorCode;
 
 /// A `$n` parameter as decoded from JSON (`wire-protocol.md` §3.6). Serializes back to the
 /// JSON it came from (`null`, a boolean, a number or a string).

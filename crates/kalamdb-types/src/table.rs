@@ -4,7 +4,8 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
-use crate::{KalamDataType, NamespaceId, StorageId, TableId, TableName};
+use crate::datatype::KalamDataType;
+use crate::ids::{NamespaceId, StorageId, TableId, TableName};
 
 pub const SYSTEM_COLUMN_SEQ: &str = "_seq";
 pub const SYSTEM_COLUMN_DELETED: &str = "_deleted";

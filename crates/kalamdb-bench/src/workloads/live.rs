@@ -12,8 +12,8 @@ use serde_json::{Value, json};
 use tokio::sync::{Semaphore, mpsc, watch};
 
 use crate::client::{Event, Http, SUBS_PER_CONNECTION, WAIT, Ws, now_us, spawn_reader};
+use crate::ctx::Ctx;
 use crate::report::{Latency, Measurement};
-use crate::workloads::Ctx;
 
 const LIVE_TABLE: &str = "bench.live";
 const LIVE_SQL: &str = "SELECT * FROM bench.live WHERE room = 'r'";

@@ -14,8 +14,8 @@ use anyhow::{Context, anyhow, bail};
 use serde_json::{Value, json};
 
 use crate::client::Http;
+use crate::ctx::Ctx;
 use crate::report::{Latency, Measurement};
-use crate::workloads::Ctx;
 
 /// Only the bench's own `STORAGE FLUSH` moves rows to Parquet: a policy
 /// flush in the middle of a workload would measure something else.
@@ -322,15 +322,23 @@ pub async fn select_pk_shared(ctx: &mut Ctx) -> anyhow::Result<Measurement> {
     let sql = format!("SELECT id, room, n, body FROM {table} WHERE id = $1");
     let measured = point_selects(&ctx.http, PK_SHARED_ROWS, selects, |_| sql.clone()).await;
     drop_table(&ctx.http, &table).await?;
-    let (mut samples, wall) = measured?;
-    Ok(Measurement {
+    Ok(lookups(
+        selects,
+        measured?,
+        format!("{selects} PK lookups ($1), random keys of {PK_SHARED_ROWS} rows, 1 client"),
+    ))
+}
+
+/// What `selects` point queries measured (latency samples in µs, wall time).
+fn lookups(selects: usize, (mut samples, wall): (Vec<u64>, Duration), note: String) -> Measurement {
+    Measurement {
         ops_per_sec: per_second(selects, wall),
         op: "queries",
         latency: Latency::from_micros(&mut samples),
         samples: selects,
-        note: format!("{selects} PK lookups ($1), random keys of {PK_SHARED_ROWS} rows, 1 client"),
+        note,
         ..Default::default()
-    })
+    }
 }
 
 /// `select_pk_user_10k`: a USER table with one row for each of the plan's
@@ -352,19 +360,15 @@ pub async fn select_pk_user(ctx: &mut Ctx) -> anyhow::Result<Measurement> {
     })
     .await;
     drop_table(&ctx.http, &table).await?;
-    let (mut samples, wall) = measured?;
-    Ok(Measurement {
-        ops_per_sec: per_second(selects, wall),
-        op: "queries",
-        latency: Latency::from_micros(&mut samples),
-        samples: selects,
-        note: format!(
+    Ok(lookups(
+        selects,
+        measured?,
+        format!(
             "{selects} PK lookups via EXECUTE AS USER, {users} users × 1 row \
              (set-up created {created} users in {:.1} s)",
             users_took.as_secs_f64()
         ),
-        ..Default::default()
-    })
+    ))
 }
 
 /// Creates the users `bench_pk0…` that do not exist yet, over several

@@ -886,7 +886,7 @@ async fn a_damaged_manifest_is_a_clear_error_for_its_table_only() {
         )
         .encode()
     };
-    let store = server.engine().shared().store.clone();
+    let store = server.engine().hot_store();
     let mut batch = kalamdb_store::WriteBatch::new();
     batch.put(Space::Meta, key("bad"), b"{\"segments\": [garbage".to_vec());
     batch.delete(Space::Meta, key("gone"));

@@ -114,7 +114,8 @@ impl Ws {
                     return Frame::Json(serde_json::from_str(t.as_str()).expect("json"));
                 }
                 Some(Ok(Message::Binary(b))) => {
-                    let text = kalamdb_live::gunzip(&b).expect("a binary frame is gzip'd JSON");
+                    let text =
+                        kalamdb_ws_protocol::gunzip(&b).expect("a binary frame is gzip'd JSON");
                     return Frame::Json(serde_json::from_str(&text).expect("json"));
                 }
                 Some(Ok(Message::Close(f))) => {

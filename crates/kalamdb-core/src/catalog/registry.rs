@@ -1,0 +1,185 @@
+//! The persisted catalog ([`Catalog`]): namespaces and table definitions,
+//! persisted in the hot store's `meta` keyspace as JSON and mirrored in
+//! memory, and users, read from the store.
+//!
+//! Namespaces and tables are mirrored in memory: the mirror is the source
+//! every request reads, changed only by a DDL commit's after-commit hook,
+//! i.e. after the change is durable (see `write/committer.rs`). At start-up
+//! [`Catalog::load`] rebuilds it from disk before the first request is served.
+//!
+//! Users are *not* mirrored: a server may hold millions of accounts, most of
+//! them idle, so a user is a point read of its `meta` key (served from the
+//! RocksDB block cache when hot) and only the count is kept in memory. Writes
+//! go through the commit pipeline like everything else, so a read after an
+//! acknowledged write sees it.
+
+use std::collections::BTreeMap;
+use std::ops::Bound;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use datafusion::execution::SessionState;
+use kalamdb_store::{Direction, HotStore, KeyRange, MetaPrefix, Space};
+use kalamdb_types::{NamespaceId, TableDefinition, TableId, UserId};
+use parking_lot::RwLock;
+
+use crate::catalog::records::{NamespaceRecord, UserRecord, decode_json, user_key};
+use crate::catalog::table::{TableDefaults, TableEntry};
+use crate::error::{KalamError, Result};
+
+#[derive(Default)]
+struct CatalogState {
+    namespaces: BTreeMap<NamespaceId, NamespaceRecord>,
+    tables: BTreeMap<TableId, Arc<TableEntry>>,
+}
+
+/// The persisted catalog: namespaces and tables mirrored in memory, users
+/// read from the store.
+pub struct Catalog {
+    store: Arc<dyn HotStore>,
+    state: RwLock<CatalogState>,
+    /// Stored user records, deleted ones included.
+    user_count: AtomicU64,
+    defaults: TableDefaults,
+}
+
+impl Catalog {
+    /// Reads every namespace and table from the store, and counts the users.
+    pub fn load(
+        store: Arc<dyn HotStore>,
+        session: &SessionState,
+        defaults: TableDefaults,
+    ) -> Result<Self> {
+        let mut st = CatalogState::default();
+        for (_, v) in scan_all(store.as_ref(), MetaPrefix::Namespaces)? {
+            let ns: NamespaceRecord = decode_json(&v)?;
+            st.namespaces.insert(ns.name.clone(), ns);
+        }
+        for (_, v) in scan_all(store.as_ref(), MetaPrefix::Tables)? {
+            let def: TableDefinition = decode_json(&v)?;
+            let entry = TableEntry::new(def, session, &defaults)?;
+            st.tables.insert(entry.id(), Arc::new(entry));
+        }
+        let users = count_keys(store.as_ref(), MetaPrefix::Users)?;
+        Ok(Catalog {
+            store,
+            state: RwLock::new(st),
+            user_count: AtomicU64::new(users),
+            defaults,
+        })
+    }
+
+    /// What tables get when their definition does not say.
+    pub fn defaults(&self) -> &TableDefaults {
+        &self.defaults
+    }
+
+    /// The entry of a new or changed definition, with this server's defaults.
+    pub fn entry(&self, def: TableDefinition, session: &SessionState) -> Result<TableEntry> {
+        TableEntry::new(def, session, &self.defaults)
+    }
+
+    pub fn namespace(&self, ns: &NamespaceId) -> Option<NamespaceRecord> {
+        self.state.read().namespaces.get(ns).cloned()
+    }
+
+    pub fn namespaces(&self) -> Vec<NamespaceRecord> {
+        self.state.read().namespaces.values().cloned().collect()
+    }
+
+    pub fn table(&self, id: &TableId) -> Option<Arc<TableEntry>> {
+        self.state.read().tables.get(id).cloned()
+    }
+
+    /// Checked inside a commit by work planned against `entry`: the table
+    /// must still be that very definition. One dropped and created again
+    /// under the same name must not receive rows, segments or manifests
+    /// meant for the old one.
+    pub fn ensure_current(&self, entry: &Arc<TableEntry>) -> Result<()> {
+        match self.table(&entry.id()) {
+            Some(cur) if Arc::ptr_eq(&cur, entry) => Ok(()),
+            Some(_) => Err(KalamError::exec(format!(
+                "Table {} changed while the statement ran; retry",
+                entry.id()
+            ))),
+            None => Err(KalamError::TableNotFound(entry.id().to_string())),
+        }
+    }
+
+    /// Tables in `ns`, or every table.
+    pub fn tables(&self, ns: Option<&NamespaceId>) -> Vec<Arc<TableEntry>> {
+        self.state
+            .read()
+            .tables
+            .values()
+            .filter(|t| ns.is_none_or(|n| &t.def.namespace == n))
+            .cloned()
+            .collect()
+    }
+
+    /// The stored user (deleted ones included: check [`UserRecord::is_active`]).
+    pub fn user(&self, id: &UserId) -> Result<Option<UserRecord>> {
+        self.store
+            .get(Space::Meta, &user_key(id))?
+            .map(|v| decode_json(&v))
+            .transpose()
+    }
+
+    /// Every stored user, in id order (for `system.users`).
+    pub fn users(&self) -> Result<Vec<UserRecord>> {
+        scan_all(self.store.as_ref(), MetaPrefix::Users)?
+            .iter()
+            .map(|(_, v)| decode_json(v))
+            .collect()
+    }
+
+    /// Stored user records, deleted ones included.
+    pub fn user_count(&self) -> u64 {
+        self.user_count.load(Ordering::Relaxed)
+    }
+
+    // Mutators: called only from post-commit hooks, after the change is durable.
+
+    pub fn put_namespace(&self, ns: NamespaceRecord) {
+        self.state.write().namespaces.insert(ns.name.clone(), ns);
+    }
+
+    pub fn remove_namespace(&self, ns: &NamespaceId) {
+        self.state.write().namespaces.remove(ns);
+    }
+
+    pub fn put_table(&self, entry: Arc<TableEntry>) {
+        self.state.write().tables.insert(entry.id(), entry);
+    }
+
+    pub fn remove_table(&self, id: &TableId) {
+        self.state.write().tables.remove(id);
+    }
+
+    /// Called after a commit that created a user record.
+    pub fn user_created(&self) {
+        self.user_count.fetch_add(1, Ordering::Relaxed);
+    }
+}
+
+fn scan_all(store: &dyn HotStore, prefix: MetaPrefix) -> Result<Vec<(Vec<u8>, Vec<u8>)>> {
+    Ok(store.scan(Space::Meta, &prefix.range(), Direction::Forward, usize::MAX)?)
+}
+
+/// Counts the keys under `prefix` in bounded chunks (the user keyspace may
+/// be large; it is never held in memory at once).
+fn count_keys(store: &dyn HotStore, prefix: MetaPrefix) -> Result<u64> {
+    const CHUNK: usize = 4096;
+    let mut range = prefix.range();
+    let mut count = 0u64;
+    loop {
+        let chunk = store.scan(Space::Meta, &range, Direction::Forward, CHUNK)?;
+        count += chunk.len() as u64;
+        match chunk.last() {
+            Some((last, _)) if chunk.len() == CHUNK => {
+                range = KeyRange::new(Bound::Excluded(last.clone()), range.end.clone());
+            }
+            _ => return Ok(count),
+        }
+    }
+}

@@ -1,0 +1,81 @@
+//! [`EngineConfig`]: the engine's limits and defaults, as the server maps
+//! its configuration file; `Engine::open` hands each layer its part.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use kalamdb_types::FlushPolicy;
+
+use crate::catalog::table::TableDefaults;
+use crate::live::hub::LiveConfig;
+use crate::maintenance::jobs::JobsConfig;
+use crate::maintenance::segments::CompactionConfig;
+use crate::statements::executor::StatementLimits;
+
+#[derive(Debug, Clone)]
+pub struct EngineConfig {
+    /// Password for `root` on first start; `None` leaves root without one
+    /// (first-run setup, loopback only).
+    pub root_password: Option<String>,
+    pub max_sql_bytes: usize,
+    pub max_params: usize,
+    pub max_param_bytes: usize,
+    /// Rows one query may return; more fail the statement instead of
+    /// building an answer that exhausts memory (`query.max_result_rows`).
+    pub max_result_rows: usize,
+    pub default_flush_policy: FlushPolicy,
+    pub default_deleted_retention_hours: u64,
+    pub default_stream_ttl_seconds: u64,
+    /// Directory of the built-in `local` storage (`<data_dir>/storage`).
+    pub storage_dir: PathBuf,
+    pub jobs: JobsConfig,
+    /// How often the flush policy runs; `None` disables it.
+    pub flush_check_interval: Option<Duration>,
+    pub compaction: CompactionConfig,
+    /// How often expired STREAM rows are deleted; `None` disables it (reads
+    /// still hide them).
+    pub stream_eviction_interval: Option<Duration>,
+    pub live: LiveConfig,
+}
+
+impl Default for EngineConfig {
+    fn default() -> Self {
+        let limits = StatementLimits::default();
+        let tables = TableDefaults::default();
+        Self {
+            root_password: None,
+            max_sql_bytes: limits.max_sql_bytes,
+            max_params: limits.max_params,
+            max_param_bytes: limits.max_param_bytes,
+            max_result_rows: limits.max_result_rows,
+            default_flush_policy: tables.flush_policy,
+            default_deleted_retention_hours: tables.deleted_retention_hours,
+            default_stream_ttl_seconds: tables.stream_ttl_seconds,
+            storage_dir: PathBuf::from("data/storage"),
+            jobs: JobsConfig::default(),
+            flush_check_interval: None,
+            compaction: CompactionConfig::default(),
+            stream_eviction_interval: Some(Duration::from_secs(1)),
+            live: LiveConfig::default(),
+        }
+    }
+}
+
+impl EngineConfig {
+    pub(crate) fn statement_limits(&self) -> StatementLimits {
+        StatementLimits {
+            max_sql_bytes: self.max_sql_bytes,
+            max_params: self.max_params,
+            max_param_bytes: self.max_param_bytes,
+            max_result_rows: self.max_result_rows,
+        }
+    }
+
+    pub(crate) fn table_defaults(&self) -> TableDefaults {
+        TableDefaults {
+            flush_policy: self.default_flush_policy,
+            deleted_retention_hours: self.default_deleted_retention_hours,
+            stream_ttl_seconds: self.default_stream_ttl_seconds,
+        }
+    }
+}

@@ -1,0 +1,17 @@
+//! Layer `read`: how DataFusion sees our tables. Per-statement sessions
+//! over catalog `kalam` (`session.rs`, with our SQL functions in
+//! `functions.rs`), the table provider (`provider.rs`) and the scan of a
+//! partition across both tiers (`scan.rs`), the INSERT sink (`insert_sink.rs`),
+//! the identity every provider of a statement carries (`context.rs`), and
+//! running one planned statement (`query.rs`).
+//!
+//! May import: `error`, `access`, `row`, `catalog`, `tiers`, `write`. The
+//! `system` schema is supplied from above through [`session::SystemSchemas`].
+
+pub mod context;
+pub mod functions;
+pub mod insert_sink;
+pub mod provider;
+pub mod query;
+pub mod scan;
+pub mod session;

@@ -1,0 +1,52 @@
+//! Who runs a statement, and how its table references resolve
+//! ([`QueryContext`]): carried by every provider of a statement — each side
+//! of a join, each subquery, CTE and UNION branch, the keyed read behind
+//! UPDATE/DELETE, the INSERT sink — so all of them act for the same
+//! effective user, in that user's partition.
+
+use kalamdb_store::Partition;
+use kalamdb_types::{TableId, TableType};
+
+use crate::access::Caller;
+
+/// What table references are being resolved for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ProviderMode {
+    /// Ordinary reads: user columns, `_seq`, `_deleted`.
+    Read,
+    /// An INSERT into this table: it exposes its user columns only (system
+    /// columns are never written); other tables read normally.
+    Insert(TableId),
+    /// The engine's UPDATE/DELETE read: tables without a declared key also
+    /// expose their hidden row key.
+    KeyedRead,
+}
+
+#[derive(Debug, Clone)]
+pub struct QueryContext {
+    /// The effective caller (the `EXECUTE AS USER` target, else the one
+    /// who sent the request).
+    pub caller: Caller,
+    pub mode: ProviderMode,
+}
+
+impl QueryContext {
+    /// The one constructor: every context of a statement comes from its caller.
+    pub fn new(caller: &Caller, mode: ProviderMode) -> Self {
+        Self {
+            caller: caller.clone(),
+            mode,
+        }
+    }
+
+    /// The partition a table of `table_type` resolves to: the caller's own
+    /// for USER and STREAM tables. No other code builds a USER-table key
+    /// from anything but this.
+    pub fn partition_for(&self, table_type: TableType) -> Partition {
+        if table_type.is_per_user() {
+            Partition::User(self.caller.user.clone())
+        } else {
+            Partition::Shared
+        }
+    }
+}

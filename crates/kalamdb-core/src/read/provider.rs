@@ -1,0 +1,243 @@
+//! `KalamTableProvider`: how DataFusion reads and inserts into our tables.
+//!
+//! One provider is built per request and table reference (it is a few
+//! `Arc`s), carrying the request's [`QueryContext`]: that is how a USER
+//! table resolves to the caller's partition without any per-user object.
+//!
+//! `scan()` does no I/O: it describes the read (partition, optional point
+//! keys) and returns a streaming plan over a [`HotScan`]; rows are fetched
+//! in chunks on the blocking pool as DataFusion pulls batches (`scan.rs`).
+//! Equality and `IN` filters on the primary key are pushed down as point
+//! reads (`Inexact`, so DataFusion still re-checks them).
+
+use std::fmt;
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use datafusion::arrow::datatypes::SchemaRef;
+use datafusion::catalog::Session;
+use datafusion::common::ScalarValue;
+use datafusion::datasource::sink::DataSinkExec;
+use datafusion::datasource::{TableProvider, TableType as DfTableType};
+use datafusion::error::Result as DfResult;
+use datafusion::logical_expr::dml::InsertOp;
+use datafusion::logical_expr::{BinaryExpr, Expr, Operator, TableProviderFilterPushDown, lit};
+use datafusion::physical_plan::ExecutionPlan;
+use datafusion::physical_plan::streaming::StreamingTableExec;
+use kalamdb_store::PkValue;
+use kalamdb_types::{KalamDataType, SYSTEM_COLUMN_SEQ};
+
+use crate::access;
+use crate::catalog::table::TableEntry;
+use crate::error::KalamError;
+use crate::read::context::{ProviderMode, QueryContext};
+use crate::read::insert_sink::InsertSink;
+use crate::read::scan::HotScan;
+use crate::row::arrow::ROW_ID_COLUMN;
+use crate::row::key::pk_from_scalar;
+use crate::write::shared::Shared;
+
+pub struct KalamTableProvider {
+    shared: Arc<Shared>,
+    entry: Arc<TableEntry>,
+    ctx: Arc<QueryContext>,
+    /// `CURRENT_USER()` bound to this request, for columns defaulting to it.
+    current_user: Expr,
+}
+
+impl fmt::Debug for KalamTableProvider {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "KalamTableProvider({})", self.entry.id())
+    }
+}
+
+impl KalamTableProvider {
+    pub fn new(shared: Arc<Shared>, entry: Arc<TableEntry>, ctx: Arc<QueryContext>) -> Self {
+        let current_user = lit(ctx.caller.user.as_str());
+        Self {
+            shared,
+            entry,
+            ctx,
+            current_user,
+        }
+    }
+
+    fn pk_column(&self) -> Option<(&str, KalamDataType)> {
+        self.entry
+            .def
+            .primary_key()
+            .map(|(_, c)| (c.name.as_str(), c.data_type))
+    }
+
+    /// Point keys implied by a pushed-down filter, if it is `pk = lit`,
+    /// `pk IN (lits)` or an OR of those.
+    fn point_keys(&self, expr: &Expr) -> Option<Vec<PkValue>> {
+        let (pk, ty) = self.pk_column()?;
+        match expr {
+            // DataFusion rewrites short IN lists into OR chains of equalities.
+            Expr::BinaryExpr(BinaryExpr {
+                left,
+                op: Operator::Or,
+                right,
+            }) => {
+                let mut keys = self.point_keys(left)?;
+                keys.extend(self.point_keys(right)?);
+                Some(keys)
+            }
+            Expr::BinaryExpr(BinaryExpr {
+                left,
+                op: Operator::Eq,
+                right,
+            }) => {
+                let lit = match (left.as_ref(), right.as_ref()) {
+                    (Expr::Column(c), Expr::Literal(v, _)) if c.name == pk => v,
+                    (Expr::Literal(v, _), Expr::Column(c)) if c.name == pk => v,
+                    _ => return None,
+                };
+                Some(pk_from_scalar(lit, ty).into_iter().collect())
+            }
+            Expr::InList(list) if !list.negated => {
+                let Expr::Column(c) = list.expr.as_ref() else {
+                    return None;
+                };
+                if c.name != pk {
+                    return None;
+                }
+                let mut keys = Vec::with_capacity(list.list.len());
+                for item in &list.list {
+                    let Expr::Literal(v, _) = item else {
+                        return None;
+                    };
+                    keys.extend(pk_from_scalar(v, ty));
+                }
+                Some(keys)
+            }
+            _ => None,
+        }
+    }
+}
+
+/// The `_seq` a pushed-down filter requires rows to exceed, if it is
+/// `_seq > lit` or `_seq >= lit` (either side): segments whose `max_seq` is
+/// not above it hold no matching row. Skipping them is safe although the
+/// newest version of a key may be in one: every version of that key is
+/// then at or below the bound, and DataFusion re-applies the filter to the
+/// older version a later segment may yield.
+fn seq_after(expr: &Expr) -> Option<i64> {
+    let Expr::BinaryExpr(BinaryExpr { left, op, right }) = expr else {
+        return None;
+    };
+    let (value, op) = match (left.as_ref(), right.as_ref()) {
+        (Expr::Column(c), Expr::Literal(v, _)) if c.name == SYSTEM_COLUMN_SEQ => (v, *op),
+        (Expr::Literal(v, _), Expr::Column(c)) if c.name == SYSTEM_COLUMN_SEQ => (v, op.swap()?),
+        _ => return None,
+    };
+    let ScalarValue::Int64(Some(n)) = value
+        .cast_to(&datafusion::arrow::datatypes::DataType::Int64)
+        .ok()?
+    else {
+        return None;
+    };
+    match op {
+        Operator::Gt => Some(n),
+        Operator::GtEq => n.checked_sub(1),
+        _ => None,
+    }
+}
+
+#[async_trait]
+impl TableProvider for KalamTableProvider {
+    fn schema(&self) -> SchemaRef {
+        match &self.ctx.mode {
+            ProviderMode::Insert(target) if *target == self.entry.id() => {
+                self.entry.insert_schema.clone()
+            }
+            ProviderMode::KeyedRead if self.entry.def.primary_key().is_none() => {
+                self.entry.keyed_schema.clone()
+            }
+            _ => self.entry.schema.clone(),
+        }
+    }
+
+    fn table_type(&self) -> DfTableType {
+        DfTableType::Base
+    }
+
+    fn get_column_default(&self, column: &str) -> Option<&Expr> {
+        if self.entry.current_user_defaults.iter().any(|c| c == column) {
+            return Some(&self.current_user);
+        }
+        self.entry.defaults.get(column)
+    }
+
+    fn supports_filters_pushdown(
+        &self,
+        filters: &[&Expr],
+    ) -> DfResult<Vec<TableProviderFilterPushDown>> {
+        Ok(filters
+            .iter()
+            .map(|f| {
+                if self.point_keys(f).is_some() || seq_after(f).is_some() {
+                    TableProviderFilterPushDown::Inexact
+                } else {
+                    TableProviderFilterPushDown::Unsupported
+                }
+            })
+            .collect())
+    }
+
+    async fn scan(
+        &self,
+        _state: &dyn Session,
+        projection: Option<&Vec<usize>>,
+        filters: &[Expr],
+        limit: Option<usize>,
+    ) -> DfResult<Arc<dyn ExecutionPlan>> {
+        access::allow_table(&self.ctx.caller, &self.entry.def, false)
+            .map_err(KalamError::into_datafusion)?;
+        // Several pushed conjuncts on the key: the first narrows enough (the
+        // others are re-applied by DataFusion).
+        let points = filters.iter().find_map(|f| self.point_keys(f));
+        let seq_after = filters.iter().filter_map(seq_after).max();
+        let schema = self.schema();
+        let scan = HotScan {
+            shared: self.shared.clone(),
+            entry: self.entry.clone(),
+            partition: self.ctx.partition_for(self.entry.def.table_type),
+            points,
+            seq_after,
+            schema: schema.clone(),
+            with_row_id: schema.field_with_name(ROW_ID_COLUMN).is_ok(),
+        };
+        let exec = StreamingTableExec::try_new(
+            schema,
+            vec![Arc::new(scan)],
+            projection,
+            [],
+            false,
+            limit,
+        )?;
+        Ok(Arc::new(exec))
+    }
+
+    async fn insert_into(
+        &self,
+        _state: &dyn Session,
+        input: Arc<dyn ExecutionPlan>,
+        insert_op: InsertOp,
+    ) -> DfResult<Arc<dyn ExecutionPlan>> {
+        if insert_op != InsertOp::Append {
+            return Err(
+                KalamError::InvalidSql(format!("{insert_op} is not supported")).into_datafusion(),
+            );
+        }
+        access::allow_table(&self.ctx.caller, &self.entry.def, true)
+            .map_err(KalamError::into_datafusion)?;
+        let sink = InsertSink {
+            shared: self.shared.clone(),
+            entry: self.entry.clone(),
+            partition: self.ctx.partition_for(self.entry.def.table_type),
+        };
+        Ok(Arc::new(DataSinkExec::new(input, Arc::new(sink), None)))
+    }
+}

@@ -1,0 +1,172 @@
+//! Running one statement through DataFusion ([`collect`]): plan it in a
+//! session of the caller, bind its `$n` parameters to the types the planner
+//! inferred, execute, and gather the batches — failing as soon as a row
+//! limit is passed, so an oversized answer stops its scan instead of being
+//! built whole.
+
+use std::sync::Arc;
+
+use datafusion::arrow::array::RecordBatch;
+use datafusion::arrow::datatypes::{DataType, SchemaRef};
+use datafusion::common::{ParamValues, ScalarValue};
+use datafusion::logical_expr::LogicalPlan;
+use datafusion::sql::parser::Statement as DfStatement;
+use kalamdb_sql::KalamStatement;
+use kalamdb_types::{NamespaceId, ParamValue};
+use sqlparser::ast::Statement as SqlStatement;
+
+use crate::access::Caller;
+use crate::error::{KalamError, Result};
+use crate::read::context::{ProviderMode, QueryContext};
+use crate::read::session::Sessions;
+use crate::row::fit::fractional_digits;
+
+/// Plans `stmt` for `caller` under `mode`, binds `params`, runs it and
+/// collects the result; with `max_rows`, fails once the result passes it.
+pub async fn collect(
+    sessions: &Sessions,
+    stmt: SqlStatement,
+    params: &[ScalarValue],
+    namespace: &NamespaceId,
+    caller: &Caller,
+    mode: ProviderMode,
+    max_rows: Option<usize>,
+) -> Result<(SchemaRef, Vec<RecordBatch>)> {
+    let ctx = Arc::new(QueryContext::new(caller, mode));
+    let session = sessions.session(ctx, namespace)?;
+    let state = session.state();
+    let plan = state
+        .statement_to_plan(DfStatement::Statement(Box::new(stmt)))
+        .await?;
+    let plan = bind_params(plan, params)?;
+    let df = session.execute_logical_plan(plan).await?;
+    let schema: SchemaRef = Arc::new(df.schema().as_arrow().clone());
+    let Some(max_rows) = max_rows else {
+        return Ok((schema, df.collect().await?));
+    };
+    let mut stream = df.execute_stream().await?;
+    let mut batches = Vec::new();
+    let mut rows = 0usize;
+    while let Some(batch) = futures::StreamExt::next(&mut stream).await {
+        let batch = batch?;
+        rows += batch.num_rows();
+        if rows > max_rows {
+            return Err(KalamError::exec(format!(
+                "Query result exceeds {max_rows} rows (query.max_result_rows); \
+                 add a LIMIT or a narrower WHERE"
+            )));
+        }
+        batches.push(batch);
+    }
+    Ok((schema, batches))
+}
+
+/// Parses SQL the engine generated itself (SHOW, DESCRIBE, keyed reads),
+/// which is always a plain DataFusion statement.
+pub fn parse_standard(sql: &str) -> Result<SqlStatement> {
+    match kalamdb_sql::parse_statement(sql)? {
+        KalamStatement::Standard(s) => Ok(*s),
+        _ => Err(KalamError::internal(format!(
+            "generated SQL is not a plain statement: {sql}"
+        ))),
+    }
+}
+
+/// The count an INSERT plan returns (one UInt64 row).
+pub fn count_of(batches: &[RecordBatch]) -> u64 {
+    use datafusion::arrow::array::AsArray;
+    use datafusion::arrow::datatypes::UInt64Type;
+    batches
+        .iter()
+        .filter_map(|b| b.columns().first())
+        .filter_map(|c| c.as_primitive_opt::<UInt64Type>())
+        .flat_map(|a| a.iter().flatten())
+        .sum()
+}
+
+/// A JSON parameter as the scalar it binds to before casting.
+pub fn param_scalar(p: &ParamValue) -> ScalarValue {
+    match p {
+        ParamValue::Null => ScalarValue::Null,
+        ParamValue::Bool(b) => ScalarValue::Boolean(Some(*b)),
+        ParamValue::Int(i) => ScalarValue::Int64(Some(*i)),
+        ParamValue::Float(f) => ScalarValue::Float64(Some(*f)),
+        ParamValue::Text(s) => ScalarValue::Utf8(Some(s.clone())),
+    }
+}
+
+/// Binds `$n` values, casting each to the type the planner inferred for its
+/// placeholder (clients send BIGINTs as strings, timestamps as integers).
+pub fn bind_params(plan: LogicalPlan, params: &[ScalarValue]) -> Result<LogicalPlan> {
+    let types = plan.get_parameter_types()?;
+    for name in types.keys() {
+        let idx: usize = name.trim_start_matches('$').parse().map_err(|_| {
+            KalamError::InvalidParameter(format!(
+                "Parameter {name} invalid: only $1..$n are supported"
+            ))
+        })?;
+        if idx == 0 || idx > params.len() {
+            return Err(KalamError::InvalidParameter(format!(
+                "Parameter ${idx} not provided"
+            )));
+        }
+    }
+    if types.is_empty() {
+        return Ok(plan);
+    }
+    let mut values = Vec::with_capacity(params.len());
+    for (i, v) in params.iter().enumerate() {
+        let name = format!("${}", i + 1);
+        let target = types.get(&name).cloned().flatten();
+        let bound = match target {
+            Some(field) => {
+                let ty = field_type(&field);
+                if v.is_null() {
+                    ScalarValue::try_from(&ty)?
+                } else if let DataType::Decimal128(_, scale) = ty
+                    && matches!(
+                        v,
+                        ScalarValue::Utf8(Some(_)) | ScalarValue::Float64(Some(_))
+                    )
+                    && fractional_digits(&v.to_string())
+                        > usize::try_from(scale.max(0)).unwrap_or(0)
+                {
+                    return Err(KalamError::exec(format!(
+                        "Cannot cast parameter {name} ('{v}') to {ty}: rounding beyond scale {scale}"
+                    )));
+                } else if v.data_type() != ty {
+                    v.cast_to(&ty).map_err(|_| {
+                        KalamError::exec(format!("Cannot cast parameter {name} ({v}) to {ty}"))
+                    })?
+                } else {
+                    v.clone()
+                }
+            }
+            None => v.clone(),
+        };
+        values.push(bound);
+    }
+    Ok(plan.with_param_values(ParamValues::from(values))?)
+}
+
+fn field_type<T: ParamType>(t: &T) -> DataType {
+    t.param_type()
+}
+
+/// `get_parameter_types` has yielded `DataType`s or `Field`s across
+/// DataFusion versions; this keeps `bind_params` independent of which.
+trait ParamType {
+    fn param_type(&self) -> DataType;
+}
+
+impl ParamType for DataType {
+    fn param_type(&self) -> DataType {
+        self.clone()
+    }
+}
+
+impl ParamType for datafusion::arrow::datatypes::FieldRef {
+    fn param_type(&self) -> DataType {
+        self.data_type().clone()
+    }
+}

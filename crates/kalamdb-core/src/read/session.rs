@@ -1,0 +1,192 @@
+//! Per-request DataFusion sessions over catalog `kalam` ([`Sessions`]).
+//!
+//! The base [`SessionState`] (functions, configuration) is built once; each
+//! statement clones it (cheap: maps of `Arc`s) and attaches a catalog list
+//! whose providers carry the request's [`QueryContext`], plus a
+//! `CURRENT_USER()` bound to the effective user. Namespaces are schemas of
+//! `kalam`; `system` is a schema too, supplied by the layer that owns what
+//! it shows ([`SystemSchemas`]); DataFusion's `information_schema` sees
+//! them all.
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use datafusion::catalog::{
+    CatalogProvider, CatalogProviderList, MemoryCatalogProviderList, SchemaProvider,
+};
+use datafusion::datasource::TableProvider;
+use datafusion::error::Result as DfResult;
+use datafusion::execution::context::SessionContext;
+use datafusion::execution::{SessionState, SessionStateBuilder};
+use datafusion::logical_expr::registry::FunctionRegistry;
+use datafusion::prelude::SessionConfig;
+use kalamdb_types::{NamespaceId, SnowflakeGenerator, TableId, TableName};
+
+use crate::error::Result;
+use crate::read::context::QueryContext;
+use crate::read::functions;
+use crate::read::provider::KalamTableProvider;
+use crate::write::shared::Shared;
+
+pub const CATALOG: &str = "kalam";
+
+/// The `system` schema as one statement sees it (its role decides which
+/// tables it may read).
+pub trait SystemSchemas: Send + Sync + std::fmt::Debug {
+    fn schema(&self, ctx: Arc<QueryContext>) -> Arc<dyn SchemaProvider>;
+}
+
+/// Builds the session of each statement.
+pub struct Sessions {
+    shared: Arc<Shared>,
+    base: SessionState,
+    system: Arc<dyn SystemSchemas>,
+}
+
+impl std::fmt::Debug for Sessions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Sessions")
+    }
+}
+
+/// The state every statement starts from: configuration and functions,
+/// `SNOWFLAKE_ID()` drawing from the server's one generator.
+pub fn base_state(seq: Arc<SnowflakeGenerator>) -> Result<SessionState> {
+    let config = SessionConfig::new()
+        .with_default_catalog_and_schema(CATALOG, "default")
+        .with_create_default_catalog_and_schema(false)
+        .with_information_schema(true);
+    let mut state = SessionStateBuilder::new()
+        .with_config(config)
+        .with_default_features()
+        .build();
+    state.register_udf(Arc::new(functions::snowflake_id(seq)))?;
+    state.register_udf(Arc::new(functions::uuid_v7()))?;
+    state.register_udf(Arc::new(functions::ulid()))?;
+    state.register_udf(Arc::new(functions::current_user("")))?;
+    Ok(state)
+}
+
+impl Sessions {
+    pub fn new(shared: Arc<Shared>, base: SessionState, system: Arc<dyn SystemSchemas>) -> Self {
+        Self {
+            shared,
+            base,
+            system,
+        }
+    }
+
+    /// The state statements start from (DEFAULT expressions are parsed
+    /// against it).
+    pub fn base_state(&self) -> &SessionState {
+        &self.base
+    }
+
+    pub fn shared(&self) -> &Arc<Shared> {
+        &self.shared
+    }
+
+    /// A session for one statement of one request.
+    pub fn session(
+        &self,
+        ctx: Arc<QueryContext>,
+        namespace: &NamespaceId,
+    ) -> Result<SessionContext> {
+        let mut config = self.base.config().clone();
+        config.options_mut().catalog.default_schema = namespace.to_string();
+        let catalogs = Arc::new(MemoryCatalogProviderList::new());
+        let user = ctx.caller.user.clone();
+        catalogs.register_catalog(
+            CATALOG.to_string(),
+            Arc::new(KalamCatalog {
+                shared: self.shared.clone(),
+                system: self.system.clone(),
+                ctx,
+            }),
+        );
+        let mut state = SessionStateBuilder::new_from_existing(self.base.clone())
+            .with_config(config)
+            .with_catalog_list(catalogs)
+            .build();
+        state.register_udf(Arc::new(functions::current_user(user.as_str())))?;
+        Ok(SessionContext::new_with_state(state))
+    }
+}
+
+#[derive(Debug)]
+struct KalamCatalog {
+    shared: Arc<Shared>,
+    system: Arc<dyn SystemSchemas>,
+    ctx: Arc<QueryContext>,
+}
+
+impl CatalogProvider for KalamCatalog {
+    fn schema_names(&self) -> Vec<String> {
+        let mut names: Vec<String> = self
+            .shared
+            .catalog
+            .namespaces()
+            .into_iter()
+            .map(|n| n.name.to_string())
+            .collect();
+        names.push("system".into());
+        names
+    }
+
+    fn schema(&self, name: &str) -> Option<Arc<dyn SchemaProvider>> {
+        if name == "system" {
+            return Some(self.system.schema(self.ctx.clone()));
+        }
+        let ns = NamespaceId::parse(name).ok()?;
+        self.shared.catalog.namespace(&ns)?;
+        Some(Arc::new(NamespaceSchema {
+            shared: self.shared.clone(),
+            ctx: self.ctx.clone(),
+            ns,
+        }))
+    }
+}
+
+#[derive(Debug)]
+struct NamespaceSchema {
+    shared: Arc<Shared>,
+    ctx: Arc<QueryContext>,
+    ns: NamespaceId,
+}
+
+#[async_trait]
+impl SchemaProvider for NamespaceSchema {
+    fn table_names(&self) -> Vec<String> {
+        self.shared
+            .catalog
+            .tables(Some(&self.ns))
+            .iter()
+            .map(|t| t.def.name.to_string())
+            .collect()
+    }
+
+    async fn table(&self, name: &str) -> DfResult<Option<Arc<dyn TableProvider>>> {
+        let Ok(table) = TableName::parse(name) else {
+            return Ok(None);
+        };
+        let id = TableId::new(self.ns.clone(), table);
+        Ok(self.shared.catalog.table(&id).map(|entry| {
+            Arc::new(KalamTableProvider::new(
+                self.shared.clone(),
+                entry,
+                self.ctx.clone(),
+            )) as Arc<dyn TableProvider>
+        }))
+    }
+
+    fn table_exist(&self, name: &str) -> bool {
+        TableName::parse(name)
+            .map(|t| {
+                self.shared
+                    .catalog
+                    .table(&TableId::new(self.ns.clone(), t))
+                    .is_some()
+            })
+            .unwrap_or(false)
+    }
+}

@@ -1,0 +1,322 @@
+//! Stored rows as Arrow and back: the Arrow type of each column type, batches
+//! built from stored rows, and cells read out of (already cast) arrays.
+//!
+//! JSON and UUID columns are Arrow `Utf8` (so they compare with string
+//! literals); their declared type travels in field metadata.
+
+use std::sync::Arc;
+
+use datafusion::arrow::array::{
+    Array, ArrayRef, AsArray, BinaryBuilder, BooleanArray, BooleanBuilder, Date32Builder,
+    Decimal128Builder, Float32Builder, Float64Builder, Int16Builder, Int32Builder, Int64Array,
+    Int64Builder, RecordBatch, RecordBatchOptions, StringBuilder, Time64MicrosecondBuilder,
+    TimestampMicrosecondBuilder,
+};
+use datafusion::arrow::datatypes::{
+    DataType, Date32Type, Decimal128Type, Float32Type, Float64Type, Int16Type, Int32Type,
+    Int64Type, SchemaRef, Time64MicrosecondType, TimeUnit, TimestampMicrosecondType,
+};
+use kalamdb_types::{
+    ColumnDefinition, KalamDataType, SYSTEM_COLUMN_DELETED, SYSTEM_COLUMN_SEQ, TableDefinition,
+};
+
+use crate::error::{KalamError, Result};
+use crate::row::value::{StoredRow, Value};
+
+/// Hidden key column exposed only to the engine's own UPDATE/DELETE reads of
+/// tables without a declared primary key (and stored in their segments).
+pub const ROW_ID_COLUMN: &str = "_rowid";
+
+/// The Arrow type a column is exposed as. JSON and UUID columns are `Utf8`
+/// (so they compare with string literals); their declared type travels in
+/// field metadata.
+pub fn arrow_type(ty: &KalamDataType) -> Result<DataType> {
+    Ok(match ty {
+        KalamDataType::Boolean => DataType::Boolean,
+        KalamDataType::SmallInt => DataType::Int16,
+        KalamDataType::Int => DataType::Int32,
+        KalamDataType::BigInt => DataType::Int64,
+        KalamDataType::Float => DataType::Float32,
+        KalamDataType::Double => DataType::Float64,
+        KalamDataType::Decimal { precision, scale } => DataType::Decimal128(*precision, *scale),
+        KalamDataType::Text | KalamDataType::Json | KalamDataType::Uuid => DataType::Utf8,
+        KalamDataType::Bytes => DataType::Binary,
+        KalamDataType::Date => DataType::Date32,
+        KalamDataType::Time => DataType::Time64(TimeUnit::Microsecond),
+        KalamDataType::Timestamp => DataType::Timestamp(TimeUnit::Microsecond, None),
+        KalamDataType::DateTime => {
+            DataType::Timestamp(TimeUnit::Microsecond, Some(Arc::from("UTC")))
+        }
+        KalamDataType::File | KalamDataType::Embedding(_) => {
+            return Err(KalamError::exec(format!(
+                "Type {} is not supported yet",
+                ty.sql_name()
+            )));
+        }
+    })
+}
+
+/// Builds a batch with `schema` — any selection of the table's user
+/// columns, `_seq`, `_deleted` and the hidden row key — from stored rows.
+pub fn rows_to_batch(
+    def: &TableDefinition,
+    schema: &SchemaRef,
+    rows: &[StoredRow],
+    row_ids: Option<&[i64]>,
+) -> Result<RecordBatch> {
+    let mut columns: Vec<ArrayRef> = Vec::with_capacity(schema.fields().len());
+    for field in schema.fields() {
+        let array: ArrayRef = match field.name().as_str() {
+            SYSTEM_COLUMN_SEQ => Arc::new(Int64Array::from_iter_values(rows.iter().map(|r| r.seq))),
+            SYSTEM_COLUMN_DELETED => Arc::new(BooleanArray::from_iter(
+                rows.iter().map(|r| Some(r.deleted)),
+            )),
+            ROW_ID_COLUMN => Arc::new(Int64Array::from(
+                row_ids
+                    .ok_or_else(|| KalamError::internal("row ids were not read"))?
+                    .to_vec(),
+            )),
+            name => {
+                let (_, col) = def.column(name).ok_or_else(|| {
+                    KalamError::internal(format!("no column '{name}' in {}", def.id()))
+                })?;
+                build_column(col, rows)?
+            }
+        };
+        columns.push(array);
+    }
+    RecordBatch::try_new_with_options(
+        schema.clone(),
+        columns,
+        &RecordBatchOptions::new().with_row_count(Some(rows.len())),
+    )
+    .map_err(KalamError::internal)
+}
+
+macro_rules! build {
+    ($builder:ty, $rows:expr, $id:expr, $pat:pat => $v:expr) => {{
+        let mut b = <$builder>::with_capacity($rows.len());
+        for r in $rows {
+            match r.value($id) {
+                $pat => b.append_value($v),
+                _ => b.append_null(),
+            }
+        }
+        Arc::new(b.finish()) as ArrayRef
+    }};
+}
+
+macro_rules! build_var {
+    ($builder:ty, $rows:expr, $id:expr, $pat:pat => $v:expr) => {{
+        let mut b = <$builder>::with_capacity($rows.len(), $rows.len() * 16);
+        for r in $rows {
+            match r.value($id) {
+                $pat => b.append_value($v),
+                _ => b.append_null(),
+            }
+        }
+        Arc::new(b.finish()) as ArrayRef
+    }};
+}
+
+fn build_column(col: &ColumnDefinition, rows: &[StoredRow]) -> Result<ArrayRef> {
+    let id = col.column_id;
+    Ok(match &col.data_type {
+        KalamDataType::Boolean => build!(BooleanBuilder, rows, id, Value::Bool(v) => *v),
+        KalamDataType::SmallInt => build!(Int16Builder, rows, id, Value::I16(v) => *v),
+        KalamDataType::Int => build!(Int32Builder, rows, id, Value::I32(v) => *v),
+        KalamDataType::BigInt => build!(Int64Builder, rows, id, Value::I64(v) => *v),
+        KalamDataType::Float => build!(Float32Builder, rows, id, Value::F32(v) => *v),
+        KalamDataType::Double => build!(Float64Builder, rows, id, Value::F64(v) => *v),
+        KalamDataType::Text | KalamDataType::Json => {
+            build_var!(StringBuilder, rows, id, Value::Text(v) => v)
+        }
+        KalamDataType::Uuid => {
+            let mut b = StringBuilder::with_capacity(rows.len(), rows.len() * 36);
+            for r in rows {
+                match r.value(id) {
+                    Value::Uuid(u) => b.append_value(uuid::Uuid::from_bytes(*u).to_string()),
+                    _ => b.append_null(),
+                }
+            }
+            Arc::new(b.finish())
+        }
+        KalamDataType::Bytes => build_var!(BinaryBuilder, rows, id, Value::Bytes(v) => v),
+        KalamDataType::Date => build!(Date32Builder, rows, id, Value::Date(v) => *v),
+        KalamDataType::Time => build!(Time64MicrosecondBuilder, rows, id, Value::Time(v) => *v),
+        KalamDataType::Timestamp => {
+            build!(TimestampMicrosecondBuilder, rows, id, Value::Timestamp(v) => *v)
+        }
+        KalamDataType::DateTime => {
+            let mut b = TimestampMicrosecondBuilder::with_capacity(rows.len()).with_timezone("UTC");
+            for r in rows {
+                match r.value(id) {
+                    Value::Timestamp(v) => b.append_value(*v),
+                    _ => b.append_null(),
+                }
+            }
+            Arc::new(b.finish())
+        }
+        KalamDataType::Decimal { precision, scale } => {
+            let mut b = Decimal128Builder::with_capacity(rows.len());
+            for r in rows {
+                match r.value(id) {
+                    Value::Decimal(v) => b.append_value(*v),
+                    _ => b.append_null(),
+                }
+            }
+            Arc::new(
+                b.finish()
+                    .with_precision_and_scale(*precision, *scale)
+                    .map_err(KalamError::internal)?,
+            )
+        }
+        KalamDataType::File | KalamDataType::Embedding(_) => {
+            return Err(KalamError::internal(
+                "unsupported column type in a table definition",
+            ));
+        }
+    })
+}
+
+/// Reads cell `row` of `array` (already cast to the column's Arrow type by
+/// the planner) as a stored value, validating what Arrow cannot (UUID and
+/// JSON text).
+pub fn value_from_array(col: &ColumnDefinition, array: &dyn Array, row: usize) -> Result<Value> {
+    if array.is_null(row) {
+        return Ok(Value::Null);
+    }
+    let wrong_type = || {
+        KalamError::internal(format!(
+            "column '{}' arrived as {} instead of {}",
+            col.name,
+            array.data_type(),
+            col.data_type.sql_name()
+        ))
+    };
+    Ok(match &col.data_type {
+        KalamDataType::Boolean => {
+            Value::Bool(array.as_boolean_opt().ok_or_else(wrong_type)?.value(row))
+        }
+        KalamDataType::SmallInt => Value::I16(
+            array
+                .as_primitive_opt::<Int16Type>()
+                .ok_or_else(wrong_type)?
+                .value(row),
+        ),
+        KalamDataType::Int => Value::I32(
+            array
+                .as_primitive_opt::<Int32Type>()
+                .ok_or_else(wrong_type)?
+                .value(row),
+        ),
+        KalamDataType::BigInt => Value::I64(
+            array
+                .as_primitive_opt::<Int64Type>()
+                .ok_or_else(wrong_type)?
+                .value(row),
+        ),
+        KalamDataType::Float => Value::F32(
+            array
+                .as_primitive_opt::<Float32Type>()
+                .ok_or_else(wrong_type)?
+                .value(row),
+        ),
+        KalamDataType::Double => Value::F64(
+            array
+                .as_primitive_opt::<Float64Type>()
+                .ok_or_else(wrong_type)?
+                .value(row),
+        ),
+        KalamDataType::Decimal { .. } => Value::Decimal(
+            array
+                .as_primitive_opt::<Decimal128Type>()
+                .ok_or_else(wrong_type)?
+                .value(row),
+        ),
+        KalamDataType::Text => Value::Text(string_at(array, row).ok_or_else(wrong_type)?),
+        KalamDataType::Json => {
+            let text = string_at(array, row).ok_or_else(wrong_type)?;
+            if serde_json::from_str::<serde_json::Value>(&text).is_err() {
+                return Err(KalamError::exec(format!(
+                    "Invalid JSON for column '{}'",
+                    col.name
+                )));
+            }
+            Value::Text(text)
+        }
+        KalamDataType::Uuid => {
+            let text = string_at(array, row).ok_or_else(wrong_type)?;
+            let u = uuid::Uuid::parse_str(&text).map_err(|_| {
+                KalamError::exec(format!(
+                    "Cannot cast '{text}' to UUID for column '{}'",
+                    col.name
+                ))
+            })?;
+            Value::Uuid(*u.as_bytes())
+        }
+        KalamDataType::Bytes => Value::Bytes(binary_at(array, row).ok_or_else(wrong_type)?),
+        KalamDataType::Date => Value::Date(
+            array
+                .as_primitive_opt::<Date32Type>()
+                .ok_or_else(wrong_type)?
+                .value(row),
+        ),
+        KalamDataType::Time => Value::Time(
+            array
+                .as_primitive_opt::<Time64MicrosecondType>()
+                .ok_or_else(wrong_type)?
+                .value(row),
+        ),
+        KalamDataType::Timestamp | KalamDataType::DateTime => Value::Timestamp(
+            array
+                .as_primitive_opt::<TimestampMicrosecondType>()
+                .ok_or_else(wrong_type)?
+                .value(row),
+        ),
+        KalamDataType::File | KalamDataType::Embedding(_) => return Err(wrong_type()),
+    })
+}
+
+fn string_at(array: &dyn Array, row: usize) -> Option<String> {
+    if let Some(a) = array.as_string_opt::<i32>() {
+        return Some(a.value(row).to_string());
+    }
+    if let Some(a) = array.as_string_opt::<i64>() {
+        return Some(a.value(row).to_string());
+    }
+    array.as_string_view_opt().map(|a| a.value(row).to_string())
+}
+
+fn binary_at(array: &dyn Array, row: usize) -> Option<Vec<u8>> {
+    if let Some(a) = array.as_binary_opt::<i32>() {
+        return Some(a.value(row).to_vec());
+    }
+    if let Some(a) = array.as_binary_opt::<i64>() {
+        return Some(a.value(row).to_vec());
+    }
+    array.as_binary_view_opt().map(|a| a.value(row).to_vec())
+}
+
+/// A field carrying its declared type and flags (`pk,nn,uq`, `nn`) in the
+/// metadata the wire encoding reads (`wire-protocol.md` §3.4).
+pub fn described_field(
+    name: &str,
+    arrow: DataType,
+    ty: &KalamDataType,
+    flags: &str,
+    nullable: bool,
+) -> datafusion::arrow::datatypes::Field {
+    let mut meta = std::collections::HashMap::new();
+    meta.insert(
+        kalamdb_types::FIELD_META_DATA_TYPE.to_string(),
+        ty.wire_json().to_string(),
+    );
+    if !flags.is_empty() {
+        meta.insert(
+            kalamdb_types::FIELD_META_FLAGS.to_string(),
+            flags.to_string(),
+        );
+    }
+    datafusion::arrow::datatypes::Field::new(name, arrow, nullable).with_metadata(meta)
+}

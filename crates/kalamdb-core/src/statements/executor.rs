@@ -1,0 +1,403 @@
+//! Running a request ([`Executor::execute`]): split the text into statements
+//! (`kalamdb-sql`), parse each, and dispatch it — KalamDB's own statements
+//! to their modules, ordinary SQL through DataFusion (`run_standard`),
+//! UPDATE/DELETE through `dml.rs` — returning one result per statement. The
+//! first failing statement stops the request; earlier statements stay
+//! committed (each commits on its own).
+
+use std::sync::Arc;
+
+use datafusion::common::ScalarValue;
+use kalamdb_sql::KalamStatement;
+use kalamdb_types::{NamespaceId, ParamValue, Role, TableName};
+use sqlparser::ast::Statement as SqlStatement;
+
+use crate::access::{self, Action, Caller};
+use crate::catalog::names::resolve_table;
+use crate::error::{KalamError, Result};
+use crate::live::hub::LiveHub;
+use crate::maintenance::tasks::Maintenance;
+use crate::read::context::ProviderMode;
+use crate::read::query::{collect, count_of, param_scalar, parse_standard};
+use crate::read::session::Sessions;
+use crate::statements::output::{
+    DmlKind, ExecuteRequest, StatementError, StatementOutput, StatementResult,
+};
+use crate::statements::{
+    describe, dml, namespace, storage_ddl, storage_jobs, subscribe, table_ddl, users,
+};
+use crate::write::shared::Shared;
+
+/// Limits on what one request may ask (the server maps its config here).
+#[derive(Debug, Clone)]
+pub struct StatementLimits {
+    pub max_sql_bytes: usize,
+    pub max_params: usize,
+    pub max_param_bytes: usize,
+    /// Rows one query may return; more fail the statement instead of
+    /// building an answer that exhausts memory (`query.max_result_rows`).
+    pub max_result_rows: usize,
+}
+
+impl Default for StatementLimits {
+    fn default() -> Self {
+        Self {
+            max_sql_bytes: 1024 * 1024,
+            max_params: 50,
+            max_param_bytes: 512 * 1024,
+            max_result_rows: 1_000_000,
+        }
+    }
+}
+
+/// What statements run against.
+pub struct Executor {
+    pub shared: Arc<Shared>,
+    pub sessions: Arc<Sessions>,
+    pub maintenance: Arc<Maintenance>,
+    pub live: Arc<LiveHub>,
+    pub limits: StatementLimits,
+}
+
+impl Executor {
+    /// Runs every statement of a request in order.
+    pub async fn execute(
+        &self,
+        req: ExecuteRequest,
+    ) -> std::result::Result<Vec<StatementResult>, StatementError> {
+        let whole = |error: KalamError| StatementError {
+            index: 0,
+            total: 0,
+            sql: req.sql.clone(),
+            error,
+        };
+        if req.sql.trim().is_empty() {
+            return Err(whole(KalamError::EmptySql(
+                "SQL query cannot be empty".into(),
+            )));
+        }
+        if req.sql.len() > self.limits.max_sql_bytes {
+            return Err(whole(KalamError::InvalidSql(format!(
+                "SQL exceeds the maximum length of {} bytes",
+                self.limits.max_sql_bytes
+            ))));
+        }
+        let statements = kalamdb_sql::split_statements(&req.sql).map_err(|e| whole(e.into()))?;
+        if !req.params.is_empty() && statements.len() > 1 {
+            return Err(whole(KalamError::ParamsWithBatch));
+        }
+        self.check_params(&req.params).map_err(whole)?;
+        let params: Vec<ScalarValue> = req.params.iter().map(param_scalar).collect();
+        let mut namespace = match &req.namespace {
+            Some(ns) if !ns.is_empty() => {
+                NamespaceId::parse(ns).map_err(|e| whole(KalamError::exec(e.to_string())))?
+            }
+            _ => NamespaceId::default_namespace(),
+        };
+        let total = statements.len();
+        let mut results = Vec::with_capacity(total);
+        for (i, sql) in statements.into_iter().enumerate() {
+            match self
+                .execute_one(&sql, &params, &mut namespace, &req.caller)
+                .await
+            {
+                Ok(r) => results.push(r),
+                Err(error) => {
+                    return Err(StatementError {
+                        index: i + 1,
+                        total,
+                        sql,
+                        error,
+                    });
+                }
+            }
+        }
+        Ok(results)
+    }
+
+    fn check_params(&self, params: &[ParamValue]) -> Result<()> {
+        let limits = &self.limits;
+        if params.len() > limits.max_params {
+            return Err(KalamError::InvalidParameter(format!(
+                "Too many parameters: {} (max {})",
+                params.len(),
+                limits.max_params
+            )));
+        }
+        for (i, p) in params.iter().enumerate() {
+            if let ParamValue::Text(s) = p
+                && s.len() > limits.max_param_bytes
+            {
+                return Err(KalamError::InvalidParameter(format!(
+                    "Parameter ${} invalid: larger than {} bytes",
+                    i + 1,
+                    limits.max_param_bytes
+                )));
+            }
+        }
+        Ok(())
+    }
+
+    async fn execute_one(
+        &self,
+        sql: &str,
+        params: &[ScalarValue],
+        namespace: &mut NamespaceId,
+        caller: &Caller,
+    ) -> Result<StatementResult> {
+        let stmt = kalamdb_sql::parse_statement(sql)?;
+        if let KalamStatement::ExecuteAsUser { user, inner, .. } = stmt {
+            let target = users::execute_as_target(&self.shared, caller, &user)?;
+            // The inner statement runs in the target's partition with role
+            // `user`, and may not touch SHARED tables (`sql.md` §3.6).
+            let as_target = Caller {
+                user: target.user_id,
+                role: Role::User,
+                execute_as: true,
+            };
+            let output = self
+                .run_statement(*inner, params, namespace, &as_target)
+                .await?;
+            return Ok(StatementResult {
+                output,
+                as_user: as_target.user,
+            });
+        }
+        let as_user = caller.user.clone();
+        let output = self.run_statement(stmt, params, namespace, caller).await?;
+        Ok(StatementResult { output, as_user })
+    }
+
+    async fn run_statement(
+        &self,
+        stmt: KalamStatement,
+        params: &[ScalarValue],
+        namespace: &mut NamespaceId,
+        caller: &Caller,
+    ) -> Result<StatementOutput> {
+        let shared = &self.shared;
+        match stmt {
+            KalamStatement::CreateNamespace {
+                name,
+                if_not_exists,
+            } => namespace::create_namespace(shared, caller, &name, if_not_exists).await,
+            KalamStatement::DropNamespace {
+                name,
+                if_exists,
+                cascade,
+            } => {
+                namespace::drop_namespace(shared, &self.live, caller, &name, if_exists, cascade)
+                    .await
+            }
+            KalamStatement::ShowNamespaces => {
+                self.internal_query("SELECT * FROM system.namespaces ORDER BY name", caller)
+                    .await
+            }
+            KalamStatement::UseNamespace { name } => {
+                *namespace = namespace::existing(shared, &name)?;
+                Ok(StatementOutput::Message(format!(
+                    "Namespace switched to '{namespace}'"
+                )))
+            }
+            KalamStatement::CreateTable(ct) => {
+                table_ddl::create_table(shared, &self.sessions, caller, ct, namespace).await
+            }
+            KalamStatement::DropTable {
+                table,
+                if_exists,
+                kind,
+            } => {
+                table_ddl::drop_table(
+                    &self.maintenance,
+                    &self.live,
+                    caller,
+                    &table,
+                    namespace,
+                    if_exists,
+                    kind,
+                )
+                .await
+            }
+            KalamStatement::ShowTables { namespace: ns } => {
+                let sql = match ns {
+                    Some(ns) => {
+                        let ns = namespace::existing(shared, &ns)?;
+                        format!(
+                            "SELECT * FROM system.tables WHERE namespace_id = '{ns}' ORDER BY namespace_id, table_name"
+                        )
+                    }
+                    None => {
+                        "SELECT * FROM system.tables ORDER BY namespace_id, table_name".to_string()
+                    }
+                };
+                self.internal_query(&sql, caller).await
+            }
+            KalamStatement::DescribeTable { table, history } => {
+                if history {
+                    return Err(KalamError::InvalidSql(
+                        "DESCRIBE TABLE ... HISTORY is not supported yet".into(),
+                    ));
+                }
+                let in_system = match &table.namespace {
+                    Some(ns) => ns == "system",
+                    None => namespace.is_system(),
+                };
+                let t = if in_system {
+                    let name = TableName::parse(&table.name)
+                        .map_err(|e| KalamError::exec(e.to_string()))?;
+                    let stmt = parse_standard(&format!("SELECT * FROM system.{name} LIMIT 0"))?;
+                    let (schema, _) = collect(
+                        &self.sessions,
+                        stmt,
+                        &[],
+                        namespace,
+                        caller,
+                        ProviderMode::Read,
+                        None,
+                    )
+                    .await?;
+                    describe::describe_fields(&schema)?
+                } else {
+                    describe::describe(&resolve_table(&shared.catalog, &table, namespace)?.def)?
+                };
+                t.into_output()
+            }
+            KalamStatement::Standard(stmt) => {
+                self.run_standard(*stmt, params, namespace, caller).await
+            }
+            KalamStatement::CreateUser {
+                name,
+                password,
+                role,
+                email,
+            } => users::create_user(shared, caller, &name, password, role, email).await,
+            KalamStatement::AlterUser { name, change } => {
+                users::alter_user(shared, caller, &name, change).await
+            }
+            KalamStatement::DropUser { name, if_exists } => {
+                users::drop_user(shared, &self.live, caller, &name, if_exists).await
+            }
+            KalamStatement::ExecuteAsUser { .. } => Err(KalamError::InvalidSql(
+                "EXECUTE AS USER requires exactly one statement".into(),
+            )),
+            KalamStatement::StorageFlushTable { table } => {
+                storage_jobs::flush_table(&self.maintenance, caller, &table, namespace).await
+            }
+            KalamStatement::StorageFlushAll { namespace: ns } => {
+                storage_jobs::flush_all(&self.maintenance, caller, ns.as_deref()).await
+            }
+            KalamStatement::StorageCompactTable { table } => {
+                storage_jobs::compact_table(&self.maintenance, caller, &table, namespace).await
+            }
+            KalamStatement::StorageCompactAll { namespace: ns } => {
+                storage_jobs::compact_all(&self.maintenance, caller, ns.as_deref()).await
+            }
+            KalamStatement::KillJob { job_id } => {
+                access::allow(caller.role, Action::Administer("KILL JOB"))?;
+                Ok(StatementOutput::Message(
+                    self.maintenance.jobs.kill(&job_id).await?,
+                ))
+            }
+            KalamStatement::CreateStorage(cs) => {
+                storage_ddl::create_storage(shared, caller, cs).await
+            }
+            KalamStatement::AlterStorage { id, changes } => {
+                storage_ddl::alter_storage(shared, caller, &id, changes).await
+            }
+            KalamStatement::DropStorage { id, if_exists } => {
+                storage_ddl::drop_storage(shared, caller, &id, if_exists).await
+            }
+            KalamStatement::ShowStorages => {
+                // Any role may list storages (`sql.md` §4.2), though only
+                // dba/system may query system.storages directly; credentials
+                // are masked either way.
+                let lister = Caller::new(caller.user.clone(), Role::System);
+                self.internal_query("SELECT * FROM system.storages ORDER BY storage_id", &lister)
+                    .await
+            }
+            KalamStatement::KillLiveQuery { live_id } => {
+                access::allow(caller.role, Action::Administer("KILL LIVE QUERY"))?;
+                Ok(StatementOutput::Message(self.live.kill(&live_id)?))
+            }
+            KalamStatement::SubscribeTo { query, options } => {
+                subscribe::subscribe_to(
+                    &self.sessions,
+                    &self.live,
+                    caller,
+                    *query,
+                    options,
+                    namespace,
+                )
+                .await
+            }
+            KalamStatement::Begin | KalamStatement::Commit | KalamStatement::Rollback => Err(
+                KalamError::InvalidSql("Statement not supported yet: transactions".into()),
+            ),
+        }
+    }
+
+    /// Runs engine-generated SQL (SHOW …) with the caller's rights.
+    async fn internal_query(&self, sql: &str, caller: &Caller) -> Result<StatementOutput> {
+        let stmt = parse_standard(sql)?;
+        self.run_standard(stmt, &[], &NamespaceId::default_namespace(), caller)
+            .await
+    }
+
+    async fn run_standard(
+        &self,
+        stmt: SqlStatement,
+        params: &[ScalarValue],
+        namespace: &NamespaceId,
+        caller: &Caller,
+    ) -> Result<StatementOutput> {
+        let mut mode = ProviderMode::Read;
+        match &stmt {
+            SqlStatement::Query(_) => {}
+            SqlStatement::Insert(insert) => {
+                mode = ProviderMode::Insert(dml::validate_insert(
+                    &self.shared,
+                    caller,
+                    insert,
+                    namespace,
+                )?);
+            }
+            SqlStatement::Update(_) | SqlStatement::Delete(_) => {
+                return dml::update_or_delete(
+                    &self.shared,
+                    &self.sessions,
+                    stmt,
+                    params,
+                    namespace,
+                    caller,
+                )
+                .await;
+            }
+            _ => access::allow(caller.role, Action::DataFusionMeta)?,
+        }
+        let is_insert = matches!(mode, ProviderMode::Insert(_));
+        let is_set = matches!(stmt, SqlStatement::Set(_));
+        let max_rows =
+            matches!(stmt, SqlStatement::Query(_)).then_some(self.limits.max_result_rows);
+        let (schema, batches) = collect(
+            &self.sessions,
+            stmt,
+            params,
+            namespace,
+            caller,
+            mode,
+            max_rows,
+        )
+        .await?;
+        if is_insert {
+            return Ok(StatementOutput::Dml {
+                kind: DmlKind::Insert,
+                count: count_of(&batches),
+            });
+        }
+        if is_set {
+            // Not a query: no schema or rows on the wire (§3.3).
+            return Ok(StatementOutput::Done);
+        }
+        Ok(StatementOutput::Rows { schema, batches })
+    }
+}

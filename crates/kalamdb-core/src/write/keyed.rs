@@ -1,0 +1,95 @@
+//! The commit of an UPDATE's or DELETE's rows ([`commit_changes`]): one new
+//! version per row read by the statement's keyed read, written only if the
+//! row is still the version read (optimistic concurrency: otherwise the
+//! commit fails with `WriteConflict` and the statement is re-run, so
+//! concurrent UPDATEs of one row leave one consistent newest version).
+
+use std::sync::Arc;
+
+use kalamdb_store::{Partition, PkValue, RowKey};
+
+use crate::catalog::table::TableEntry;
+use crate::error::{KalamError, Result};
+use crate::row::value::{StoredRow, Value, stored_values};
+use crate::write::shared::Shared;
+
+/// One row to rewrite: its key, the `_seq` read, and (UPDATE) its new values.
+pub struct Change {
+    pub pk: PkValue,
+    pub read_seq: i64,
+    /// The row as read (a DELETE's tombstone keeps them; a row read from the
+    /// cold tier has no hot version to take them from).
+    pub old_values: Vec<Value>,
+    /// `None`: delete the row.
+    pub new_values: Option<Vec<Value>>,
+}
+
+/// Commits `changes` read while the partition's manifest was at
+/// `manifest_version`; returns how many rows changed (an UPDATE leaving a
+/// row as it was does not count).
+pub async fn commit_changes(
+    shared: &Arc<Shared>,
+    entry: &Arc<TableEntry>,
+    partition: Partition,
+    changes: Vec<Change>,
+    manifest_version: u64,
+) -> Result<u64> {
+    if changes.is_empty() {
+        return Ok(0);
+    }
+    let e = entry.clone();
+    shared
+        .write_table(entry, move |ctx| {
+            let entry = e;
+            let table = entry.id();
+            let mut affected = 0;
+            // A key with no hot version was read from the cold tier; it is
+            // still current unless a flush committed since the read.
+            let manifest_now = ctx.manifest(&table, &partition)?.version;
+            for change in changes {
+                let key = RowKey {
+                    table: table.clone(),
+                    partition: partition.clone(),
+                    pk: change.pk,
+                };
+                let current = match ctx.get_row(&key)? {
+                    Some(row) => row,
+                    None if manifest_now == manifest_version => StoredRow {
+                        seq: change.read_seq,
+                        deleted: false,
+                        values: stored_values(&entry.def.columns, change.old_values),
+                    },
+                    None => {
+                        return Err(KalamError::WriteConflict(format!(
+                            "row of {table} moved to the cold tier"
+                        )));
+                    }
+                };
+                if current.seq != change.read_seq || current.deleted {
+                    return Err(KalamError::WriteConflict(format!("row of {table} changed")));
+                }
+                let row = match change.new_values {
+                    Some(values) => {
+                        let values = stored_values(&entry.def.columns, values);
+                        if values == current.values {
+                            continue;
+                        }
+                        StoredRow {
+                            seq: ctx.next_seq().as_i64(),
+                            deleted: false,
+                            values,
+                        }
+                    }
+                    None => StoredRow {
+                        seq: ctx.next_seq().as_i64(),
+                        deleted: true,
+                        values: current.values.clone(),
+                    },
+                };
+                ctx.put_row(&entry, key, Some(current), row)?;
+                affected += 1;
+            }
+            Ok(affected)
+        })
+        .await
+}
