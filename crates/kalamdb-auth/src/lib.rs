@@ -15,6 +15,7 @@ mod cache;
 mod error;
 mod header;
 mod jwt;
+mod memory;
 mod password;
 
 pub use cache::{BASIC_CACHE_MAX_ENTRIES, BASIC_CACHE_MAX_TTL, BasicAuthCache};

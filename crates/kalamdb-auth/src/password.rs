@@ -5,11 +5,17 @@
 //! verifying if the defaults ever change. Verification is deliberately slow;
 //! [`verify_dummy`] spends the same time for users that do not exist so that
 //! response times do not reveal which user names are real.
+//!
+//! Every hash and verification fills 19 MiB of Argon2 working memory. It is
+//! taken from a small pool ([`memory`]) and given back, never allocated per
+//! call: a server that creates users or logs them in all day keeps a fixed
+//! amount of it instead of growing its allocator's arenas.
 
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::password_hash::{Output, PasswordHash, SaltString};
 use argon2::{Algorithm, Argon2, Params, Version};
 
 use crate::error::AuthError;
+use crate::memory;
 
 /// Memory cost in KiB (19 MiB).
 const M_COST_KIB: u32 = 19_456;
@@ -101,10 +107,25 @@ pub fn hash_password(password: &str) -> Result<String, AuthError> {
     let salt_bytes: [u8; SALT_LEN] = rand::random();
     let salt = SaltString::encode_b64(&salt_bytes)
         .map_err(|e| AuthError::Hash(format!("could not encode salt: {e}")))?;
-    let hash = hasher()?
-        .hash_password(password.as_bytes(), &salt)
-        .map_err(|e| AuthError::Hash(format!("could not hash password: {e}")))?;
-    Ok(hash.to_string())
+    let argon = hasher()?;
+    let mut out = [0u8; OUTPUT_LEN];
+    memory::with_blocks(argon.params().block_count(), |blocks| {
+        argon.hash_password_into_with_memory(password.as_bytes(), &salt_bytes, &mut out, blocks)
+    })
+    .map_err(|e| AuthError::Hash(format!("could not hash password: {e}")))?;
+    let output =
+        Output::new(&out).map_err(|e| AuthError::Hash(format!("could not hash password: {e}")))?;
+    let phc = PasswordHash {
+        algorithm: Algorithm::Argon2id.ident(),
+        version: Some(Version::V0x13.into()),
+        params: argon
+            .params()
+            .try_into()
+            .map_err(|e| AuthError::Hash(format!("could not encode parameters: {e}")))?,
+        salt: Some(salt.as_salt()),
+        hash: Some(output),
+    };
+    Ok(phc.to_string())
 }
 
 /// Checks `password` against a stored PHC string in constant time.
@@ -122,12 +143,32 @@ pub fn verify_password(password: &str, phc: &str) -> Result<bool, AuthError> {
             "malformed password hash: missing salt or output".to_string(),
         ));
     }
-    // The verifier takes algorithm, version and parameters from the PHC string.
-    match Argon2::default().verify_password(password.as_bytes(), &parsed) {
-        Ok(()) => Ok(true),
-        Err(argon2::password_hash::Error::Password) => Ok(false),
-        Err(e) => Err(AuthError::Hash(format!("could not verify password: {e}"))),
-    }
+    // Algorithm, version and parameters come from the PHC string, so hashes
+    // made under other parameters keep verifying.
+    let malformed =
+        |e: &dyn std::fmt::Display| AuthError::Hash(format!("malformed password hash: {e}"));
+    let algorithm = Algorithm::try_from(parsed.algorithm).map_err(|e| malformed(&e))?;
+    let version = parsed
+        .version
+        .map(Version::try_from)
+        .transpose()
+        .map_err(|e| malformed(&e))?
+        .unwrap_or_default();
+    let params = Params::try_from(&parsed).map_err(|e| malformed(&e))?;
+    let (Some(salt), Some(expected)) = (parsed.salt, parsed.hash) else {
+        return Err(malformed(&"missing salt or output"));
+    };
+    let mut salt_buf = [0u8; 64];
+    let salt = salt.decode_b64(&mut salt_buf).map_err(|e| malformed(&e))?;
+    let argon = Argon2::new(algorithm, version, params);
+    let mut out = vec![0u8; expected.len()];
+    memory::with_blocks(argon.params().block_count(), |blocks| {
+        argon.hash_password_into_with_memory(password.as_bytes(), salt, &mut out, blocks)
+    })
+    .map_err(|e| AuthError::Hash(format!("could not verify password: {e}")))?;
+    // `Output` compares in constant time.
+    let computed = Output::new(&out).map_err(|e| malformed(&e))?;
+    Ok(computed == expected)
 }
 
 /// Spends the time of one [`verify_password`] call and discards the result,
@@ -187,6 +228,28 @@ mod tests {
             SALT_LEN
         );
         assert_eq!(parsed.hash.unwrap().len(), OUTPUT_LEN);
+    }
+
+    #[test]
+    fn hashes_made_with_other_parameters_keep_verifying() {
+        use argon2::password_hash::PasswordHasher;
+        // Smaller and larger memory than ours (larger is not pooled).
+        for m_cost in [8_192, 20_480] {
+            let params = Params::new(m_cost, 1, 1, None).unwrap();
+            let argon = Argon2::new(Algorithm::Argon2id, Version::V0x13, params);
+            let salt = SaltString::encode_b64(b"0123456789abcdef").unwrap();
+            let phc = argon
+                .hash_password(b"imported secret", &salt)
+                .unwrap()
+                .to_string();
+            assert!(verify_password("imported secret", &phc).unwrap(), "{phc}");
+            assert!(!verify_password("imported secreT", &phc).unwrap(), "{phc}");
+        }
+        // And Argon2i hashes, whose algorithm the string names.
+        let argon = Argon2::new(Algorithm::Argon2i, Version::V0x13, Params::default());
+        let salt = SaltString::encode_b64(b"0123456789abcdef").unwrap();
+        let phc = argon.hash_password(b"older", &salt).unwrap().to_string();
+        assert!(verify_password("older", &phc).unwrap());
     }
 
     #[test]

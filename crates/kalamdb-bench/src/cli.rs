@@ -41,6 +41,10 @@ pub struct Args {
     /// (`storage.sync_writes = false`).
     #[arg(long = "no-durable", overrides_with = "durable")]
     pub no_durable: bool,
+    /// Internal: serve a fresh server over this directory until stdin
+    /// closes (the memory workloads' server, in a process of its own).
+    #[arg(long, value_name = "DIR", hide = true)]
+    pub serve_child: Option<PathBuf>,
 }
 
 impl Args {
@@ -83,6 +87,14 @@ pub struct Plan {
     pub cold_rows_per_file: usize,
     /// Hot rows `flush_throughput` flushes.
     pub flush_rows: usize,
+    /// Users created, then logged in once each, by `memory_users_logins`.
+    pub memory_users: usize,
+    /// Sequential logins of `login_seq`.
+    pub logins: usize,
+    /// Seconds `memory_idle_fresh` and `memory_after_idle` leave the server
+    /// alone before reading: longer than the server keeps unused Argon2
+    /// sets (1 s) and than jemalloc takes to decay freed small pages (10 s).
+    pub memory_idle_secs: u64,
 }
 
 impl Plan {
@@ -100,6 +112,9 @@ impl Plan {
         scan_runs: 10,
         cold_rows_per_file: 10_000,
         flush_rows: 200_000,
+        memory_users: 1000,
+        logins: 200,
+        memory_idle_secs: 12,
     };
     pub const QUICK: Plan = Plan {
         latency_inserts: 50,
@@ -115,6 +130,9 @@ impl Plan {
         scan_runs: 3,
         cold_rows_per_file: 2_000,
         flush_rows: 20_000,
+        memory_users: 100,
+        logins: 30,
+        memory_idle_secs: 2,
     };
 }
 

@@ -6,6 +6,7 @@ use anyhow::bail;
 
 use crate::cli::Plan;
 use crate::client::Http;
+use crate::server::MemoryServer;
 
 const BENCH_USER_PASSWORD: &str = "kalamdb-bench-User-Passw0rd";
 
@@ -23,6 +24,8 @@ pub struct Ctx {
     pub scan_table_hot: bool,
     /// Access tokens of `bench_u0`, `bench_u1`, … created so far.
     user_tokens: Vec<String>,
+    /// Where the memory workloads measure.
+    pub memory_server: MemoryServer,
 }
 
 impl Ctx {
@@ -34,6 +37,7 @@ impl Ctx {
             in_process,
             scan_table_hot: false,
             user_tokens: Vec::new(),
+            memory_server: MemoryServer::Remote,
         }
     }
 

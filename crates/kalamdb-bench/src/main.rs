@@ -29,6 +29,16 @@ use crate::server::InProcessServer;
 
 fn main() -> ExitCode {
     let args = Args::parse();
+    if let Some(dir) = &args.serve_child {
+        let password = args.password.clone().unwrap_or_default();
+        return match server::serve_child(dir, &password, args.durable()) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("kalamdb-bench --serve-child: {e:#}");
+                ExitCode::FAILURE
+            }
+        };
+    }
     match run(&args) {
         Ok(rows) if rows.iter().any(|r| matches!(r.outcome, Outcome::Failed(_))) => {
             eprintln!("kalamdb-bench: some workloads failed");
@@ -103,6 +113,7 @@ fn run(args: &Args) -> anyhow::Result<Vec<Row>> {
         println!("{}", report::table_heading());
         let ws_url = client::ws_url(&base)?;
         let mut ctx = Ctx::new(http, ws_url, args.plan(), in_process);
+        ctx.memory_server = server::MemoryServer::new(!in_process, &password, args.durable());
         let mut rows = Vec::with_capacity(selected.len());
         for spec in selected {
             if spec.kind.is_some() {

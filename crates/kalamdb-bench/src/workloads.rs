@@ -4,6 +4,7 @@
 //! never looks more complete than the tool is.
 
 pub mod live;
+pub mod memory;
 pub mod sql;
 
 use crate::ctx::Ctx;
@@ -28,6 +29,10 @@ pub enum Kind {
     LiveFanout,
     LiveInitial,
     WsConnect,
+    MemoryIdleFresh,
+    MemoryUsersLogins,
+    MemoryAfterIdle,
+    LoginSeq,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -45,6 +50,11 @@ const fn spec(name: &'static str, kind: Kind) -> Spec {
 
 /// Every workload, in the order they run and print.
 pub const ALL: &[Spec] = &[
+    // Memory first: with `--url` the server is then as fresh as it gets.
+    spec("memory_idle_fresh", Kind::MemoryIdleFresh),
+    spec("memory_users_logins", Kind::MemoryUsersLogins),
+    spec("memory_after_idle", Kind::MemoryAfterIdle),
+    spec("login_seq", Kind::LoginSeq),
     spec("insert_single_seq", Kind::InsertSingle(1)),
     spec("insert_single_c8", Kind::InsertSingle(8)),
     spec("insert_single_c64", Kind::InsertSingle(64)),
@@ -110,6 +120,10 @@ pub async fn run(spec: Spec, ctx: &mut Ctx) -> Row {
                 Kind::LiveFanout => live::fanout(ctx).await,
                 Kind::LiveInitial => live::initial(ctx).await,
                 Kind::WsConnect => live::connect_storm(ctx).await,
+                Kind::MemoryIdleFresh => memory::idle_fresh(ctx).await,
+                Kind::MemoryUsersLogins => memory::users_logins(ctx).await,
+                Kind::MemoryAfterIdle => memory::after_idle(ctx).await,
+                Kind::LoginSeq => memory::login_seq(ctx).await,
             };
             match result {
                 Ok(m) => Outcome::Measured(m),

@@ -6,6 +6,19 @@
 //! no database logic of its own. [`run`] takes an already bound listener, so
 //! tests bind port 0 and run many servers side by side.
 
+/// jemalloc rather than the system allocator, for a process that runs for
+/// months: glibc keeps freed memory in per-thread arenas and under a
+/// threshold it raises itself, so bursts (Argon2's 19 MiB sets, big query
+/// batches) stay resident after they are freed, while jemalloc returns
+/// allocations of 8 MiB and more to the OS as soon as they are freed and
+/// decays the rest. Chosen over mimalloc and glibc by measurement (RSS and
+/// speed, docs/benchmarks.md "Memory"). Declared in the library so every
+/// binary that runs the server — `kalamdb-server`, the bench, the
+/// integration tests — runs it on the same allocator.
+#[cfg(not(target_env = "msvc"))]
+#[global_allocator]
+static GLOBAL: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+
 pub mod config;
 mod error;
 

@@ -401,14 +401,21 @@ pub async fn idle_memory(ctx: &mut Ctx) -> anyhow::Result<Measurement> {
     Ok(Measurement {
         ops_per_sec: per_second(MANY, took_us),
         op: "subscriptions acked",
-        value: Some((per_sub, "bytes/subscription")),
+        // A resident set that shrank (jemalloc returning what earlier
+        // workloads freed) says nothing about subscriptions: no value
+        // rather than a negative size.
+        value: (after > before).then_some((per_sub, "bytes/subscription")),
         samples: MANY,
         note: if after > before {
             format!("{per_sub:.0} B/idle subscription ({whose} delta over {MANY})")
         } else {
             // The allocator served the subscriptions from pages freed by
-            // earlier work: only a fresh server gives a meaningful delta.
-            format!("{whose} did not grow over {MANY} subscriptions (warm server?)")
+            // earlier work, or returned more to the OS meanwhile: only a
+            // fresh server gives a meaningful delta.
+            format!(
+                "{whose} did not grow over {MANY} subscriptions (warm server? \
+                 run it alone: --only live_idle_memory)"
+            )
         },
         ..Default::default()
     })

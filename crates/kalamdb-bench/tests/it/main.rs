@@ -10,6 +10,10 @@ use serde_json::Value;
 
 /// The whole `--quick` run: every workload must produce numbers.
 const SMOKE: &[&str] = &[
+    "memory_idle_fresh",
+    "memory_users_logins",
+    "memory_after_idle",
+    "login_seq",
     "insert_single_seq",
     "insert_single_c8",
     "insert_single_c64",
@@ -77,6 +81,12 @@ fn quick_run_writes_numbers_for_the_selected_workloads() {
         if name == "live_idle_memory" {
             // A size, not a latency: it has no percentiles, and a warm
             // allocator may absorb 1,000 subscriptions without growing.
+            continue;
+        }
+        if name.starts_with("memory_") {
+            // A size: the server's resident set, in MB.
+            assert_eq!(row["unit"], "MB", "{row}");
+            assert!(row["value"].as_f64().unwrap() > 0.0, "{row}");
             continue;
         }
         for field in ["ops_per_sec", "p50_ms", "p95_ms", "p99_ms", "max_ms"] {

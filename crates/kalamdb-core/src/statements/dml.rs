@@ -122,6 +122,67 @@ pub fn validate_insert(
     Ok(id)
 }
 
+/// Gives an `INSERT … SELECT`'s source columns names of their own where
+/// DataFusion would see two columns of one name (`SELECT 1, NULL, NULL`:
+/// both NULLs are named `NULL`) and refuse the projection. An INSERT's
+/// source columns are matched by position, as in PostgreSQL, so their
+/// names never matter: every expression that is not a plain column gets a
+/// positional alias, and so does a column or alias repeating an earlier
+/// name. Plain columns and first aliases keep their names, so an
+/// `ORDER BY` naming them still resolves.
+pub fn name_source_columns(insert: &mut sqlparser::ast::Insert) {
+    if let Some(source) = insert.source.as_mut() {
+        name_set_expr(source.body.as_mut());
+    }
+}
+
+fn name_set_expr(body: &mut SetExpr) {
+    use sqlparser::ast::{Expr, Ident, SelectItem};
+    match body {
+        SetExpr::Select(select) => {
+            let mut seen = std::collections::HashSet::new();
+            for (i, item) in select.projection.iter_mut().enumerate() {
+                let alias = Ident::new(format!("__kalamdb_source_{}", i + 1));
+                let replaced =
+                    match std::mem::replace(item, SelectItem::Wildcard(Default::default())) {
+                        SelectItem::UnnamedExpr(
+                            e @ (Expr::Identifier(_) | Expr::CompoundIdentifier(_)),
+                        ) => {
+                            let name = match &e {
+                                Expr::Identifier(id) => fold(id),
+                                Expr::CompoundIdentifier(ids) => {
+                                    ids.last().map(fold).unwrap_or_default()
+                                }
+                                _ => String::new(),
+                            };
+                            if seen.insert(name) {
+                                SelectItem::UnnamedExpr(e)
+                            } else {
+                                SelectItem::ExprWithAlias { expr: e, alias }
+                            }
+                        }
+                        SelectItem::UnnamedExpr(expr) => SelectItem::ExprWithAlias { expr, alias },
+                        SelectItem::ExprWithAlias { expr, alias: given } => {
+                            if seen.insert(fold(&given)) {
+                                SelectItem::ExprWithAlias { expr, alias: given }
+                            } else {
+                                SelectItem::ExprWithAlias { expr, alias }
+                            }
+                        }
+                        other => other,
+                    };
+                *item = replaced;
+            }
+        }
+        SetExpr::SetOperation { left, right, .. } => {
+            name_set_expr(left);
+            name_set_expr(right);
+        }
+        SetExpr::Query(q) => name_set_expr(q.body.as_mut()),
+        _ => {}
+    }
+}
+
 /// Casts VALUES literals to their column's type up front, so a bad value is
 /// reported as the spec words it (naming value, type and column) and a
 /// DECIMAL that would need rounding is refused instead of silently rounded.

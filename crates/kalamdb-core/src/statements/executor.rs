@@ -345,12 +345,15 @@ impl Executor {
 
     async fn run_standard(
         &self,
-        stmt: SqlStatement,
+        mut stmt: SqlStatement,
         params: &[ScalarValue],
         namespace: &NamespaceId,
         caller: &Caller,
     ) -> Result<StatementOutput> {
         let mut mode = ProviderMode::Read;
+        if let SqlStatement::Insert(insert) = &mut stmt {
+            dml::name_source_columns(insert);
+        }
         match &stmt {
             SqlStatement::Query(_) => {}
             SqlStatement::Insert(insert) => {

@@ -14,6 +14,7 @@ mod golden;
 mod isolation;
 mod limits;
 mod live;
+mod memory;
 mod restart;
 mod s3;
 #[allow(dead_code)]
