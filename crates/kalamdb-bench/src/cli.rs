@@ -41,6 +41,21 @@ pub struct Args {
     /// (`storage.sync_writes = false`).
     #[arg(long = "no-durable", overrides_with = "durable")]
     pub no_durable: bool,
+    /// In-process servers: `[query] fast_path` (false plans every
+    /// statement through DataFusion) [default: true].
+    #[arg(long, value_name = "BOOL")]
+    pub fast_path: Option<bool>,
+    /// Also run the same workloads against a second target, then print both
+    /// columns side by side with their ratio: a URL, or `in-process` for a
+    /// second fresh in-process server (see `--compare-fast-path`).
+    #[arg(long, value_name = "URL|in-process")]
+    pub compare: Option<String>,
+    /// `--compare in-process`: its `[query] fast_path`.
+    #[arg(long, value_name = "BOOL", default_value_t = false)]
+    pub compare_fast_path: bool,
+    /// Password of `--user` on the `--compare` URL [default: --password].
+    #[arg(long, env = "KALAMDB_COMPARE_PASSWORD", hide_env_values = true)]
+    pub compare_password: Option<String>,
     /// Internal: serve a fresh server over this directory until stdin
     /// closes (the memory workloads' server, in a process of its own).
     #[arg(long, value_name = "DIR", hide = true)]
@@ -51,6 +66,11 @@ impl Args {
     /// Whether the in-process server fsyncs writes.
     pub fn durable(&self) -> bool {
         !self.no_durable
+    }
+
+    /// `[query] fast_path` of the in-process server.
+    pub fn fast_path(&self) -> bool {
+        self.fast_path.unwrap_or(true)
     }
 
     pub fn plan(&self) -> Plan {

@@ -6,7 +6,8 @@
 //! server or any other that speaks the protocol (`--url`). Without `--url`
 //! it starts a fresh `kalamdb-server` in process on a temporary directory —
 //! the only use it makes of the server crate; it must never reach into the
-//! engine to take a shortcut or read a number.
+//! engine to take a shortcut or read a number. `--compare` runs the same
+//! workloads against a second target and prints both side by side.
 
 mod cli;
 mod client;
@@ -31,7 +32,7 @@ fn main() -> ExitCode {
     let args = Args::parse();
     if let Some(dir) = &args.serve_child {
         let password = args.password.clone().unwrap_or_default();
-        return match server::serve_child(dir, &password, args.durable()) {
+        return match server::serve_child(dir, &password, args.durable(), args.fast_path()) {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) => {
                 eprintln!("kalamdb-bench --serve-child: {e:#}");
@@ -52,36 +53,119 @@ fn main() -> ExitCode {
     }
 }
 
+/// A server the workloads run against.
+enum Target {
+    Url { base: String, password: String },
+    InProcess { password: String, fast_path: bool },
+}
+
+impl Target {
+    fn primary(args: &Args) -> anyhow::Result<Self> {
+        match &args.url {
+            Some(url) => {
+                if args.no_durable || args.durable || args.fast_path.is_some() {
+                    eprintln!(
+                        "kalamdb-bench: --durable/--no-durable/--fast-path only apply to the in-process server; ignored"
+                    );
+                }
+                let password = args
+                    .password
+                    .clone()
+                    .context("--password (or KALAMDB_PASSWORD) is required with --url")?;
+                Ok(Target::Url {
+                    base: url.trim_end_matches('/').to_string(),
+                    password,
+                })
+            }
+            None => Ok(Target::InProcess {
+                password: args
+                    .password
+                    .clone()
+                    .unwrap_or_else(|| cli::IN_PROCESS_PASSWORD.to_string()),
+                fast_path: args.fast_path(),
+            }),
+        }
+    }
+
+    fn compared(args: &Args, what: &str) -> anyhow::Result<Self> {
+        if what == "in-process" {
+            return Ok(Target::InProcess {
+                password: cli::IN_PROCESS_PASSWORD.to_string(),
+                fast_path: args.compare_fast_path,
+            });
+        }
+        let password = args
+            .compare_password
+            .clone()
+            .or_else(|| args.password.clone())
+            .context("--compare-password (or --password) is required with --compare URL")?;
+        Ok(Target::Url {
+            base: what.trim_end_matches('/').to_string(),
+            password,
+        })
+    }
+}
+
 fn run(args: &Args) -> anyhow::Result<Vec<Row>> {
     let selected = workloads::select(&args.only).map_err(anyhow::Error::msg)?;
-    let (mut server, base, password) = match &args.url {
-        Some(url) => {
-            if args.no_durable || args.durable {
-                eprintln!(
-                    "kalamdb-bench: --durable/--no-durable only apply to the in-process server; ignored"
-                );
-            }
-            let password = args
-                .password
-                .clone()
-                .context("--password (or KALAMDB_PASSWORD) is required with --url")?;
-            (None, url.trim_end_matches('/').to_string(), password)
-        }
-        None => {
-            let password = args
-                .password
-                .clone()
-                .unwrap_or_else(|| cli::IN_PROCESS_PASSWORD.to_string());
-            let server = InProcessServer::start(&password, args.durable())?;
-            let base = server.base_url();
-            (Some(server), base, password)
-        }
-    };
     let fsync_p50_ms = match machine::fsync_p50_ms() {
         Ok(ms) => Some(ms),
         Err(e) => {
             eprintln!("kalamdb-bench: fsync probe failed: {e}");
             None
+        }
+    };
+    let (header, rows) = run_target(args, &selected, Target::primary(args)?, fsync_p50_ms)?;
+    let mut json = report::to_json(&header, &rows);
+    if let Some(what) = &args.compare {
+        println!();
+        let (other_header, other_rows) =
+            run_target(args, &selected, Target::compared(args, what)?, fsync_p50_ms)?;
+        println!();
+        print!(
+            "{}",
+            report::comparison(&header.target, &rows, &other_header.target, &other_rows)
+        );
+        if let Some(obj) = json.as_object_mut() {
+            obj.insert(
+                "compare".into(),
+                report::to_json(&other_header, &other_rows),
+            );
+        }
+        if let Some(path) = &args.json {
+            write_json(path, &json)?;
+        }
+        let mut all = rows;
+        all.extend(other_rows);
+        return Ok(all);
+    }
+    if let Some(path) = &args.json {
+        write_json(path, &json)?;
+    }
+    Ok(rows)
+}
+
+fn write_json(path: &std::path::Path, json: &serde_json::Value) -> anyhow::Result<()> {
+    let text = serde_json::to_string_pretty(json)?;
+    std::fs::write(path, text).with_context(|| format!("cannot write {}", path.display()))
+}
+
+/// Runs `selected` against one target, printing its header and table.
+fn run_target(
+    args: &Args,
+    selected: &[workloads::Spec],
+    target: Target,
+    fsync_p50_ms: Option<f64>,
+) -> anyhow::Result<(Header, Vec<Row>)> {
+    let (mut server, base, password, fast_path) = match target {
+        Target::Url { base, password } => (None, base, password, true),
+        Target::InProcess {
+            password,
+            fast_path,
+        } => {
+            let server = InProcessServer::start(&password, args.durable(), fast_path)?;
+            let base = server.base_url();
+            (Some(server), base, password, fast_path)
         }
     };
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -90,7 +174,7 @@ fn run(args: &Args) -> anyhow::Result<Vec<Row>> {
         .build()
         .context("cannot build the client runtime")?;
     let in_process = server.is_some();
-    let rows = runtime.block_on(async {
+    let result = runtime.block_on(async {
         let http = Http::login(&base, &args.user, &password).await?;
         let durable = http
             .stat("durable_writes")
@@ -100,7 +184,8 @@ fn run(args: &Args) -> anyhow::Result<Vec<Row>> {
             .and_then(|v| v.parse::<bool>().ok());
         let header = Header {
             target: if in_process {
-                format!("in-process kalamdb-server ({base})")
+                let path = if fast_path { "" } else { ", fast path off" };
+                format!("in-process kalamdb-server ({base}{path})")
             } else {
                 base.clone()
             },
@@ -113,28 +198,23 @@ fn run(args: &Args) -> anyhow::Result<Vec<Row>> {
         println!("{}", report::table_heading());
         let ws_url = client::ws_url(&base)?;
         let mut ctx = Ctx::new(http, ws_url, args.plan(), in_process);
-        ctx.memory_server = server::MemoryServer::new(!in_process, &password, args.durable());
+        ctx.memory_server =
+            server::MemoryServer::new(!in_process, &password, args.durable(), fast_path);
         let mut rows = Vec::with_capacity(selected.len());
         for spec in selected {
             if spec.kind.is_some() {
                 eprintln!("running {} …", spec.name);
             }
-            let row = workloads::run(spec, &mut ctx).await;
+            let row = workloads::run(*spec, &mut ctx).await;
             println!("{}", row.render());
             rows.push(row);
         }
-        if let Some(path) = &args.json {
-            let json = report::to_json(&header, &rows);
-            let text = serde_json::to_string_pretty(&json)?;
-            std::fs::write(path, text)
-                .with_context(|| format!("cannot write {}", path.display()))?;
-        }
-        Ok::<_, anyhow::Error>(rows)
+        Ok::<_, anyhow::Error>((header, rows))
     });
     // Client sockets go first so the server's shutdown has nothing to drain.
     drop(runtime);
     if let Some(server) = server.as_mut() {
         server.stop()?;
     }
-    rows
+    result
 }

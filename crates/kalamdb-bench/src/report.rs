@@ -191,10 +191,89 @@ pub fn to_json(header: &Header, rows: &[Row]) -> Value {
     })
 }
 
+/// The two runs of `--compare` side by side: ops/s and p50 of each, and
+/// the ratio of B's ops/s to A's (above 1: B is faster). A workload that
+/// failed or was not measured on either side shows "–".
+pub fn comparison(a_name: &str, a: &[Row], b_name: &str, b: &[Row]) -> String {
+    let mut out = format!("A: {a_name}\nB: {b_name}\n");
+    let _ = writeln!(
+        out,
+        "{:<NAME_W$} {:>11} {:>10} {:>11} {:>10} {:>8}",
+        "workload", "A ops/s", "A p50 ms", "B ops/s", "B p50 ms", "B/A"
+    );
+    let cells = |row: Option<&Row>| match row.map(|r| &r.outcome) {
+        Some(Outcome::Measured(m)) => (
+            Some(m.ops_per_sec),
+            format!("{:.1}", m.ops_per_sec),
+            m.latency
+                .map_or_else(|| "–".to_string(), |l| format!("{:.3}", l.p50_ms)),
+        ),
+        _ => (None, "–".to_string(), "–".to_string()),
+    };
+    for row in a {
+        let (a_ops, a_rate, a_p50) = cells(Some(row));
+        let (b_ops, b_rate, b_p50) = cells(b.iter().find(|r| r.name == row.name));
+        let ratio = match (a_ops, b_ops) {
+            (Some(x), Some(y)) if x > 0.0 => format!("{:.2}", y / x),
+            _ => "–".to_string(),
+        };
+        let _ = writeln!(
+            out,
+            "{:<NAME_W$} {a_rate:>11} {a_p50:>10} {b_rate:>11} {b_p50:>10} {ratio:>8}",
+            row.name
+        );
+    }
+    out
+}
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used, clippy::indexing_slicing)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn comparison_gives_both_columns_and_the_ratio() {
+        let measured = |ops: f64, p50: f64| {
+            Outcome::Measured(Measurement {
+                ops_per_sec: ops,
+                latency: Some(Latency {
+                    p50_ms: p50,
+                    p95_ms: p50,
+                    p99_ms: p50,
+                    max_ms: p50,
+                }),
+                ..Default::default()
+            })
+        };
+        let a = [
+            Row {
+                name: "w1",
+                outcome: measured(100.0, 2.0),
+            },
+            Row {
+                name: "w2",
+                outcome: Outcome::Failed("boom".into()),
+            },
+        ];
+        let b = [
+            Row {
+                name: "w1",
+                outcome: measured(400.0, 0.5),
+            },
+            Row {
+                name: "w2",
+                outcome: measured(1.0, 1.0),
+            },
+        ];
+        let text = comparison("one", &a, "two", &b);
+        assert!(text.starts_with("A: one\nB: two\n"), "{text}");
+        let w1 = text.lines().find(|l| l.starts_with("w1")).unwrap();
+        let cols: Vec<&str> = w1.split_whitespace().collect();
+        assert_eq!(cols, ["w1", "100.0", "2.000", "400.0", "0.500", "4.00"]);
+        let w2 = text.lines().find(|l| l.starts_with("w2")).unwrap();
+        assert!(w2.split_whitespace().any(|c| c == "1.0"), "{w2}");
+        assert!(w2.trim_end().ends_with('–'), "no ratio without both: {w2}");
+    }
 
     #[test]
     fn percentiles_use_nearest_rank() {

@@ -27,15 +27,16 @@ pub struct InProcessServer {
 }
 
 impl InProcessServer {
-    /// Starts the server with `root_password` and `sync_writes = durable`.
-    /// Returns once the socket is bound: requests sent before the engine is
-    /// open wait in the listen queue, so no readiness polling is needed.
-    pub fn start(root_password: &str, durable: bool) -> anyhow::Result<Self> {
+    /// Starts the server with `root_password`, `sync_writes = durable` and
+    /// `[query] fast_path`. Returns once the socket is bound: requests sent
+    /// before the engine is open wait in the listen queue, so no readiness
+    /// polling is needed.
+    pub fn start(root_password: &str, durable: bool, fast_path: bool) -> anyhow::Result<Self> {
         let data = tempfile::Builder::new()
             .prefix("kalamdb-bench-")
             .tempdir()
             .context("cannot create the server's data directory")?;
-        let config = bench_config(data.path(), root_password, durable);
+        let config = bench_config(data.path(), root_password, durable, fast_path);
 
         let (addr_tx, addr_rx) = std::sync::mpsc::channel();
         let (shutdown, shutdown_rx) = tokio::sync::oneshot::channel::<()>();
@@ -90,8 +91,14 @@ impl Drop for InProcessServer {
 }
 
 /// The configuration of a server the bench starts itself.
-fn bench_config(data_dir: &Path, root_password: &str, durable: bool) -> ServerConfig {
+fn bench_config(
+    data_dir: &Path,
+    root_password: &str,
+    durable: bool,
+    fast_path: bool,
+) -> ServerConfig {
     let mut config = ServerConfig::default();
+    config.query.fast_path = fast_path;
     config.server.port = 0;
     config.storage.data_dir = data_dir.to_path_buf();
     config.storage.sync_writes = durable;
@@ -117,7 +124,7 @@ pub struct ChildServer {
 }
 
 impl ChildServer {
-    pub fn start(root_password: &str, durable: bool) -> anyhow::Result<Self> {
+    pub fn start(root_password: &str, durable: bool, fast_path: bool) -> anyhow::Result<Self> {
         let data = tempfile::Builder::new()
             .prefix("kalamdb-bench-child-")
             .tempdir()
@@ -133,6 +140,7 @@ impl ChildServer {
         if !durable {
             cmd.arg("--no-durable");
         }
+        cmd.arg(format!("--fast-path={fast_path}"));
         let mut child = cmd.spawn().context("cannot start the child server")?;
         let stdin = child.stdin.take();
         let stdout = child
@@ -181,18 +189,20 @@ pub enum MemoryServer {
     Child {
         password: String,
         durable: bool,
+        fast_path: bool,
         running: Option<ChildServer>,
     },
 }
 
 impl MemoryServer {
-    pub fn new(remote: bool, password: &str, durable: bool) -> Self {
+    pub fn new(remote: bool, password: &str, durable: bool, fast_path: bool) -> Self {
         if remote {
             MemoryServer::Remote
         } else {
             MemoryServer::Child {
                 password: password.to_string(),
                 durable,
+                fast_path,
                 running: None,
             }
         }
@@ -201,8 +211,13 @@ impl MemoryServer {
 
 /// `--serve-child DIR`: serves a fresh server on 127.0.0.1:0 over `DIR`,
 /// prints `listening <addr>` once bound, and stops when stdin closes.
-pub fn serve_child(data_dir: &Path, root_password: &str, durable: bool) -> anyhow::Result<()> {
-    let config = bench_config(data_dir, root_password, durable);
+pub fn serve_child(
+    data_dir: &Path,
+    root_password: &str,
+    durable: bool,
+    fast_path: bool,
+) -> anyhow::Result<()> {
+    let config = bench_config(data_dir, root_password, durable, fast_path);
     let (addr_tx, addr_rx) = std::sync::mpsc::channel();
     let (shutdown, shutdown_rx) = tokio::sync::oneshot::channel::<()>();
     let thread = std::thread::Builder::new()

@@ -3,6 +3,7 @@
 //! from the start; one without an implementation reports "n/a" so a table
 //! never looks more complete than the tool is.
 
+pub mod keyed;
 pub mod live;
 pub mod memory;
 pub mod sql;
@@ -19,6 +20,9 @@ pub enum Kind {
     InsertBatch(usize),
     SelectPkShared,
     SelectPkUser,
+    UpdatePk,
+    DeletePk,
+    Small(keyed::SmallQuery),
     ScanHot,
     ScanCold,
     ColdQuery,
@@ -62,6 +66,14 @@ pub const ALL: &[Spec] = &[
     spec("insert_batch_1000", Kind::InsertBatch(1000)),
     spec("select_pk_shared_10k", Kind::SelectPkShared),
     spec("select_pk_user_10k", Kind::SelectPkUser),
+    spec("update_pk_10k", Kind::UpdatePk),
+    spec("delete_pk_10k", Kind::DeletePk),
+    spec("select_filter_200", Kind::Small(keyed::SmallQuery::Filter)),
+    spec("count_200", Kind::Small(keyed::SmallQuery::Count)),
+    spec(
+        "order_limit_200",
+        Kind::Small(keyed::SmallQuery::OrderLimit),
+    ),
     // Hot before cold: the cold workload flushes the table the hot one
     // measured.
     spec("scan_agg_1m_hot", Kind::ScanHot),
@@ -111,6 +123,9 @@ pub async fn run(spec: Spec, ctx: &mut Ctx) -> Row {
                 Kind::InsertBatch(rows) => sql::insert_batch(ctx, rows).await,
                 Kind::SelectPkShared => sql::select_pk_shared(ctx).await,
                 Kind::SelectPkUser => sql::select_pk_user(ctx).await,
+                Kind::UpdatePk => keyed::update_pk(ctx).await,
+                Kind::DeletePk => keyed::delete_pk(ctx).await,
+                Kind::Small(q) => keyed::small_query(ctx, q).await,
                 Kind::ScanHot => sql::scan_hot(ctx).await,
                 Kind::ScanCold => sql::scan_cold(ctx).await,
                 Kind::ColdQuery => sql::cold_query(ctx).await,

@@ -34,6 +34,7 @@ use crate::maintenance::stream_ttl::{StreamEviction, StreamTtl};
 use crate::maintenance::tasks::Maintenance;
 use crate::read::session::{Sessions, base_state};
 use crate::statements::executor::Executor;
+use crate::statements::fast::FastPath;
 use crate::statements::namespace::put_namespace;
 use crate::statements::output::{ExecuteRequest, StatementError, StatementResult};
 use crate::statements::system_tables::SystemTables;
@@ -73,7 +74,7 @@ impl Engine {
         // A clock set back across a restart must not reuse `_seq` values.
         seq.observe(load_high_water(store.as_ref())?);
         let live = LiveHub::start(config.live.clone())?;
-        let committer = Committer::start(store.clone(), seq, live.clone())?;
+        let committer = Committer::start(store.clone(), seq.clone(), live.clone())?;
         let storages = Storages::load(store.as_ref(), config.storage_dir.clone())?;
         let jobs = JobManager::new(store.clone(), committer.clone(), config.jobs.clone());
         jobs.recover().await?;
@@ -88,10 +89,12 @@ impl Engine {
             jobs,
             stream: StreamTtl::default(),
         });
+        let fast = Arc::new(FastPath::new(config.fast_path, seq));
         let system = Arc::new(SystemTables {
             shared: shared.clone(),
             maintenance: maintenance.clone(),
             live: live.clone(),
+            fast: fast.clone(),
             started_at: kalamdb_types::now_micros(),
         });
         let sessions = Arc::new(Sessions::new(shared.clone(), base, system));
@@ -103,6 +106,7 @@ impl Engine {
                     maintenance,
                     live,
                     limits: config.statement_limits(),
+                    fast,
                 },
                 revoked,
                 root_password: config.root_password.clone(),
@@ -227,6 +231,16 @@ impl Engine {
     /// The error of the write that made the engine refuse writes, if any.
     pub fn storage_failure(&self) -> Option<&str> {
         self.shared().committer.storage_failure()
+    }
+
+    /// Statements the fast path answered, and recognised statements it
+    /// handed to DataFusion at run time (`statements/fast.rs`).
+    pub fn fast_path_counts(&self) -> (u64, u64) {
+        let stats = &self.inner.executor.fast.stats;
+        (
+            stats.statements.load(std::sync::atomic::Ordering::Relaxed),
+            stats.fallbacks.load(std::sync::atomic::Ordering::Relaxed),
+        )
     }
 
     pub fn commit_stats(&self) -> &CommitStats {

@@ -1,6 +1,6 @@
 //! Layer `statements`: what each statement does. The dispatcher
 //! (`executor.rs`: split, parse, parameters, one module per statement
-//! family), namespaces, tables and storages DDL, users, STORAGE FLUSH and
+//! family), the fast path for point writes and reads (`fast.rs`), namespaces, tables and storages DDL, users, STORAGE FLUSH and
 //! COMPACT, UPDATE/DELETE and INSERT checks, SHOW/DESCRIBE and the `system`
 //! tables, `SUBSCRIBE TO`. Permission checks name an `access::Action`.
 //!
@@ -10,6 +10,7 @@
 pub mod describe;
 pub mod dml;
 pub mod executor;
+pub mod fast;
 pub mod namespace;
 pub mod output;
 pub mod storage_ddl;

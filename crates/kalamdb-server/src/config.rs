@@ -178,6 +178,10 @@ pub struct QuerySection {
     pub max_param_bytes: usize,
     /// Rows one query may return; more → 400 `SQL_EXECUTION_ERROR`.
     pub max_result_rows: usize,
+    /// Point writes and reads (`INSERT … VALUES`, and SELECT/UPDATE/DELETE
+    /// by primary key) skip DataFusion's planner; `false` plans every
+    /// statement (same answers, slower). Env `KALAMDB_QUERY_FAST_PATH`.
+    pub fast_path: bool,
 }
 
 impl Default for QuerySection {
@@ -187,6 +191,7 @@ impl Default for QuerySection {
             max_params: 50,
             max_param_bytes: 512 * 1024,
             max_result_rows: 1_000_000,
+            fast_path: true,
         }
     }
 }
@@ -301,6 +306,7 @@ pub struct Overrides {
     pub root_password: Option<String>,
     pub jwt_secret: Option<String>,
     pub log_level: Option<String>,
+    pub fast_path: Option<bool>,
 }
 
 impl ServerConfig {
@@ -334,6 +340,9 @@ impl ServerConfig {
         }
         if let Some(v) = o.log_level {
             config.logging.level = v;
+        }
+        if let Some(v) = o.fast_path {
+            config.query.fast_path = v;
         }
         Ok(config)
     }

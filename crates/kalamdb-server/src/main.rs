@@ -36,6 +36,10 @@ struct Cli {
     /// Log filter (`info`, `debug`, …).
     #[arg(long, env = "KALAMDB_LOG_LEVEL")]
     log_level: Option<String>,
+    /// `false` sends every statement through DataFusion's planner, skipping
+    /// the fast path for point writes and reads [default: true].
+    #[arg(long, env = "KALAMDB_QUERY_FAST_PATH", value_name = "BOOL")]
+    fast_path: Option<bool>,
 }
 
 fn main() -> ExitCode {
@@ -47,6 +51,7 @@ fn main() -> ExitCode {
         root_password: cli.root_password,
         jwt_secret: cli.jwt_secret,
         log_level: cli.log_level,
+        fast_path: cli.fast_path,
     };
     let config = match ServerConfig::load(cli.config.as_deref(), overrides) {
         Ok(c) => c,

@@ -30,13 +30,14 @@ fn child(ctx: &mut Ctx) -> anyhow::Result<Option<&ChildServer>> {
     let MemoryServer::Child {
         password,
         durable,
+        fast_path,
         running,
     } = &mut ctx.memory_server
     else {
         return Ok(None);
     };
     if running.is_none() {
-        *running = Some(ChildServer::start(password, *durable)?);
+        *running = Some(ChildServer::start(password, *durable, *fast_path)?);
     }
     Ok(running.as_ref())
 }

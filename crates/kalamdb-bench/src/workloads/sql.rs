@@ -22,7 +22,7 @@ use crate::report::{Latency, Measurement};
 const NEVER_FLUSH: &str = "FLUSH_POLICY = 'rows:100000000,interval:100000'";
 const COLUMNS: &str = "id BIGINT PRIMARY KEY, room TEXT, n BIGINT, body TEXT";
 const INSERT_COLUMNS: &str = "(id, room, n, body)";
-const ROOMS: u64 = 16;
+pub(super) const ROOMS: u64 = 16;
 /// The scans' filter `n > 99`: `n` is spread over 0..1000, so 90 % of the
 /// rows pass and the aggregate, not the filter, does most of the work.
 const SCAN_MIN_N: u64 = 99;
@@ -31,7 +31,7 @@ const LOAD_BATCH: usize = 1000;
 /// Connections loading at once.
 const LOADERS: usize = 4;
 /// Rows of the `select_pk_shared_10k` table in both plans.
-const PK_SHARED_ROWS: usize = 10_000;
+pub(super) const PK_SHARED_ROWS: usize = 10_000;
 /// Connections creating the users of `select_pk_user_10k` at once.
 const USER_SETUP_CONNECTIONS: usize = 8;
 /// `CREATE USER`s per request (statements run in order, §3.2).
@@ -47,22 +47,22 @@ const FLUSH_DEADLINE: Duration = Duration::from_secs(600);
 
 /// splitmix64: a fixed, well-spread function of the id, so rows and key
 /// orders are random-looking but identical on every run and machine.
-fn mix(x: u64) -> u64 {
+pub(super) fn mix(x: u64) -> u64 {
     let mut z = x.wrapping_add(0x9e37_79b9_7f4a_7c15);
     z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
     z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
     z ^ (z >> 31)
 }
 
-fn room_of(id: u64) -> String {
+pub(super) fn room_of(id: u64) -> String {
     format!("room{}", id % ROOMS)
 }
 
-fn n_of(id: u64) -> u64 {
+pub(super) fn n_of(id: u64) -> u64 {
     mix(id) % 1000
 }
 
-fn body_of(id: u64) -> String {
+pub(super) fn body_of(id: u64) -> String {
     format!("kalamdb bench row {id:010} payload")
 }
 
@@ -79,11 +79,11 @@ fn insert_sql(table: &str, ids: Range<u64>) -> String {
     )
 }
 
-fn micros(d: Duration) -> u64 {
+pub(super) fn micros(d: Duration) -> u64 {
     u64::try_from(d.as_micros()).unwrap_or(u64::MAX)
 }
 
-fn per_second(count: usize, d: Duration) -> f64 {
+pub(super) fn per_second(count: usize, d: Duration) -> f64 {
     let secs = d.as_secs_f64();
     if secs <= 0.0 {
         return 0.0;
@@ -93,7 +93,7 @@ fn per_second(count: usize, d: Duration) -> f64 {
 
 /// A BIGINT cell: a JSON string by the protocol (§3.5), a number from
 /// servers that send one.
-fn cell_u64(v: &Value) -> Option<u64> {
+pub(super) fn cell_u64(v: &Value) -> Option<u64> {
     match v {
         Value::String(s) => s.parse().ok(),
         Value::Number(n) => n.as_u64(),
@@ -101,13 +101,13 @@ fn cell_u64(v: &Value) -> Option<u64> {
     }
 }
 
-fn row_count(body: &Value) -> Option<u64> {
+pub(super) fn row_count(body: &Value) -> Option<u64> {
     body.pointer("/results/0/row_count").and_then(Value::as_u64)
 }
 
 /// A fresh `bench.<name>` of `kind` (USER or SHARED) that never flushes on
 /// its own.
-async fn fresh_table(http: &Http, name: &str, kind: &str) -> anyhow::Result<String> {
+pub(super) async fn fresh_table(http: &Http, name: &str, kind: &str) -> anyhow::Result<String> {
     let table = format!("bench.{name}");
     http.sql("CREATE NAMESPACE IF NOT EXISTS bench").await?;
     http.sql(&format!("DROP TABLE IF EXISTS {table}")).await?;
@@ -119,14 +119,14 @@ async fn fresh_table(http: &Http, name: &str, kind: &str) -> anyhow::Result<Stri
 }
 
 /// Drops a workload's table so its rows do not weigh on later workloads.
-async fn drop_table(http: &Http, table: &str) -> anyhow::Result<()> {
+pub(super) async fn drop_table(http: &Http, table: &str) -> anyhow::Result<()> {
     http.sql(&format!("DROP TABLE IF EXISTS {table}")).await?;
     Ok(())
 }
 
 /// Inserts rows `ids` in [`LOAD_BATCH`]-row INSERTs over [`LOADERS`]
 /// connections at once.
-async fn load(http: &Http, table: &str, ids: Range<u64>) -> anyhow::Result<()> {
+pub(super) async fn load(http: &Http, table: &str, ids: Range<u64>) -> anyhow::Result<()> {
     let batch = LOAD_BATCH as u64;
     let chunks: Vec<Range<u64>> = (ids.start..ids.end)
         .step_by(LOAD_BATCH)
@@ -330,7 +330,11 @@ pub async fn select_pk_shared(ctx: &mut Ctx) -> anyhow::Result<Measurement> {
 }
 
 /// What `selects` point queries measured (latency samples in µs, wall time).
-fn lookups(selects: usize, (mut samples, wall): (Vec<u64>, Duration), note: String) -> Measurement {
+pub(super) fn lookups(
+    selects: usize,
+    (mut samples, wall): (Vec<u64>, Duration),
+    note: String,
+) -> Measurement {
     Measurement {
         ops_per_sec: per_second(selects, wall),
         op: "queries",

@@ -21,6 +21,11 @@ const SMOKE: &[&str] = &[
     "insert_batch_1000",
     "select_pk_shared_10k",
     "select_pk_user_10k",
+    "update_pk_10k",
+    "delete_pk_10k",
+    "select_filter_200",
+    "count_200",
+    "order_limit_200",
     "scan_agg_1m_hot",
     "scan_agg_1m_cold",
     "cold_query_200k_20f",
@@ -101,4 +106,60 @@ fn quick_run_writes_numbers_for_the_selected_workloads() {
             assert!(rows > 0.0, "{name}.rows_per_sec: {row}");
         }
     }
+}
+
+/// `--compare in-process`: the same workloads against a second fresh server
+/// (here with the fast path off), both tables and the side-by-side one
+/// printed, both in the JSON.
+#[test]
+fn compare_runs_the_same_workloads_against_a_second_server() {
+    let dir = tempfile::tempdir().unwrap();
+    let json_path = dir.path().join("bench.json");
+    let output = Command::new(env!("CARGO_BIN_EXE_kalamdb-bench"))
+        .args([
+            "--quick",
+            "--only",
+            "select_pk_shared_10k,count_200",
+            "--compare",
+            "in-process",
+            "--json",
+        ])
+        .arg(&json_path)
+        .env_remove("KALAMDB_PASSWORD")
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "exit {:?}\nstdout:\n{stdout}\nstderr:\n{}",
+        output.status,
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(stdout.contains("fast path off"), "{stdout}");
+    let side_by_side = stdout
+        .split("B/A")
+        .nth(1)
+        .unwrap_or_else(|| panic!("no comparison table:\n{stdout}"));
+    for name in ["select_pk_shared_10k", "count_200"] {
+        let line = side_by_side
+            .lines()
+            .find(|l| l.starts_with(name))
+            .unwrap_or_else(|| panic!("{name} missing:\n{stdout}"));
+        let ratio: f64 = line.split_whitespace().last().unwrap().parse().unwrap();
+        assert!(ratio > 0.0, "{line}");
+    }
+    let report: Value =
+        serde_json::from_str(&std::fs::read_to_string(&json_path).unwrap()).unwrap();
+    for side in [&report, &report["compare"]] {
+        let workloads = side["workloads"].as_array().unwrap();
+        assert_eq!(workloads.len(), 2, "{side}");
+        assert!(workloads.iter().all(|w| w["status"] == "ok"), "{side}");
+    }
+    assert!(
+        report["compare"]["server"]["target"]
+            .as_str()
+            .unwrap()
+            .contains("fast path off"),
+        "{report}"
+    );
 }

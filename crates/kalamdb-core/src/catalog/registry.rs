@@ -41,6 +41,10 @@ pub struct Catalog {
     /// Stored user records, deleted ones included.
     user_count: AtomicU64,
     defaults: TableDefaults,
+    /// Bumped by every change of a namespace or table: what was derived
+    /// from the catalog under an older generation (a prepared statement's
+    /// table entry) is stale.
+    generation: AtomicU64,
 }
 
 impl Catalog {
@@ -66,6 +70,7 @@ impl Catalog {
             state: RwLock::new(st),
             user_count: AtomicU64::new(users),
             defaults,
+            generation: AtomicU64::new(0),
         })
     }
 
@@ -77,6 +82,15 @@ impl Catalog {
     /// The entry of a new or changed definition, with this server's defaults.
     pub fn entry(&self, def: TableDefinition, session: &SessionState) -> Result<TableEntry> {
         TableEntry::new(def, session, &self.defaults)
+    }
+
+    /// The current generation (see the field).
+    pub fn generation(&self) -> u64 {
+        self.generation.load(Ordering::Acquire)
+    }
+
+    fn changed(&self) {
+        self.generation.fetch_add(1, Ordering::AcqRel);
     }
 
     pub fn namespace(&self, ns: &NamespaceId) -> Option<NamespaceRecord> {
@@ -142,18 +156,22 @@ impl Catalog {
 
     pub fn put_namespace(&self, ns: NamespaceRecord) {
         self.state.write().namespaces.insert(ns.name.clone(), ns);
+        self.changed();
     }
 
     pub fn remove_namespace(&self, ns: &NamespaceId) {
         self.state.write().namespaces.remove(ns);
+        self.changed();
     }
 
     pub fn put_table(&self, entry: Arc<TableEntry>) {
         self.state.write().tables.insert(entry.id(), entry);
+        self.changed();
     }
 
     pub fn remove_table(&self, id: &TableId) {
         self.state.write().tables.remove(id);
+        self.changed();
     }
 
     /// Called after a commit that created a user record.

@@ -36,6 +36,9 @@ pub struct EngineConfig {
     /// still hide them).
     pub stream_eviction_interval: Option<Duration>,
     pub live: LiveConfig,
+    /// Point writes and reads skip DataFusion (`statements/fast.rs`);
+    /// `false` sends every statement through the planner (`[query] fast_path`).
+    pub fast_path: bool,
 }
 
 impl Default for EngineConfig {
@@ -57,6 +60,7 @@ impl Default for EngineConfig {
             compaction: CompactionConfig::default(),
             stream_eviction_interval: Some(Duration::from_secs(1)),
             live: LiveConfig::default(),
+            fast_path: true,
         }
     }
 }

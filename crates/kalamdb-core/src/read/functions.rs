@@ -111,7 +111,7 @@ pub fn encode_ulid(value: u128) -> String {
         .collect()
 }
 
-fn new_ulid() -> String {
+pub fn new_ulid() -> String {
     let ms = (kalamdb_types::now_micros() / 1000) as u128 & ((1u128 << 48) - 1);
     let random: u128 = rand::random::<u128>() & ((1u128 << 80) - 1);
     encode_ulid((ms << 80) | random)

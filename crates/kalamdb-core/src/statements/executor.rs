@@ -20,6 +20,7 @@ use crate::maintenance::tasks::Maintenance;
 use crate::read::context::ProviderMode;
 use crate::read::query::{collect, count_of, param_scalar, parse_standard};
 use crate::read::session::Sessions;
+use crate::statements::fast::{FastPath, Lookup, Prepared};
 use crate::statements::output::{
     DmlKind, ExecuteRequest, StatementError, StatementOutput, StatementResult,
 };
@@ -57,6 +58,7 @@ pub struct Executor {
     pub maintenance: Arc<Maintenance>,
     pub live: Arc<LiveHub>,
     pub limits: StatementLimits,
+    pub fast: Arc<FastPath>,
 }
 
 impl Executor {
@@ -82,37 +84,91 @@ impl Executor {
                 self.limits.max_sql_bytes
             ))));
         }
+        // Errors keep the order of the planner's path: splitting, then
+        // parameters, then the namespace.
+        let params_ok = self.check_params(&req.params);
+        let namespace_ok = match &req.namespace {
+            Some(ns) if !ns.is_empty() => {
+                NamespaceId::parse(ns).map_err(|e| KalamError::exec(e.to_string()))
+            }
+            _ => Ok(NamespaceId::default_namespace()),
+        };
+        let params: Vec<ScalarValue> = req.params.iter().map(param_scalar).collect();
+        // A text seen before skips splitting and parsing (it was one
+        // statement that split and parsed).
+        let cached = match (&params_ok, &namespace_ok) {
+            (Ok(()), Ok(ns)) => match self.fast.cached(&self.shared, &req.sql, ns) {
+                Lookup::Hit(p) => Some(p),
+                Lookup::Miss => None,
+            },
+            _ => None,
+        };
+        if let Some(prepared) = &cached
+            && let Some(result) = self.run_fast(prepared, &req, &params).await?
+        {
+            return Ok(vec![result]);
+        }
         let statements = kalamdb_sql::split_statements(&req.sql).map_err(|e| whole(e.into()))?;
         if !req.params.is_empty() && statements.len() > 1 {
             return Err(whole(KalamError::ParamsWithBatch));
         }
-        self.check_params(&req.params).map_err(whole)?;
-        let params: Vec<ScalarValue> = req.params.iter().map(param_scalar).collect();
-        let mut namespace = match &req.namespace {
-            Some(ns) if !ns.is_empty() => {
-                NamespaceId::parse(ns).map_err(|e| whole(KalamError::exec(e.to_string())))?
-            }
-            _ => NamespaceId::default_namespace(),
-        };
+        params_ok.map_err(whole)?;
+        let mut namespace = namespace_ok.map_err(whole)?;
         let total = statements.len();
         let mut results = Vec::with_capacity(total);
         for (i, sql) in statements.into_iter().enumerate() {
+            let failed = |error| StatementError {
+                index: i + 1,
+                total,
+                sql: sql.clone(),
+                error,
+            };
+            let stmt = kalamdb_sql::parse_statement(&sql).map_err(|e| failed(e.into()))?;
+            if total == 1
+                && cached.is_none()
+                && let Some(prepared) =
+                    self.fast
+                        .recognise(&self.shared, &req.sql, &sql, &stmt, &namespace)
+                && let Some(result) = self.run_fast(&prepared, &req, &params).await?
+            {
+                results.push(result);
+                continue;
+            }
             match self
-                .execute_one(&sql, &params, &mut namespace, &req.caller)
+                .execute_one(stmt, &params, &mut namespace, &req.caller)
                 .await
             {
                 Ok(r) => results.push(r),
-                Err(error) => {
-                    return Err(StatementError {
-                        index: i + 1,
-                        total,
-                        sql,
-                        error,
-                    });
-                }
+                Err(error) => return Err(failed(error)),
             }
         }
         Ok(results)
+    }
+
+    /// Runs a recognised statement on the fast path: `Ok(None)` hands it to
+    /// the planner's path; an error is reported as the planner's path would
+    /// (statement 1 of 1, named by its text as split).
+    async fn run_fast(
+        &self,
+        prepared: &Prepared,
+        req: &ExecuteRequest,
+        params: &[ScalarValue],
+    ) -> std::result::Result<Option<StatementResult>, StatementError> {
+        self.fast
+            .run(
+                &self.shared,
+                prepared,
+                &req.caller,
+                params,
+                self.limits.max_result_rows,
+            )
+            .await
+            .map_err(|error| StatementError {
+                index: 1,
+                total: 1,
+                sql: prepared.statement.clone(),
+                error,
+            })
     }
 
     fn check_params(&self, params: &[ParamValue]) -> Result<()> {
@@ -140,12 +196,11 @@ impl Executor {
 
     async fn execute_one(
         &self,
-        sql: &str,
+        stmt: KalamStatement,
         params: &[ScalarValue],
         namespace: &mut NamespaceId,
         caller: &Caller,
     ) -> Result<StatementResult> {
-        let stmt = kalamdb_sql::parse_statement(sql)?;
         if let KalamStatement::ExecuteAsUser { user, inner, .. } = stmt {
             let target = users::execute_as_target(&self.shared, caller, &user)?;
             // The inner statement runs in the target's partition with role

@@ -36,6 +36,7 @@ pub struct SystemTables {
     pub shared: Arc<Shared>,
     pub maintenance: Arc<Maintenance>,
     pub live: Arc<LiveHub>,
+    pub fast: Arc<crate::statements::fast::FastPath>,
     /// When the engine started (µs).
     pub started_at: i64,
 }
@@ -265,6 +266,20 @@ fn stats(sys: &SystemTables) -> Result<SysTable> {
             commit.requests.load(Ordering::Relaxed).to_string(),
         ),
         ("durable_writes", shared.store.is_durable().to_string()),
+        // Statements answered without DataFusion, and recognised ones
+        // handed back to it at run time (`statements/fast.rs`).
+        (
+            "fast_path_statements",
+            sys.fast
+                .stats
+                .statements
+                .load(Ordering::Relaxed)
+                .to_string(),
+        ),
+        (
+            "fast_path_fallbacks",
+            sys.fast.stats.fallbacks.load(Ordering::Relaxed).to_string(),
+        ),
         // 1 once a write failed: writes are refused until a restart.
         (
             "storage_write_failed",

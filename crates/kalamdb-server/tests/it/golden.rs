@@ -34,7 +34,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use serde_json::{Value, json};
 
@@ -47,6 +47,44 @@ const DIRS: &[&str] = &["ddl", "dml", "query", "system", "users"];
 #[tokio::test]
 async fn golden_ddl() {
     run_dir("ddl").await;
+}
+
+/// Every suite again with the fast path off (`[query] fast_path = false`):
+/// DataFusion plans every statement, and the answers must be the same
+/// files' (issue 17: both paths answer alike).
+#[tokio::test]
+async fn golden_ddl_planner_only() {
+    run_dir_in("ddl", FlushMode::Never, Route::PlannerOnly).await;
+}
+
+#[tokio::test]
+async fn golden_dml_planner_only() {
+    run_dir_in("dml", FlushMode::Never, Route::PlannerOnly).await;
+}
+
+#[tokio::test]
+async fn golden_query_planner_only() {
+    run_dir_in("query", FlushMode::Never, Route::PlannerOnly).await;
+}
+
+#[tokio::test]
+async fn golden_system_planner_only() {
+    run_dir_in("system", FlushMode::Never, Route::PlannerOnly).await;
+}
+
+#[tokio::test]
+async fn golden_users_planner_only() {
+    run_dir_in("users", FlushMode::Never, Route::PlannerOnly).await;
+}
+
+#[tokio::test]
+async fn golden_dml_flushed_halfway_planner_only() {
+    run_dir_in("dml", FlushMode::Halfway, Route::PlannerOnly).await;
+}
+
+#[tokio::test]
+async fn golden_query_flushed_halfway_planner_only() {
+    run_dir_in("query", FlushMode::Halfway, Route::PlannerOnly).await;
 }
 
 #[tokio::test]
@@ -76,22 +114,30 @@ async fn golden_users() {
 /// after every statement, the server also compacts at every second segment.
 #[tokio::test]
 async fn golden_dml_flushed_after_every_statement() {
-    run_dir_in("dml", FlushMode::AfterEvery).await;
+    run_dir_in("dml", FlushMode::AfterEvery, Route::Fast).await;
 }
 
 #[tokio::test]
 async fn golden_query_flushed_after_every_statement() {
-    run_dir_in("query", FlushMode::AfterEvery).await;
+    run_dir_in("query", FlushMode::AfterEvery, Route::Fast).await;
 }
 
 #[tokio::test]
 async fn golden_dml_flushed_halfway() {
-    run_dir_in("dml", FlushMode::Halfway).await;
+    run_dir_in("dml", FlushMode::Halfway, Route::Fast).await;
 }
 
 #[tokio::test]
 async fn golden_query_flushed_halfway() {
-    run_dir_in("query", FlushMode::Halfway).await;
+    run_dir_in("query", FlushMode::Halfway, Route::Fast).await;
+}
+
+/// Whether the server may answer on the fast path (the default) or plans
+/// every statement through DataFusion.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Route {
+    Fast,
+    PlannerOnly,
 }
 
 /// When the runner flushes every table (never in update mode: expected
@@ -141,10 +187,10 @@ fn update_mode() -> bool {
 
 /// Runs every `*.sql` file of `tests/sql/<dir>` and reports all failures at once.
 async fn run_dir(dir: &str) {
-    run_dir_in(dir, FlushMode::Never).await;
+    run_dir_in(dir, FlushMode::Never, Route::Fast).await;
 }
 
-async fn run_dir_in(dir: &str, mode: FlushMode) {
+async fn run_dir_in(dir: &str, mode: FlushMode, route: Route) {
     let path = common::golden_dir().join(dir);
     let mut files: Vec<PathBuf> = std::fs::read_dir(&path)
         .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
@@ -153,13 +199,26 @@ async fn run_dir_in(dir: &str, mode: FlushMode) {
         .collect();
     files.sort();
     assert!(!files.is_empty(), "no golden files in {}", path.display());
-    let update = update_mode() && mode == FlushMode::Never;
+    let update = update_mode() && mode == FlushMode::Never && route == Route::Fast;
     if update_mode() && !update {
         return;
     }
     let mut failures = Vec::new();
+    let mut fast = 0;
     for file in &files {
-        failures.extend(run_file(file, update, mode).await);
+        let (f, answered) = run_file(file, update, mode, route).await;
+        failures.extend(f);
+        fast += answered;
+    }
+    eprintln!("tests/sql/{dir} ({mode:?}, {route:?}): {fast} statement(s) on the fast path");
+    // The fast path must really have answered (else both modes would test
+    // the planner twice), and must stay silent when switched off.
+    match route {
+        Route::Fast if dir != "system" => {
+            assert!(fast > 0, "tests/sql/{dir}: no statement took the fast path")
+        }
+        Route::Fast => {}
+        Route::PlannerOnly => assert_eq!(fast, 0, "tests/sql/{dir}: fast path while switched off"),
     }
     assert!(
         failures.is_empty(),
@@ -172,7 +231,12 @@ async fn run_dir_in(dir: &str, mode: FlushMode) {
 /// Runs one file on a fresh server. Returns readable failures; in update mode
 /// rewrites the file and returns only the invariant violations (which an
 /// update must never bless).
-async fn run_file(path: &Path, update: bool, mode: FlushMode) -> Vec<String> {
+async fn run_file(
+    path: &std::path::Path,
+    update: bool,
+    mode: FlushMode,
+    which: Route,
+) -> (Vec<String>, u64) {
     let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     let name = path
         .strip_prefix(common::golden_dir())
@@ -181,7 +245,7 @@ async fn run_file(path: &Path, update: bool, mode: FlushMode) -> Vec<String> {
         .to_string();
     let mut script = match parse_script(&text) {
         Ok(s) => s,
-        Err(e) => return vec![format!("{name}: {e}")],
+        Err(e) => return (vec![format!("{name}: {e}")], 0),
     };
     // Flushed after every statement, every flush also compacts its scope:
     // the suite then reads merged segments as well as fresh ones.
@@ -191,6 +255,7 @@ async fn run_file(path: &Path, update: bool, mode: FlushMode) -> Vec<String> {
             if mode == FlushMode::AfterEvery {
                 c.compaction.auto_min_files = 2;
             }
+            c.query.fast_path = which == Route::Fast;
         },
     );
     let mut env = Env::new();
@@ -232,6 +297,7 @@ async fn run_file(path: &Path, update: bool, mode: FlushMode) -> Vec<String> {
             }
         }
     }
+    let (fast, _) = server.engine().fast_path_counts();
     drop(server);
     if update {
         let rendered = render_script(&script);
@@ -239,7 +305,7 @@ async fn run_file(path: &Path, update: bool, mode: FlushMode) -> Vec<String> {
             std::fs::write(path, rendered).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
         }
     }
-    failures
+    (failures, fast)
 }
 
 /// `STORAGE FLUSH ALL` as root, then waits for every job it started.

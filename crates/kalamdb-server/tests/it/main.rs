@@ -9,6 +9,7 @@ mod binary;
 mod cold;
 mod concurrency;
 mod crash;
+mod fast_path;
 mod faults;
 mod golden;
 mod isolation;

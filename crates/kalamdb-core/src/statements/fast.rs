@@ -1,0 +1,258 @@
+//! The statement fast path ([`FastPath`]): the statements a chat app sends
+//! all day — `INSERT … VALUES` with literals or `$n`, `SELECT cols|* … WHERE
+//! pk = x` (or `pk IN (…)`), `UPDATE … SET c = x … WHERE pk = x`, `DELETE …
+//! WHERE pk = x`, each also inside `EXECUTE AS USER` — run without
+//! DataFusion: no session, no logical or physical plan, values bound
+//! straight into the commit or the point read.
+//!
+//! A statement's shape is recognised once (`fast/shape.rs`) and cached by
+//! (SQL text, namespace), valid while the catalog generation it was
+//! recognised under lasts (any DDL bumps it). The prepared form holds no
+//! caller: identity, access checks and the partition are applied per run
+//! (`fast/run.rs`). Anything else, and anything the fast path is unsure of,
+//! goes to DataFusion, which stays the reference: `[query] fast_path =
+//! false` turns this off, and the golden suite and an equivalence test run
+//! both ways against the same answers.
+//!
+//! Must not: plan through DataFusion, or answer an error the planner's path
+//! would word differently (it falls back instead).
+
+mod run;
+mod shape;
+mod values;
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use datafusion::common::ScalarValue;
+use kalamdb_sql::KalamStatement;
+use kalamdb_types::{NamespaceId, Role, SnowflakeGenerator};
+use parking_lot::Mutex;
+
+use crate::access::Caller;
+use crate::error::Result;
+use crate::statements::output::StatementResult;
+use crate::statements::users;
+use crate::write::shared::Shared;
+
+use run::{Ran, RunContext};
+pub use shape::Prepared;
+use shape::prepare;
+
+/// Texts longer than this are recognised every time, not cached: a long
+/// statement is a literal batch, which is not sent twice.
+const MAX_CACHED_SQL: usize = 4096;
+/// Entries per cache half (see [`ShapeCache`]).
+const CACHE_HALF: usize = 1024;
+
+/// How often the fast path answered (`system.stats`).
+#[derive(Debug, Default)]
+pub struct FastStats {
+    /// Statements the fast path ran to the end (errors of the commit included).
+    pub statements: AtomicU64,
+    /// Recognised statements handed to DataFusion at run time.
+    pub fallbacks: AtomicU64,
+}
+
+pub struct FastPath {
+    enabled: bool,
+    seq: Arc<SnowflakeGenerator>,
+    cache: ShapeCache,
+    pub stats: FastStats,
+}
+
+/// What [`FastPath::cached`] found for a request's text.
+pub enum Lookup {
+    Hit(Arc<Prepared>),
+    /// Not cached: split and parse, then [`FastPath::recognise`].
+    Miss,
+}
+
+impl FastPath {
+    pub fn new(enabled: bool, seq: Arc<SnowflakeGenerator>) -> Self {
+        Self {
+            enabled,
+            seq,
+            cache: ShapeCache::default(),
+            stats: FastStats::default(),
+        }
+    }
+
+    /// The prepared form of a whole request's text, if cached and current.
+    pub fn cached(&self, shared: &Shared, sql: &str, ns: &NamespaceId) -> Lookup {
+        if !self.enabled {
+            return Lookup::Miss;
+        }
+        let generation = shared.catalog.generation();
+        match self.cache.get(sql, ns) {
+            Some(p) if p.generation == generation => Lookup::Hit(p),
+            _ => Lookup::Miss,
+        }
+    }
+
+    /// Recognises a request's one statement (`statement`, as split from
+    /// the request's text `sql`, parsed into `stmt`); caches it.
+    pub fn recognise(
+        &self,
+        shared: &Shared,
+        sql: &str,
+        statement: &str,
+        stmt: &KalamStatement,
+        ns: &NamespaceId,
+    ) -> Option<Arc<Prepared>> {
+        if !self.enabled {
+            return None;
+        }
+        let generation = shared.catalog.generation();
+        let prepared = Arc::new(prepare(&shared.catalog, statement, stmt, ns, generation)?);
+        if sql.len() <= MAX_CACHED_SQL {
+            self.cache.put(sql, ns, prepared.clone());
+        }
+        Some(prepared)
+    }
+
+    /// Runs a prepared statement for `caller`.
+    pub async fn run(
+        &self,
+        shared: &Arc<Shared>,
+        prepared: &Prepared,
+        caller: &Caller,
+        params: &[ScalarValue],
+        max_result_rows: usize,
+    ) -> Result<Option<StatementResult>> {
+        let ran = self
+            .run_inner(shared, prepared, caller, params, max_result_rows)
+            .await;
+        let counter = match &ran {
+            Ok(None) => &self.stats.fallbacks,
+            _ => &self.stats.statements,
+        };
+        counter.fetch_add(1, Ordering::Relaxed);
+        ran
+    }
+
+    async fn run_inner(
+        &self,
+        shared: &Arc<Shared>,
+        prepared: &Prepared,
+        caller: &Caller,
+        params: &[ScalarValue],
+        max_result_rows: usize,
+    ) -> Result<Option<StatementResult>> {
+        // Exactly the parameters the statement names: any other count is
+        // answered by the planner's binding, in its words.
+        if params.len() != prepared.params {
+            return Ok(None);
+        }
+        let as_target;
+        let caller = match &prepared.as_user {
+            None => caller,
+            Some(name) => {
+                let Ok(target) = users::execute_as_target(shared, caller, name) else {
+                    return Ok(None);
+                };
+                as_target = Caller {
+                    user: target.user_id,
+                    role: Role::User,
+                    execute_as: true,
+                };
+                &as_target
+            }
+        };
+        let cx = RunContext {
+            shared,
+            seq: &self.seq,
+            caller,
+            params,
+            max_result_rows,
+        };
+        Ok(match run::run(&prepared.op, &cx).await? {
+            Ran::Done(output) => Some(StatementResult {
+                output,
+                as_user: caller.user.clone(),
+            }),
+            Ran::Fallback => None,
+        })
+    }
+}
+
+/// A bounded map from (SQL text, namespace) to prepared shapes: two halves,
+/// the newer taking inserts; when it is full the older is dropped and the
+/// newer becomes the older. A hit in the older half moves the entry to the
+/// newer one, so what is in use survives (an approximate LRU without a
+/// list to maintain).
+struct ShapeCache<V = Arc<Prepared>> {
+    halves: Mutex<Halves<V>>,
+}
+
+impl<V> Default for ShapeCache<V> {
+    fn default() -> Self {
+        Self {
+            halves: Mutex::new(Halves {
+                newer: HashMap::new(),
+                older: HashMap::new(),
+            }),
+        }
+    }
+}
+
+struct Halves<V> {
+    newer: HashMap<(String, NamespaceId), V>,
+    older: HashMap<(String, NamespaceId), V>,
+}
+
+impl<V: Clone> ShapeCache<V> {
+    fn get(&self, sql: &str, ns: &NamespaceId) -> Option<V> {
+        let key = (sql.to_string(), ns.clone());
+        let mut h = self.halves.lock();
+        if let Some(p) = h.newer.get(&key) {
+            return Some(p.clone());
+        }
+        let p = h.older.remove(&key)?;
+        h.insert(key, p.clone());
+        Some(p)
+    }
+
+    fn put(&self, sql: &str, ns: &NamespaceId, p: V) {
+        self.halves.lock().insert((sql.to_string(), ns.clone()), p);
+    }
+
+    #[cfg(test)]
+    fn len(&self) -> usize {
+        let h = self.halves.lock();
+        h.newer.len() + h.older.len()
+    }
+}
+
+impl<V> Halves<V> {
+    fn insert(&mut self, key: (String, NamespaceId), p: V) {
+        if self.newer.len() >= CACHE_HALF {
+            self.older = std::mem::take(&mut self.newer);
+        }
+        self.newer.insert(key, p);
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_cache_is_bounded_and_keeps_what_is_used() {
+        let cache: ShapeCache<u32> = ShapeCache::default();
+        let ns = NamespaceId::default_namespace();
+        let p = 7;
+        cache.put("kept", &ns, p);
+        for i in 0..CACHE_HALF * 5 {
+            cache.put(&format!("q{i}"), &ns, p);
+            // Used all along: it must never be dropped.
+            assert!(cache.get("kept", &ns).is_some(), "lost after {i} inserts");
+            assert!(cache.len() <= 2 * CACHE_HALF);
+        }
+        assert!(cache.get("q0", &ns).is_none(), "old entries are dropped");
+        let other = NamespaceId::parse("other").unwrap();
+        assert!(cache.get("kept", &other).is_none(), "keyed by namespace");
+    }
+}
