@@ -80,22 +80,7 @@ impl PartitionStream for HotScan {
     fn execute(&self, _ctx: Arc<TaskContext>) -> SendableRecordBatchStream {
         let table = self.entry.id();
         let cursor = match &self.points {
-            Some(keys) => {
-                let mut encoded: Vec<Vec<u8>> = keys
-                    .iter()
-                    .map(|pk| {
-                        RowKey {
-                            table: table.clone(),
-                            partition: self.partition.clone(),
-                            pk: pk.clone(),
-                        }
-                        .encode()
-                    })
-                    .collect();
-                encoded.sort();
-                encoded.dedup();
-                Cursor::Points(encoded)
-            }
+            Some(keys) => Cursor::Points(point_keys(&self.entry, &self.partition, keys)),
             None => Cursor::Range(RowPrefix::Partition(table, self.partition.clone()).range()),
         };
         let state = ScanState {
@@ -162,6 +147,55 @@ impl PartitionStream for HotScan {
         .filter(|b| futures::future::ready(!matches!(b, Ok(batch) if batch.num_rows() == 0)));
         Box::pin(RecordBatchStreamAdapter::new(self.schema.clone(), stream))
     }
+}
+
+/// The stored keys of `keys` in `partition`, sorted, without duplicates.
+fn point_keys(entry: &TableEntry, partition: &Partition, keys: &[PkValue]) -> Vec<Vec<u8>> {
+    let table = entry.id();
+    let mut encoded: Vec<Vec<u8>> = keys
+        .iter()
+        .map(|pk| {
+            RowKey {
+                table: table.clone(),
+                partition: partition.clone(),
+                pk: pk.clone(),
+            }
+            .encode()
+        })
+        .collect();
+    encoded.sort();
+    encoded.dedup();
+    encoded
+}
+
+/// The rows of `keys` as a [`HotScan`] with those points yields them (same
+/// steps, same order: the hot tier's rows, then the cold tier's for the
+/// keys it did not hold), with the hot lookup on the caller's thread: a
+/// point read is a few memtable or block-cache lookups, cheaper than the
+/// hand-off to the blocking pool and back (the statement fast path).
+pub async fn read_points(
+    shared: &Arc<Shared>,
+    entry: &Arc<TableEntry>,
+    partition: &Partition,
+    keys: &[PkValue],
+    schema: &SchemaRef,
+) -> Result<Vec<RecordBatch>> {
+    let wanted = point_keys(entry, partition, keys);
+    let mut state = ScanState {
+        cursor: Cursor::Done,
+        hot_keys: HashSet::new(),
+        points: true,
+        missing: Vec::new(),
+    };
+    let (entries, _) = fetch_chunk(shared, Cursor::Points(wanted.clone()))?;
+    note_hot_keys(&mut state, &entries, Some(wanted))?;
+    let expired_below = entry.expiry_cutoff(now_millis());
+    let hot = decode_chunk(entry, schema, entries, false, expired_below)?;
+    let cold = read_cold(shared, entry, schema, partition, &state, false, None).await?;
+    Ok([hot, cold]
+        .into_iter()
+        .filter(|b| b.num_rows() > 0)
+        .collect())
 }
 
 /// Records which keys the hot tier answered (tombstones too: a hot

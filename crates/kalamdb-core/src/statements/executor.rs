@@ -123,12 +123,12 @@ impl Executor {
                 sql: sql.clone(),
                 error,
             };
-            let stmt = kalamdb_sql::parse_statement(&sql).map_err(|e| failed(e.into()))?;
+            let mut stmt = kalamdb_sql::parse_statement(&sql).map_err(|e| failed(e.into()))?;
             if total == 1
                 && cached.is_none()
                 && let Some(prepared) =
                     self.fast
-                        .recognise(&self.shared, &req.sql, &sql, &stmt, &namespace)
+                        .recognise(&self.shared, &req.sql, &sql, &mut stmt, &namespace)
                 && let Some(result) = self.run_fast(&prepared, &req, &params).await?
             {
                 results.push(result);

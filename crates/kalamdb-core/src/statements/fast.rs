@@ -98,7 +98,7 @@ impl FastPath {
         shared: &Shared,
         sql: &str,
         statement: &str,
-        stmt: &KalamStatement,
+        stmt: &mut KalamStatement,
         ns: &NamespaceId,
     ) -> Option<Arc<Prepared>> {
         if !self.enabled {

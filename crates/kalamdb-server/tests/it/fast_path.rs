@@ -488,3 +488,80 @@ async fn both_paths_answer_generated_statements_alike() {
     assert!(ok >= STATEMENTS / 5, "only {ok} statements succeeded");
     assert_eq!(planner.engine().fast_path_counts(), (0, 0));
 }
+
+/// Statements one clause away from a fast shape: the fast path must leave
+/// every one of them to DataFusion (its counters do not move), and both
+/// servers answer alike.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn near_misses_of_the_fast_shapes_go_to_the_planner() {
+    const NEAR_MISSES: &[&str] = &[
+        "SELECT id FROM eq.s WHERE id = 1 LIMIT 0",
+        "SELECT id FROM eq.s WHERE id = 1 ORDER BY id DESC",
+        "SELECT id FROM eq.s AS x WHERE id = 1",
+        "SELECT x.id FROM eq.s AS x WHERE x.id = 1",
+        "SELECT id AS k FROM eq.s WHERE id = 1",
+        "SELECT DISTINCT id FROM eq.s WHERE id = 1",
+        "SELECT id, id FROM eq.s WHERE id = 1",
+        "SELECT id FROM eq.s WHERE id = 1 AND name = 'a'",
+        "SELECT * FROM eq.s WHERE id = 1 OR id = 2",
+        "SELECT id FROM eq.s WHERE id NOT IN (1)",
+        "SELECT id FROM eq.s WHERE id = 1 + 0",
+        "SELECT id FROM eq.s WHERE id = 1 UNION SELECT 2",
+        "WITH w AS (SELECT 1) SELECT id FROM eq.s WHERE id = 1",
+        "SELECT id FROM eq.s WHERE id = 1 GROUP BY id",
+        "SELECT count(*) FROM eq.s WHERE id = 1",
+        "SELECT id FROM eq.s, eq.s AS t2 WHERE id = 1",
+        "SELECT id FROM eq.s WHERE id = '1'",
+        "SELECT id FROM eq.m WHERE id = 1",
+        "INSERT INTO eq.s (id, name) VALUES (500, 'a') RETURNING id",
+        "INSERT INTO eq.s (id, name) SELECT 501, 'b'",
+        "INSERT INTO eq.s (id, name) VALUES (502, upper('c'))",
+        "INSERT INTO eq.s (id, name) VALUES (503, 'd') ORDER BY 1",
+        "INSERT INTO eq.s (id, name, name) VALUES (504, 'e', 'f')",
+        "INSERT INTO eq.s (id, name, _seq) VALUES (505, 'g', 1)",
+        "INSERT INTO eq.s (id, name, flag) VALUES (506, 'h', true), (507, 'i', 'false')",
+        "INSERT INTO eq.s (id, name) VALUES (508, DEFAULT)",
+        "UPDATE eq.s SET name = 'j' WHERE id = 1 RETURNING id",
+        "UPDATE eq.s SET name = name WHERE id = 1",
+        "UPDATE eq.s SET name = 'k' WHERE id = 1 AND n = 5",
+        "UPDATE eq.s SET id = 9 WHERE id = 1",
+        "UPDATE eq.s AS x SET name = 'l' WHERE id = 1",
+        "DELETE FROM eq.s WHERE id = 1 RETURNING id",
+        "DELETE FROM eq.s WHERE id > 1",
+        "DELETE FROM eq.s",
+        "DELETE FROM eq.ev WHERE id = 1",
+        "UPDATE eq.ev SET payload = 'x' WHERE id = 1",
+    ];
+    let fast = TestServer::start();
+    let planner = TestServer::start_with(
+        std::sync::Arc::new(tempfile::tempdir().expect("tempdir")),
+        |c| c.query.fast_path = false,
+    );
+    for server in [&fast, &planner] {
+        for sql in SETUP {
+            server.sql(sql).await;
+        }
+        server
+            .sql("INSERT INTO eq.s (id, name, n) VALUES (1, 'one', 5), (2, 'two', 6), (3, 'three', 7)")
+            .await;
+    }
+    let before = fast.engine().fast_path_counts();
+    let mut mismatches = Vec::new();
+    for sql in NEAR_MISSES {
+        let g = Generated {
+            sql: (*sql).to_string(),
+            params: Vec::new(),
+            user: ("root", ROOT_PASSWORD),
+        };
+        let (a, b) = (ask(&fast, &g).await, ask(&planner, &g).await);
+        if a != b {
+            mismatches.push(format!("{sql}\n  fast: {a:?}\n  planner: {b:?}"));
+        }
+        let now = fast.engine().fast_path_counts();
+        assert_eq!(now.0, before.0, "`{sql}` took the fast path");
+    }
+    assert!(mismatches.is_empty(), "{}", mismatches.join("\n"));
+    // And the shape itself does take it.
+    fast.sql("SELECT id FROM eq.s WHERE id = 1").await;
+    assert_eq!(fast.engine().fast_path_counts().0, before.0 + 1);
+}

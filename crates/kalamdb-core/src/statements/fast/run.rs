@@ -2,7 +2,7 @@
 //! straight into the rows or keys, then the same steps the planner's path
 //! ends in — `access::allow_table`, the caller's partition, `commit_inserts`
 //! / `commit_changes` (key checks, STREAM cutoff, cold lookups, live
-//! changes), and the point read of [`HotScan`] (hot then cold, tombstones
+//! changes), and the point read of `read::scan::read_points` (hot then cold, tombstones
 //! and expired STREAM rows hidden).
 //!
 //! Anything that would fail before the commit answers [`Ran::Fallback`]:
@@ -15,9 +15,6 @@ use std::sync::Arc;
 use datafusion::arrow::array::{AsArray, RecordBatch};
 use datafusion::arrow::datatypes::Int64Type;
 use datafusion::common::ScalarValue;
-use datafusion::execution::TaskContext;
-use datafusion::physical_plan::streaming::PartitionStream;
-use futures::StreamExt;
 use kalamdb_store::{Partition, PkValue};
 use kalamdb_types::SnowflakeGenerator;
 
@@ -25,7 +22,7 @@ use crate::access::{self, Caller};
 use crate::catalog::table::TableEntry;
 use crate::error::{KalamError, Result};
 use crate::read::functions::new_ulid;
-use crate::read::scan::HotScan;
+use crate::read::scan::read_points;
 use crate::row::arrow::value_from_array;
 use crate::row::key::pk_from_value;
 use crate::row::value::Value;
@@ -140,27 +137,13 @@ fn generate(g: Generated, cx: &RunContext<'_>, now: i64) -> Value {
 }
 
 /// The rows of `keys` in the caller's partition, as the table provider's
-/// point read returns them (all read-schema columns).
+/// point read returns them (all read-schema columns; `read_points`).
 async fn point_read(
     entry: &Arc<TableEntry>,
     keys: Vec<PkValue>,
     cx: &RunContext<'_>,
 ) -> Result<Vec<RecordBatch>> {
-    let scan = HotScan {
-        shared: cx.shared.clone(),
-        entry: entry.clone(),
-        partition: cx.partition(entry),
-        points: Some(keys),
-        seq_after: None,
-        schema: entry.schema.clone(),
-        with_row_id: false,
-    };
-    let mut stream = scan.execute(Arc::new(TaskContext::default()));
-    let mut batches = Vec::new();
-    while let Some(batch) = stream.next().await {
-        batches.push(batch.map_err(KalamError::from)?);
-    }
-    Ok(batches)
+    read_points(cx.shared, entry, &cx.partition(entry), &keys, &entry.schema).await
 }
 
 async fn select(

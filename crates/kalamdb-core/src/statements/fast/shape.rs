@@ -101,28 +101,35 @@ pub enum Key {
 pub fn prepare(
     catalog: &Catalog,
     statement: &str,
-    stmt: &KalamStatement,
+    stmt: &mut KalamStatement,
     ns: &NamespaceId,
     generation: u64,
 ) -> Option<Prepared> {
     let (as_user, inner) = match stmt {
-        KalamStatement::ExecuteAsUser { user, inner, .. } => (Some(user.clone()), inner.as_ref()),
+        KalamStatement::ExecuteAsUser { user, inner, .. } => (Some(user.clone()), inner.as_mut()),
         other => (None, other),
     };
     let KalamStatement::Standard(sql) = inner else {
         return None;
     };
     let mut slots = Slots::default();
-    let op = match sql.as_ref() {
+    let op = match sql.as_mut() {
+        // Checks its own rendering (without its rows: a batch of a thousand
+        // rows is not rendered again to prove it has no extra clause).
         SqlStatement::Insert(ins) => insert(catalog, ins, ns, &mut slots)?,
-        SqlStatement::Query(q) => select(catalog, q, ns, &mut slots)?,
-        SqlStatement::Update(u) => update(catalog, u, ns, &mut slots)?,
-        SqlStatement::Delete(d) => delete(catalog, d, ns, &mut slots)?,
-        _ => return None,
+        other => {
+            let op = match &*other {
+                SqlStatement::Query(q) => select(catalog, q, ns, &mut slots)?,
+                SqlStatement::Update(u) => update(catalog, u, ns, &mut slots)?,
+                SqlStatement::Delete(d) => delete(catalog, d, ns, &mut slots)?,
+                _ => return None,
+            };
+            if other.to_string() != slots.canonical {
+                return None;
+            }
+            op
+        }
     };
-    if sql.to_string() != slots.canonical {
-        return None;
-    }
     Some(Prepared {
         generation,
         statement: statement.to_string(),
@@ -175,7 +182,7 @@ fn is_system_column(name: &str) -> bool {
 
 fn insert(
     catalog: &Catalog,
-    ins: &sqlparser::ast::Insert,
+    ins: &mut sqlparser::ast::Insert,
     ns: &NamespaceId,
     slots: &mut Slots,
 ) -> Option<Op> {
@@ -183,6 +190,34 @@ fn insert(
         return None;
     };
     let entry = table(catalog, name, ns)?;
+    // The statement without its rows must render as the shape does; the
+    // rows themselves are checked cell by cell (`source_of` takes only
+    // literals and `$n`, which hide no clause).
+    let rows = match ins.source.as_mut().map(|q| q.body.as_mut()) {
+        Some(SetExpr::Values(v)) if !v.explicit_row && !v.value_keyword => {
+            std::mem::take(&mut v.rows)
+        }
+        _ => return None,
+    };
+    let cols = if ins.columns.is_empty() {
+        String::new()
+    } else {
+        let names: Vec<String> = ins.columns.iter().map(ToString::to_string).collect();
+        format!("({}) ", names.join(", "))
+    };
+    let empty = sqlparser::ast::Values {
+        explicit_row: false,
+        value_keyword: false,
+        rows: Vec::new(),
+    };
+    let same = ins.to_string() == format!("INSERT INTO {name} {cols}{empty}");
+    if let Some(SetExpr::Values(v)) = ins.source.as_mut().map(|q| q.body.as_mut()) {
+        v.rows = rows;
+    }
+    if !same {
+        return None;
+    }
+    let ins = &*ins;
     let source = ins.source.as_ref()?;
     let SetExpr::Values(values) = source.body.as_ref() else {
         return None;
@@ -245,16 +280,6 @@ fn insert(
                 }
             }
         }
-    }
-    let cols = if ins.columns.is_empty() {
-        String::new()
-    } else {
-        let names: Vec<String> = ins.columns.iter().map(ToString::to_string).collect();
-        format!("({}) ", names.join(", "))
-    };
-    slots.canonical = format!("INSERT INTO {name} {cols}{}", source.body);
-    if source.to_string() != source.body.to_string() {
-        return None;
     }
     Some(Op::Insert { entry, rows })
 }
