@@ -90,14 +90,22 @@ impl Engine {
             stream: StreamTtl::default(),
         });
         let fast = Arc::new(FastPath::new(config.fast_path, seq));
+        let plan_hits = Arc::new(std::sync::atomic::AtomicU64::new(0));
         let system = Arc::new(SystemTables {
             shared: shared.clone(),
             maintenance: maintenance.clone(),
             live: live.clone(),
             fast: fast.clone(),
+            plan_hits: plan_hits.clone(),
             started_at: kalamdb_types::now_micros(),
         });
-        let sessions = Arc::new(Sessions::new(shared.clone(), base, system));
+        let sessions = Arc::new(Sessions::new(
+            shared.clone(),
+            base,
+            system,
+            config.fast_path,
+            plan_hits,
+        ));
         let engine = Engine {
             inner: Arc::new(Inner {
                 executor: Executor {
@@ -241,6 +249,16 @@ impl Engine {
             stats.statements.load(std::sync::atomic::Ordering::Relaxed),
             stats.fallbacks.load(std::sync::atomic::Ordering::Relaxed),
         )
+    }
+
+    /// Queries answered with a physical plan kept from an earlier request.
+    pub fn plan_cache_hits(&self) -> u64 {
+        self.inner
+            .executor
+            .sessions
+            .plans
+            .hits
+            .load(std::sync::atomic::Ordering::Relaxed)
     }
 
     pub fn commit_stats(&self) -> &CommitStats {

@@ -11,6 +11,7 @@
 pub mod context;
 pub mod functions;
 pub mod insert_sink;
+pub mod plan_cache;
 pub mod provider;
 pub mod query;
 pub mod scan;

@@ -238,10 +238,9 @@ pub async fn plan(sessions: &Sessions, caller: &Caller, sql: &str) -> Result<Liv
                 ));
             }
             let ctx = QueryContext::new(caller, ProviderMode::Read);
-            let session = sessions
-                .session(Arc::new(ctx), &ns_id)
+            let state = sessions
+                .state(Arc::new(ctx), &ns_id)
                 .map_err(LiveError::from_kalam)?;
-            let state = session.state();
             let text = format!("SELECT * FROM {name} WHERE {selection}");
             let stmt = parse_standard(&text).map_err(LiveError::from_kalam)?;
             let logical = state

@@ -9,7 +9,9 @@ use std::sync::Arc;
 use datafusion::arrow::array::RecordBatch;
 use datafusion::arrow::datatypes::{DataType, SchemaRef};
 use datafusion::common::{ParamValues, ScalarValue};
+use datafusion::execution::context::SessionContext;
 use datafusion::logical_expr::LogicalPlan;
+use datafusion::physical_plan as execution;
 use datafusion::sql::parser::Statement as DfStatement;
 use kalamdb_sql::KalamStatement;
 use kalamdb_types::{NamespaceId, ParamValue};
@@ -18,6 +20,7 @@ use sqlparser::ast::Statement as SqlStatement;
 use crate::access::Caller;
 use crate::error::{KalamError, Result};
 use crate::read::context::{ProviderMode, QueryContext};
+use crate::read::plan_cache::PlanKey;
 use crate::read::session::Sessions;
 use crate::row::fit::fractional_digits;
 
@@ -32,19 +35,57 @@ pub async fn collect(
     mode: ProviderMode,
     max_rows: Option<usize>,
 ) -> Result<(SchemaRef, Vec<RecordBatch>)> {
+    // A query without parameters may run a plan made for an earlier request.
+    let key = (sessions.plans.enabled()
+        && params.is_empty()
+        && mode == ProviderMode::Read
+        && max_rows.is_some()
+        && matches!(stmt, SqlStatement::Query(_)))
+    .then(|| {
+        PlanKey::new(
+            caller,
+            namespace,
+            stmt.to_string(),
+            sessions.shared().catalog.generation(),
+        )
+    });
+    if let Some(cached) = key.as_ref().and_then(|k| sessions.plans.get(k)) {
+        let stream = execution::execute_stream(cached.fresh()?, sessions.task_ctx())?;
+        return Ok((cached.schema.clone(), gather(stream, max_rows).await?));
+    }
     let ctx = Arc::new(QueryContext::new(caller, mode));
-    let session = sessions.session(ctx, namespace)?;
-    let state = session.state();
+    let state = sessions.state(ctx, namespace)?;
     let plan = state
         .statement_to_plan(DfStatement::Statement(Box::new(stmt)))
         .await?;
     let plan = bind_params(plan, params)?;
-    let df = session.execute_logical_plan(plan).await?;
-    let schema: SchemaRef = Arc::new(df.schema().as_arrow().clone());
-    let Some(max_rows) = max_rows else {
+    let schema: SchemaRef = Arc::new(plan.schema().as_arrow().clone());
+    if matches!(plan, LogicalPlan::Statement(_) | LogicalPlan::Ddl(_)) {
+        // `SET` and friends: DataFusion's session applies them (to this
+        // statement's own state, which ends with it).
+        let df = SessionContext::new_with_state(state)
+            .execute_logical_plan(plan)
+            .await?;
         return Ok((schema, df.collect().await?));
+    }
+    let physical = state.create_physical_plan(&plan).await?;
+    if let Some(key) = key {
+        sessions.plans.offer(key, &plan, &schema, &physical)?;
+    }
+    let task = sessions.task_ctx();
+    let Some(max_rows) = max_rows else {
+        return Ok((schema, execution::collect(physical, task).await?));
     };
-    let mut stream = df.execute_stream().await?;
+    let stream = execution::execute_stream(physical, task)?;
+    Ok((schema, gather(stream, Some(max_rows)).await?))
+}
+
+/// The batches of `stream`; with `max_rows`, fails once they pass it.
+async fn gather(
+    mut stream: datafusion::execution::SendableRecordBatchStream,
+    max_rows: Option<usize>,
+) -> Result<Vec<RecordBatch>> {
+    let max_rows = max_rows.unwrap_or(usize::MAX);
     let mut batches = Vec::new();
     let mut rows = 0usize;
     while let Some(batch) = futures::StreamExt::next(&mut stream).await {
@@ -58,7 +99,7 @@ pub async fn collect(
         }
         batches.push(batch);
     }
-    Ok((schema, batches))
+    Ok(batches)
 }
 
 /// Parses SQL the engine generated itself (SHOW, DESCRIBE, keyed reads),

@@ -1,12 +1,16 @@
 //! Per-request DataFusion sessions over catalog `kalam` ([`Sessions`]).
 //!
-//! The base [`SessionState`] (functions, configuration) is built once; each
-//! statement clones it (cheap: maps of `Arc`s) and attaches a catalog list
-//! whose providers carry the request's [`QueryContext`], plus a
-//! `CURRENT_USER()` bound to the effective user. Namespaces are schemas of
-//! `kalam`; `system` is a schema too, supplied by the layer that owns what
-//! it shows ([`SystemSchemas`]); DataFusion's `information_schema` sees
-//! them all.
+//! The base [`SessionState`] (functions, configuration) is built once, and
+//! so is the [`TaskContext`] plans execute with. Each statement clones the
+//! base state once — what DataFusion's own `SessionContext::state()` does
+//! per query — and sets on the clone its namespace, a catalog list whose
+//! providers carry the request's [`QueryContext`], a `CURRENT_USER()` bound
+//! to the effective user, and the query's start time (`NOW()`). Building a
+//! state through `SessionStateBuilder` instead re-registers every built-in
+//! function (most of a short query's planning time). Namespaces are
+//! schemas of `kalam`; `system` is a schema too, supplied by the layer that
+//! owns what it shows ([`SystemSchemas`]); DataFusion's
+//! `information_schema` sees them all.
 
 use std::sync::Arc;
 
@@ -16,8 +20,7 @@ use datafusion::catalog::{
 };
 use datafusion::datasource::TableProvider;
 use datafusion::error::Result as DfResult;
-use datafusion::execution::context::SessionContext;
-use datafusion::execution::{SessionState, SessionStateBuilder};
+use datafusion::execution::{SessionState, SessionStateBuilder, TaskContext};
 use datafusion::logical_expr::registry::FunctionRegistry;
 use datafusion::prelude::SessionConfig;
 use kalamdb_types::{NamespaceId, SnowflakeGenerator, TableId, TableName};
@@ -25,6 +28,7 @@ use kalamdb_types::{NamespaceId, SnowflakeGenerator, TableId, TableName};
 use crate::error::Result;
 use crate::read::context::QueryContext;
 use crate::read::functions;
+use crate::read::plan_cache::PlanCache;
 use crate::read::provider::KalamTableProvider;
 use crate::write::shared::Shared;
 
@@ -40,7 +44,12 @@ pub trait SystemSchemas: Send + Sync + std::fmt::Debug {
 pub struct Sessions {
     shared: Arc<Shared>,
     base: SessionState,
+    /// What plans execute with (functions, configuration, memory): the
+    /// same for every statement.
+    task: Arc<TaskContext>,
     system: Arc<dyn SystemSchemas>,
+    /// Physical plans of queries reused across requests.
+    pub plans: PlanCache,
 }
 
 impl std::fmt::Debug for Sessions {
@@ -68,12 +77,34 @@ pub fn base_state(seq: Arc<SnowflakeGenerator>) -> Result<SessionState> {
 }
 
 impl Sessions {
-    pub fn new(shared: Arc<Shared>, base: SessionState, system: Arc<dyn SystemSchemas>) -> Self {
+    /// `reuse_plans`: keep the physical plans of queries (`plan_cache.rs`).
+    pub fn new(
+        shared: Arc<Shared>,
+        mut base: SessionState,
+        system: Arc<dyn SystemSchemas>,
+        reuse_plans: bool,
+        plan_hits: Arc<std::sync::atomic::AtomicU64>,
+    ) -> Self {
+        if reuse_plans {
+            // A re-executed plan would keep the filter its previous run's
+            // TopK or join narrowed (see `plan_cache.rs`).
+            base.config_mut()
+                .options_mut()
+                .optimizer
+                .enable_dynamic_filter_pushdown = false;
+        }
         Self {
             shared,
+            task: base.task_ctx(),
             base,
             system,
+            plans: PlanCache::new(reuse_plans, plan_hits),
         }
+    }
+
+    /// The context plans of any statement execute with.
+    pub fn task_ctx(&self) -> Arc<TaskContext> {
+        self.task.clone()
     }
 
     /// The state statements start from (DEFAULT expressions are parsed
@@ -86,14 +117,10 @@ impl Sessions {
         &self.shared
     }
 
-    /// A session for one statement of one request.
-    pub fn session(
-        &self,
-        ctx: Arc<QueryContext>,
-        namespace: &NamespaceId,
-    ) -> Result<SessionContext> {
-        let mut config = self.base.config().clone();
-        config.options_mut().catalog.default_schema = namespace.to_string();
+    /// The state of one statement of one request, its execution started.
+    pub fn state(&self, ctx: Arc<QueryContext>, namespace: &NamespaceId) -> Result<SessionState> {
+        let mut state = self.base.clone();
+        state.config_mut().options_mut().catalog.default_schema = namespace.to_string();
         let catalogs = Arc::new(MemoryCatalogProviderList::new());
         let user = ctx.caller.user.clone();
         catalogs.register_catalog(
@@ -104,12 +131,10 @@ impl Sessions {
                 ctx,
             }),
         );
-        let mut state = SessionStateBuilder::new_from_existing(self.base.clone())
-            .with_config(config)
-            .with_catalog_list(catalogs)
-            .build();
+        state.register_catalog_list(catalogs);
         state.register_udf(Arc::new(functions::current_user(user.as_str())))?;
-        Ok(SessionContext::new_with_state(state))
+        state.mark_start_execution();
+        Ok(state)
     }
 }
 

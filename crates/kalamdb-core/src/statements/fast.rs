@@ -21,17 +21,16 @@ mod run;
 mod shape;
 mod values;
 
-use std::collections::HashMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use datafusion::common::ScalarValue;
 use kalamdb_sql::KalamStatement;
 use kalamdb_types::{NamespaceId, Role, SnowflakeGenerator};
-use parking_lot::Mutex;
 
 use crate::access::Caller;
 use crate::error::Result;
+use crate::read::plan_cache::BoundedMap;
 use crate::statements::output::StatementResult;
 use crate::statements::users;
 use crate::write::shared::Shared;
@@ -43,7 +42,7 @@ use shape::prepare;
 /// Texts longer than this are recognised every time, not cached: a long
 /// statement is a literal batch, which is not sent twice.
 const MAX_CACHED_SQL: usize = 4096;
-/// Entries per cache half (see [`ShapeCache`]).
+/// Entries per half of the shape cache (see [`BoundedMap`]).
 const CACHE_HALF: usize = 1024;
 
 /// How often the fast path answered (`system.stats`).
@@ -58,7 +57,8 @@ pub struct FastStats {
 pub struct FastPath {
     enabled: bool,
     seq: Arc<SnowflakeGenerator>,
-    cache: ShapeCache,
+    /// Prepared shapes by (request text, namespace).
+    cache: BoundedMap<(String, NamespaceId), Arc<Prepared>>,
     pub stats: FastStats,
 }
 
@@ -74,7 +74,7 @@ impl FastPath {
         Self {
             enabled,
             seq,
-            cache: ShapeCache::default(),
+            cache: BoundedMap::new(CACHE_HALF),
             stats: FastStats::default(),
         }
     }
@@ -85,7 +85,7 @@ impl FastPath {
             return Lookup::Miss;
         }
         let generation = shared.catalog.generation();
-        match self.cache.get(sql, ns) {
+        match self.cache.get(&(sql.to_string(), ns.clone())) {
             Some(p) if p.generation == generation => Lookup::Hit(p),
             _ => Lookup::Miss,
         }
@@ -107,7 +107,8 @@ impl FastPath {
         let generation = shared.catalog.generation();
         let prepared = Arc::new(prepare(&shared.catalog, statement, stmt, ns, generation)?);
         if sql.len() <= MAX_CACHED_SQL {
-            self.cache.put(sql, ns, prepared.clone());
+            self.cache
+                .put((sql.to_string(), ns.clone()), prepared.clone());
         }
         Some(prepared)
     }
@@ -174,85 +175,5 @@ impl FastPath {
             }),
             Ran::Fallback => None,
         })
-    }
-}
-
-/// A bounded map from (SQL text, namespace) to prepared shapes: two halves,
-/// the newer taking inserts; when it is full the older is dropped and the
-/// newer becomes the older. A hit in the older half moves the entry to the
-/// newer one, so what is in use survives (an approximate LRU without a
-/// list to maintain).
-struct ShapeCache<V = Arc<Prepared>> {
-    halves: Mutex<Halves<V>>,
-}
-
-impl<V> Default for ShapeCache<V> {
-    fn default() -> Self {
-        Self {
-            halves: Mutex::new(Halves {
-                newer: HashMap::new(),
-                older: HashMap::new(),
-            }),
-        }
-    }
-}
-
-struct Halves<V> {
-    newer: HashMap<(String, NamespaceId), V>,
-    older: HashMap<(String, NamespaceId), V>,
-}
-
-impl<V: Clone> ShapeCache<V> {
-    fn get(&self, sql: &str, ns: &NamespaceId) -> Option<V> {
-        let key = (sql.to_string(), ns.clone());
-        let mut h = self.halves.lock();
-        if let Some(p) = h.newer.get(&key) {
-            return Some(p.clone());
-        }
-        let p = h.older.remove(&key)?;
-        h.insert(key, p.clone());
-        Some(p)
-    }
-
-    fn put(&self, sql: &str, ns: &NamespaceId, p: V) {
-        self.halves.lock().insert((sql.to_string(), ns.clone()), p);
-    }
-
-    #[cfg(test)]
-    fn len(&self) -> usize {
-        let h = self.halves.lock();
-        h.newer.len() + h.older.len()
-    }
-}
-
-impl<V> Halves<V> {
-    fn insert(&mut self, key: (String, NamespaceId), p: V) {
-        if self.newer.len() >= CACHE_HALF {
-            self.older = std::mem::take(&mut self.newer);
-        }
-        self.newer.insert(key, p);
-    }
-}
-
-#[cfg(test)]
-#[allow(clippy::unwrap_used)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_cache_is_bounded_and_keeps_what_is_used() {
-        let cache: ShapeCache<u32> = ShapeCache::default();
-        let ns = NamespaceId::default_namespace();
-        let p = 7;
-        cache.put("kept", &ns, p);
-        for i in 0..CACHE_HALF * 5 {
-            cache.put(&format!("q{i}"), &ns, p);
-            // Used all along: it must never be dropped.
-            assert!(cache.get("kept", &ns).is_some(), "lost after {i} inserts");
-            assert!(cache.len() <= 2 * CACHE_HALF);
-        }
-        assert!(cache.get("q0", &ns).is_none(), "old entries are dropped");
-        let other = NamespaceId::parse("other").unwrap();
-        assert!(cache.get("kept", &other).is_none(), "keyed by namespace");
     }
 }

@@ -37,6 +37,8 @@ pub struct SystemTables {
     pub maintenance: Arc<Maintenance>,
     pub live: Arc<LiveHub>,
     pub fast: Arc<crate::statements::fast::FastPath>,
+    /// Queries answered with a kept physical plan (`read/plan_cache.rs`).
+    pub plan_hits: Arc<std::sync::atomic::AtomicU64>,
     /// When the engine started (µs).
     pub started_at: i64,
 }
@@ -279,6 +281,10 @@ fn stats(sys: &SystemTables) -> Result<SysTable> {
         (
             "fast_path_fallbacks",
             sys.fast.stats.fallbacks.load(Ordering::Relaxed).to_string(),
+        ),
+        (
+            "plan_cache_hits",
+            sys.plan_hits.load(Ordering::Relaxed).to_string(),
         ),
         // 1 once a write failed: writes are refused until a restart.
         (

@@ -565,3 +565,90 @@ async fn near_misses_of_the_fast_shapes_go_to_the_planner() {
     fast.sql("SELECT id FROM eq.s WHERE id = 1").await;
     assert_eq!(fast.engine().fast_path_counts().0, before.0 + 1);
 }
+
+/// Physical plans reused across requests answer from the data as it is
+/// now, per user, and never for plans that depend on the moment or read
+/// tables that snapshot their rows while planning.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reused_plans_see_new_rows_and_stay_per_user() {
+    let server = TestServer::start();
+    for sql in SETUP {
+        server.sql(sql).await;
+    }
+    let hits = || server.engine().plan_cache_hits();
+    let as_user = |user: (&'static str, &'static str), sql: &'static str| {
+        let server = &server;
+        async move {
+            let (status, body) = server.sql_as(user.0, user.1, sql).await;
+            assert_eq!(status, 200, "{sql} -> {body}");
+            body["results"][0]["rows"].clone()
+        }
+    };
+    const COUNT: &str = "SELECT count(*) AS c FROM eq.m";
+    const TOP: &str = "SELECT id, n FROM eq.s ORDER BY n DESC, id LIMIT 2";
+    assert_eq!(as_user(ALICE, COUNT).await, json!([["0"]]));
+    assert_eq!(as_user(ALICE, COUNT).await, json!([["0"]]));
+    let after_repeat = hits();
+    assert!(after_repeat >= 1, "the repeated query was planned again");
+    // New rows are seen by the kept plan; each user keeps their own.
+    as_user(
+        ALICE,
+        "INSERT INTO eq.m (id, body) VALUES ('a1', 'x'), ('a2', 'y')",
+    )
+    .await;
+    as_user(BOB, "INSERT INTO eq.m (id, body) VALUES ('b1', 'z')").await;
+    assert_eq!(as_user(ALICE, COUNT).await, json!([["2"]]));
+    assert_eq!(as_user(BOB, COUNT).await, json!([["1"]]));
+    assert_eq!(as_user(BOB, COUNT).await, json!([["1"]]));
+    assert!(hits() >= after_repeat + 2);
+    // A TopK re-run after the top changed (no filter kept from the last run).
+    server
+        .sql("INSERT INTO eq.s (id, name, n) VALUES (1, 'a', 10), (2, 'b', 20), (3, 'c', 30)")
+        .await;
+    assert_eq!(
+        server.rows(TOP).await,
+        json!([["3", 30], ["2", 20]]).as_array().unwrap().clone()
+    );
+    assert_eq!(
+        server.rows(TOP).await,
+        json!([["3", 30], ["2", 20]]).as_array().unwrap().clone()
+    );
+    server
+        .sql("INSERT INTO eq.s (id, name, n) VALUES (4, 'd', 5), (5, 'e', 40)")
+        .await;
+    server.sql("UPDATE eq.s SET n = 1 WHERE id = 3").await;
+    assert_eq!(
+        server.rows(TOP).await,
+        json!([["5", 40], ["2", 20]]).as_array().unwrap().clone()
+    );
+    // Flushed rows too.
+    let id = server.engine().table_id("eq", "s").unwrap();
+    server.engine().flush_now(&id).await.unwrap();
+    server.sql("DELETE FROM eq.s WHERE id = 5").await;
+    assert_eq!(
+        server.rows(TOP).await,
+        json!([["2", 20], ["1", 10]]).as_array().unwrap().clone()
+    );
+    // Never kept: NOW(), CURRENT_USER(), system tables.
+    let before = hits();
+    for _ in 0..3 {
+        server
+            .sql("SELECT count(*) FROM eq.s WHERE created <= NOW()")
+            .await;
+        server
+            .sql("SELECT CURRENT_USER() AS me FROM eq.s LIMIT 1")
+            .await;
+        server.sql("SELECT count(*) FROM system.tables").await;
+    }
+    assert_eq!(
+        hits(),
+        before,
+        "a moment- or snapshot-bound plan was reused"
+    );
+    let tables = server.rows("SELECT count(*) FROM system.tables").await;
+    server
+        .sql("CREATE SHARED TABLE eq.extra (id BIGINT PRIMARY KEY)")
+        .await;
+    let more = server.rows("SELECT count(*) FROM system.tables").await;
+    assert_ne!(tables, more, "system.tables answered from a stale plan");
+}
