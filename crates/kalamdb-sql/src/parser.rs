@@ -31,4 +31,4 @@ mod tables;
 mod tests;
 mod users;
 
-pub use dispatch::parse_statement;
+pub use dispatch::{parse_statement, parse_statement_tokens};

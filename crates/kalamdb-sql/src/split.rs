@@ -26,6 +26,51 @@ pub(crate) fn is_trivia(token: &Token) -> bool {
 /// [`SqlErrorKind::Empty`]: crate::SqlErrorKind::Empty
 pub fn split_statements(sql: &str) -> Result<Vec<String>, SqlError> {
     let tokens = tokenize(sql).map_err(|e| SqlError::batch(&e))?;
+    Ok(split_tokens(sql, &tokens)?
+        .into_iter()
+        .map(|(text, _)| text)
+        .collect())
+}
+
+/// The tokens of a request's one statement, as [`parse_statement_tokens`]
+/// takes them.
+///
+/// [`parse_statement_tokens`]: crate::parse_statement_tokens
+pub type StatementTokens = Vec<TokenWithSpan>;
+
+/// [`split_statements`], and when the text is one statement starting at
+/// its first byte, that statement's tokens: parsing it then needs no second
+/// tokenization (positions in errors are the same, the statement being a
+/// prefix of the text).
+pub fn split_statements_with_tokens(
+    sql: &str,
+) -> Result<(Vec<String>, Option<StatementTokens>), SqlError> {
+    let mut tokens = tokenize(sql).map_err(|e| SqlError::batch(&e))?;
+    let pieces = split_tokens(sql, &tokens)?;
+    let single = match pieces.as_slice() {
+        [(_, (0, end))] if !sql.contains("/*!") => Some(*end),
+        _ => None,
+    };
+    let statements: Vec<String> = pieces.into_iter().map(|(text, _)| text).collect();
+    let Some(end) = single else {
+        return Ok((statements, None));
+    };
+    // The tokens before the statement's end (its trailing `;`, whitespace
+    // and comments are not part of it).
+    let mut locator = Locator::new(sql);
+    let keep = tokens
+        .iter()
+        .position(|t| locator.offset(t.span.start).is_none_or(|at| at >= end))
+        .unwrap_or(tokens.len());
+    tokens.truncate(keep);
+    Ok((statements, Some(tokens)))
+}
+
+/// A statement's text (trimmed) and the byte range of its significant tokens.
+type Piece = (String, (usize, usize));
+
+/// The statements' texts and byte ranges.
+fn split_tokens(sql: &str, tokens: &[TokenWithSpan]) -> Result<Vec<Piece>, SqlError> {
     let mut locator = Locator::new(sql);
     let mut statements = Vec::new();
     let mut depth: usize = 0;
@@ -66,8 +111,10 @@ pub fn split_statements(sql: &str) -> Result<Vec<String>, SqlError> {
         }
         match &token.token {
             Token::SemiColon if depth == 0 => {
-                if let Some(text) = piece.take().and_then(|(from, to)| sql.get(from..to)) {
-                    statements.push(text.trim().to_string());
+                if let Some((from, to)) = piece.take()
+                    && let Some(text) = sql.get(from..to)
+                {
+                    statements.push((text.trim().to_string(), (from, to)));
                 }
                 continue;
             }
@@ -80,10 +127,12 @@ pub fn split_statements(sql: &str) -> Result<Vec<String>, SqlError> {
             piece = Some((piece.map_or(start, |(from, _)| from), to));
         }
     }
-    if let Some(text) = piece.and_then(|(from, to)| sql.get(from..to)) {
-        statements.push(text.trim().to_string());
+    if let Some((from, to)) = piece
+        && let Some(text) = sql.get(from..to)
+    {
+        statements.push((text.trim().to_string(), (from, to)));
     }
-    statements.retain(|s| !s.is_empty());
+    statements.retain(|(s, _)| !s.is_empty());
     if statements.is_empty() {
         return Err(SqlError::empty());
     }
@@ -288,5 +337,54 @@ mod tests {
                 .iter()
                 .all(|p| p == "INSERT INTO t VALUES (1, 'héllo')")
         );
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod token_reuse_tests {
+    use super::*;
+    use crate::{parse_statement, parse_statement_tokens};
+
+    #[test]
+    fn one_statement_at_the_start_hands_its_tokens_over() {
+        for (sql, reused) in [
+            ("INSERT INTO a.t (id) VALUES (1), (2);", true),
+            ("SELECT id FROM a.t WHERE id = $1", true),
+            ("SELECT 1 ; -- done", true),
+            ("  SELECT 1", false),
+            ("/* c */ SELECT 1", false),
+            ("SELECT 1; SELECT 2", false),
+            ("/*! SELECT 1 */", false),
+        ] {
+            let (statements, tokens) = split_statements_with_tokens(sql).unwrap();
+            assert_eq!(statements, split_statements(sql).unwrap(), "{sql}");
+            assert_eq!(tokens.is_some(), reused, "{sql}");
+        }
+    }
+
+    /// Parsing from the splitter's tokens answers exactly as parsing the
+    /// statement's text again: statements, and errors with their positions.
+    #[test]
+    fn parsing_reused_tokens_equals_parsing_the_text() {
+        for sql in [
+            "INSERT INTO a.t (id, b) VALUES (1, 'x;y'), (2, NULL);",
+            "SELECT * FROM a.t WHERE id IN (1, 2)",
+            "UPDATE a.t SET b = 'z' WHERE id = 3",
+            "DELETE FROM a.t WHERE id = 4;",
+            "EXECUTE AS USER 'alice' (SELECT * FROM a.t WHERE id = 1)",
+            "CREATE NAMESPACE app",
+            "SUBSCRIBE TO a.t WHERE id > 1",
+            "SELECT FROM WHERE",
+            "INSERT INTO a.t VALUES (1,",
+            "UPDATE a.t SET WHERE id = 1",
+            "SELECT CURRENT_USER()",
+        ] {
+            let (statements, tokens) = split_statements_with_tokens(sql).unwrap();
+            let text = statements.first().unwrap();
+            let reused = parse_statement_tokens(text, tokens.unwrap());
+            let again = parse_statement(text);
+            assert_eq!(format!("{reused:?}"), format!("{again:?}"), "{sql}");
+        }
     }
 }

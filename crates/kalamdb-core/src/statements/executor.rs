@@ -108,7 +108,8 @@ impl Executor {
         {
             return Ok(vec![result]);
         }
-        let statements = kalamdb_sql::split_statements(&req.sql).map_err(|e| whole(e.into()))?;
+        let (statements, mut first_tokens) =
+            kalamdb_sql::split_statements_with_tokens(&req.sql).map_err(|e| whole(e.into()))?;
         if !req.params.is_empty() && statements.len() > 1 {
             return Err(whole(KalamError::ParamsWithBatch));
         }
@@ -123,7 +124,13 @@ impl Executor {
                 sql: sql.clone(),
                 error,
             };
-            let mut stmt = kalamdb_sql::parse_statement(&sql).map_err(|e| failed(e.into()))?;
+            // The splitter's tokens when the text is one statement: it is
+            // not tokenized twice.
+            let parsed = match first_tokens.take() {
+                Some(tokens) => kalamdb_sql::parse_statement_tokens(&sql, tokens),
+                None => kalamdb_sql::parse_statement(&sql),
+            };
+            let mut stmt = parsed.map_err(|e| failed(e.into()))?;
             if total == 1
                 && cached.is_none()
                 && let Some(prepared) =

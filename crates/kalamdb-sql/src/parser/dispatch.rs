@@ -34,7 +34,17 @@ use crate::statement::KalamStatement;
 ///
 /// [`split_statements`]: crate::split_statements
 pub fn parse_statement(sql: &str) -> Result<KalamStatement, SqlError> {
-    let mut tokens = tokenize(sql).map_err(|e| SqlError::parse(e.to_string()))?;
+    let tokens = tokenize(sql).map_err(|e| SqlError::parse(e.to_string()))?;
+    parse_statement_tokens(sql, tokens)
+}
+
+/// [`parse_statement`] of `sql` already tokenized (as the splitter did it;
+/// see `split::split_statements_with_tokens`): a request's text is then
+/// tokenized once.
+pub fn parse_statement_tokens(
+    sql: &str,
+    mut tokens: Vec<TokenWithSpan>,
+) -> Result<KalamStatement, SqlError> {
     if tokens
         .iter()
         .all(|t| is_trivia(&t.token) || t.token == Token::SemiColon)
@@ -52,6 +62,20 @@ pub fn parse_statement(sql: &str) -> Result<KalamStatement, SqlError> {
 
 /// [`parse_statement`] once the text is tokens.
 fn parse_tokens(sql: &str, tokens: Vec<TokenWithSpan>) -> Result<KalamStatement, SqlError> {
+    // None of our statements starts with these words: no copy of the tokens
+    // for an attempt that cannot succeed (a long INSERT has many).
+    let first = tokens
+        .iter()
+        .find(|t| !is_trivia(&t.token) && t.token != Token::SemiColon);
+    if let Some(Token::Word(w)) = first.map(|t| &t.token)
+        && w.quote_style.is_none()
+        && matches!(
+            w.keyword,
+            Keyword::SELECT | Keyword::INSERT | Keyword::UPDATE | Keyword::DELETE | Keyword::WITH
+        )
+    {
+        return parse_standard(tokens);
+    }
     let mut p = Parser::new(&DIALECT).with_tokens_with_locations(tokens.clone());
     while p.consume_token(&Token::SemiColon) {}
     if let Some(stmt) = parse_kalam_statement(&mut p, sql)? {
