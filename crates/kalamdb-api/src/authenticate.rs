@@ -148,15 +148,29 @@ impl AppState {
         token: &str,
         expected: TokenType,
     ) -> Result<UserRecord, AuthFailure> {
+        // Read first: a user change committed while this check runs makes
+        // what it remembers stale.
+        let generation = self.engine.users_generation();
+        let now = kalamdb_types::now_micros();
+        let cacheable = expected == TokenType::Access;
+        if cacheable && let Some(hit) = self.tokens.get(token, generation, now / 1_000_000) {
+            if self.engine.is_token_revoked(&hit.digest) {
+                return Err(AuthFailure::Invalid);
+            }
+            if let Some(until) = hit.user.locked_until
+                && until > now
+            {
+                return Err(AuthFailure::Locked(until));
+            }
+            return Ok(hit.user);
+        }
         let claims = self.jwt.verify(token, expected).map_err(|e| match e {
             AuthError::TokenExpired => AuthFailure::Expired,
             _ => AuthFailure::Invalid,
         })?;
         // After the signature check: an unsigned string never costs a hash.
-        if self
-            .engine
-            .is_token_revoked(&kalamdb_auth::token_digest(token))
-        {
+        let digest = kalamdb_auth::token_digest(token);
+        if self.engine.is_token_revoked(&digest) {
             return Err(AuthFailure::Invalid);
         }
         let id = UserId::parse(&claims.sub).map_err(|_| AuthFailure::Invalid)?;
@@ -175,6 +189,10 @@ impl AppState {
         }
         if claims.role.is_some_and(|r| r != user.role) {
             return Err(AuthFailure::Invalid);
+        }
+        if cacheable {
+            self.tokens
+                .put(token, user.clone(), digest, claims.exp, generation);
         }
         Ok(user)
     }

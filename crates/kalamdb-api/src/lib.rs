@@ -20,6 +20,7 @@ pub mod limits;
 mod listener;
 mod sql;
 mod state;
+mod token_cache;
 pub mod ws;
 
 use axum::Router;

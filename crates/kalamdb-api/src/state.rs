@@ -12,6 +12,7 @@ use tokio::sync::Semaphore;
 
 use crate::config::ApiConfig;
 use crate::limits::{ConnectionSlots, IpRateLimiter, RateLimiter};
+use crate::token_cache::TokenCache;
 
 pub struct AppState {
     pub engine: Engine,
@@ -24,6 +25,8 @@ pub struct AppState {
     pub auth_limiter: IpRateLimiter,
     pub ws_slots: Arc<ConnectionSlots>,
     pub query_limiter: RateLimiter<UserId>,
+    /// Access tokens already verified (`token_cache.rs`).
+    pub tokens: TokenCache,
 }
 
 pub type SharedState = Arc<AppState>;
@@ -43,6 +46,7 @@ impl AppState {
             ),
             ws_slots: ConnectionSlots::new(config.ws.max_connections_per_ip),
             query_limiter: RateLimiter::new(config.queries_per_second, Duration::from_secs(1)),
+            tokens: TokenCache::default(),
             config,
             verify_slots: Semaphore::new(cores),
         }

@@ -220,6 +220,12 @@ impl Engine {
             .await
     }
 
+    /// Bumped after every change of any user record: a verified token's
+    /// user remembered under an older generation must be read again.
+    pub fn users_generation(&self) -> u64 {
+        self.shared().catalog.users_generation()
+    }
+
     /// Was this token revoked (and is its revocation still relevant)?
     pub fn is_token_revoked(&self, digest: &TokenDigest) -> bool {
         self.inner.revoked.contains(digest)

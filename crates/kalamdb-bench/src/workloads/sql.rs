@@ -192,6 +192,14 @@ async fn expect_rows(http: &Http, table: &str, expected: usize) -> anyhow::Resul
     Ok(())
 }
 
+/// `system.stats` `commit_groups` and `commit_requests`, when the server
+/// reports them (group commit at work: several requests per fsync).
+async fn commit_counts(http: &Http) -> Option<(u64, u64)> {
+    let groups = http.stat("commit_groups").await.ok()??.parse().ok()?;
+    let requests = http.stat("commit_requests").await.ok()??.parse().ok()?;
+    Some((groups, requests))
+}
+
 /// `insert_single_seq`, `insert_single_c8`, `insert_single_c64`: the plan's
 /// rows as single-row INSERTs with `$1..$4` parameters, spread over
 /// `clients` clients that each own a keep-alive connection and send their
@@ -232,10 +240,22 @@ pub async fn insert_single(ctx: &mut Ctx, clients: usize) -> anyhow::Result<Meas
             Ok::<_, anyhow::Error>(samples)
         });
     }
+    let commits_before = commit_counts(&ctx.http).await;
     gate.wait().await;
     let started = Instant::now();
     let per_client = join_all_ok(tasks).await;
     let wall = started.elapsed();
+    let commits = match (commits_before, commit_counts(&ctx.http).await) {
+        (Some((g0, r0)), Some((g1, r1))) if g1 > g0 => {
+            // The two stat queries themselves are not commits.
+            let (groups, requests) = (g1 - g0, r1 - r0);
+            format!(
+                "; {requests} commit requests in {groups} groups ({:.1} per fsync)",
+                requests as f64 / groups as f64
+            )
+        }
+        _ => String::new(),
+    };
     let mut samples: Vec<u64> = per_client?.into_iter().flatten().collect();
     expect_rows(&ctx.http, &table, total).await?;
     drop_table(&ctx.http, &table).await?;
@@ -247,7 +267,7 @@ pub async fn insert_single(ctx: &mut Ctx, clients: usize) -> anyhow::Result<Meas
         rows_per_sec: Some(rate),
         samples: samples.len(),
         note: format!(
-            "{total} single-row INSERTs ($1..$4), {clients} client(s), one connection each"
+            "{total} single-row INSERTs ($1..$4), {clients} client(s), one connection each{commits}"
         ),
         ..Default::default()
     })

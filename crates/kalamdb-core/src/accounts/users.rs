@@ -87,6 +87,7 @@ pub async fn update_user_durable(
     change: impl FnOnce(&mut UserRecord) -> Result<()> + Send + 'static,
 ) -> Result<Option<UserRecord>> {
     let id = id.clone();
+    let s = shared.clone();
     shared
         .committer
         .write(move |ctx| {
@@ -102,6 +103,8 @@ pub async fn update_user_durable(
             };
             change(&mut user)?;
             ctx.put(Space::Meta, key, encode_json(&user)?);
+            // Remembered tokens of any user are checked in full again.
+            ctx.after_commit(move || s.catalog.user_changed());
             Ok(Some(user))
         })
         .await

@@ -41,6 +41,9 @@ pub struct Catalog {
     /// Stored user records, deleted ones included.
     user_count: AtomicU64,
     defaults: TableDefaults,
+    /// Bumped after every durable change of a user record: what was derived
+    /// from one (a verified token's user) is stale.
+    users_generation: AtomicU64,
     /// Bumped by every change of a namespace or table: what was derived
     /// from the catalog under an older generation (a prepared statement's
     /// table entry) is stale.
@@ -71,6 +74,7 @@ impl Catalog {
             user_count: AtomicU64::new(users),
             defaults,
             generation: AtomicU64::new(0),
+            users_generation: AtomicU64::new(0),
         })
     }
 
@@ -177,6 +181,17 @@ impl Catalog {
     /// Called after a commit that created a user record.
     pub fn user_created(&self) {
         self.user_count.fetch_add(1, Ordering::Relaxed);
+        self.user_changed();
+    }
+
+    /// Called after a commit that changed a user record.
+    pub fn user_changed(&self) {
+        self.users_generation.fetch_add(1, Ordering::AcqRel);
+    }
+
+    /// The generation of user records (see the field).
+    pub fn users_generation(&self) -> u64 {
+        self.users_generation.load(Ordering::Acquire)
     }
 }
 

@@ -23,6 +23,7 @@ mod s3;
 mod s3_harness;
 mod security;
 mod stream;
+mod tokens;
 mod torture;
 mod users;
 mod wire;
