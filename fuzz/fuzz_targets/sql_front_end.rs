@@ -7,12 +7,17 @@
 //!   statements one by one gets the same statements as the server);
 //! - errors are the caller's fault (HTTP 400) with a non-empty message;
 //! - the query of a `SUBSCRIBE TO` prints (sqlparser's `Display`) as text that parses back
-//!   to the same query: the server stores that text and plans it again later.
+//!   to the same query: the server stores that text and plans it again later;
+//! - when the splitter hands a one-statement request's tokens over, parsing them answers
+//!   exactly as parsing the statement's text (statement or error, positions included).
 
 #![no_main]
 
 use kalamdb_sql::sqlparser::ast::Statement;
-use kalamdb_sql::{KalamStatement, parse_statement, split_statements};
+use kalamdb_sql::{
+    KalamStatement, parse_statement, parse_statement_tokens, split_statements,
+    split_statements_with_tokens,
+};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
@@ -28,6 +33,16 @@ fuzz_target!(|data: &[u8]| {
         }
     };
     assert!(!pieces.is_empty());
+    let (with_tokens, tokens) = split_statements_with_tokens(sql).expect("splits as before");
+    assert_eq!(with_tokens, pieces);
+    if let (Some(tokens), [piece]) = (tokens, pieces.as_slice()) {
+        let reused = parse_statement_tokens(piece, tokens);
+        assert_eq!(
+            format!("{reused:?}"),
+            format!("{:?}", parse_statement(piece)),
+            "parsing the splitter's tokens differs from parsing the text"
+        );
+    }
     for piece in &pieces {
         assert!(!piece.is_empty());
         assert_eq!(piece.trim(), piece);
