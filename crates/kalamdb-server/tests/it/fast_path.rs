@@ -652,3 +652,106 @@ async fn reused_plans_see_new_rows_and_stay_per_user() {
     let more = server.rows("SELECT count(*) FROM system.tables").await;
     assert_ne!(tables, more, "system.tables answered from a stale plan");
 }
+
+/// One `$n` used for two columns of different types, and parameters of
+/// every JSON kind into each column type: both paths answer alike.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn shared_and_odd_parameters_answer_alike() {
+    let fast = TestServer::start();
+    let planner = TestServer::start_with(
+        std::sync::Arc::new(tempfile::tempdir().expect("tempdir")),
+        |c| c.query.fast_path = false,
+    );
+    for server in [&fast, &planner] {
+        for sql in SETUP {
+            server.sql(sql).await;
+        }
+    }
+    let cases: Vec<(&str, Vec<Value>)> = vec![
+        (
+            "INSERT INTO eq.s (id, name) VALUES ($1, $1)",
+            vec![json!(41)],
+        ),
+        (
+            "INSERT INTO eq.s (id, name) VALUES ($1, $1)",
+            vec![json!("42")],
+        ),
+        (
+            "INSERT INTO eq.s (id, name, n) VALUES ($1, 'x', $1)",
+            vec![json!(43)],
+        ),
+        (
+            "INSERT INTO eq.s (id, name, score, flag) VALUES ($1, $2, $3, $4)",
+            vec![json!(44), json!(true), json!("2.5"), json!("yes")],
+        ),
+        (
+            "INSERT INTO eq.s (id, name, ts) VALUES ($1, $2, $3)",
+            vec![json!(45), json!("t"), json!(1.5)],
+        ),
+        (
+            "INSERT INTO eq.s (id, name, d) VALUES ($1, $2, $3)",
+            vec![json!(46), json!("d"), json!(3)],
+        ),
+        (
+            "INSERT INTO eq.s (id, name, u) VALUES ($1, $2, $3)",
+            vec![json!(47), json!("u"), json!(12)],
+        ),
+        ("SELECT id, name FROM eq.s WHERE id = $1", vec![json!("41")]),
+        (
+            "SELECT id, name FROM eq.s WHERE id IN ($1, $2)",
+            vec![json!(42), json!(43.0)],
+        ),
+        ("UPDATE eq.s SET name = $1 WHERE id = $1", vec![json!(41)]),
+        (
+            "INSERT INTO eq.s (id, name, n) VALUES (48, ' 5', ' 7')",
+            vec![],
+        ),
+        (
+            "INSERT INTO eq.s (id, name, n) VALUES (49, 'x', 1e3)",
+            vec![],
+        ),
+        (
+            "INSERT INTO eq.s (id, name, n, small) VALUES (50, 'x', -0, 1.9)",
+            vec![],
+        ),
+        (
+            "INSERT INTO eq.s (id, name, flag) VALUES (51, 'x', 'TRUE')",
+            vec![],
+        ),
+        (
+            "INSERT INTO eq.s (id, name, score) VALUES (52, 'x', 1e308), (53, 'y', -1.5e-7)",
+            vec![],
+        ),
+        (
+            "INSERT INTO eq.s (id, name, n) VALUES ($1, $2, $3)",
+            vec![json!(54), json!("x"), json!(" 9")],
+        ),
+        (
+            "INSERT INTO eq.s (id, name, n) VALUES ($1, $2, $3)",
+            vec![json!(55), json!("x"), json!(9.99)],
+        ),
+        (
+            "INSERT INTO eq.s (id, name, n) VALUES ($1, $2, $3)",
+            vec![json!(56), json!("x"), json!(-2147483649i64)],
+        ),
+        (
+            "INSERT INTO eq.m (id, body) VALUES ('a', 'x'), ('a', 'y')",
+            vec![],
+        ),
+        ("SELECT id FROM eq.m WHERE id IN ('a', 'a', 'b')", vec![]),
+        ("SELECT * FROM eq.s ORDER BY id", vec![]),
+    ];
+    let mut mismatches = Vec::new();
+    for (sql, params) in cases {
+        let g = Generated {
+            sql: sql.to_string(),
+            params: params.clone(),
+            user: ("root", ROOT_PASSWORD),
+        };
+        let (a, b) = (ask(&fast, &g).await, ask(&planner, &g).await);
+        if a != b {
+            mismatches.push(format!("{sql} {params:?}\n  fast: {a:?}\n  planner: {b:?}"));
+        }
+    }
+    assert!(mismatches.is_empty(), "{}", mismatches.join("\n"));
+}
