@@ -23,7 +23,7 @@ mod split;
 mod statement;
 
 pub use error::{SqlError, SqlErrorKind};
-pub use parser::{parse_statement, parse_statement_tokens};
+pub use parser::{execute_as_parts, parse_statement, parse_statement_tokens};
 pub use split::{split_statements, split_statements_with_tokens};
 pub use statement::{
     AlterUserChange, ColumnSpec, CreateStorage, CreateTable, KalamStatement, ObjectRef,

@@ -32,3 +32,4 @@ mod tests;
 mod users;
 
 pub use dispatch::{parse_statement, parse_statement_tokens};
+pub use execute_as::execute_as_parts;

@@ -388,3 +388,42 @@ mod token_reuse_tests {
         }
     }
 }
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod execute_as_parts_tests {
+    use super::*;
+    use crate::{KalamStatement, execute_as_parts, parse_statement};
+
+    /// The parts found without parsing the inner statement are exactly the
+    /// full parse's, and malformed texts give none.
+    #[test]
+    fn parts_are_the_full_parse_s() {
+        for sql in [
+            "EXECUTE AS USER 'alice' (SELECT * FROM a.t WHERE id = $1)",
+            "EXECUTE AS USER alice (INSERT INTO a.t (id) VALUES (1, (2)));",
+            "execute as user 'Bob' ( UPDATE a.t SET x = 'a)' WHERE id = 2 )",
+            "EXECUTE AS USER 'it''s' (SELECT 1)",
+            "EXECUTE AS USER \"carol\" (DELETE FROM a.t WHERE id = 1)",
+        ] {
+            let (_, tokens) = split_statements_with_tokens(sql).unwrap();
+            let parts = execute_as_parts(sql.trim_end_matches(';'), &tokens.unwrap());
+            match parse_statement(sql) {
+                Ok(KalamStatement::ExecuteAsUser {
+                    user, inner_sql, ..
+                }) => assert_eq!(parts, Some((user, inner_sql)), "{sql}"),
+                other => assert!(parts.is_none(), "{sql}: {other:?} but {parts:?}"),
+            }
+        }
+        for sql in [
+            "EXECUTE AS USER 'alice' (SELECT 1) trailing",
+            "EXECUTE AS USER 'alice' (SELECT 1; SELECT 2)",
+            "EXECUTE AS USER 'alice' SELECT 1",
+            "EXECUTE AS USER '' (SELECT 1)",
+            "SELECT 1",
+        ] {
+            let (_, tokens) = split_statements_with_tokens(sql).unwrap();
+            assert_eq!(execute_as_parts(sql, &tokens.unwrap()), None, "{sql}");
+        }
+    }
+}

@@ -124,6 +124,31 @@ impl Executor {
                 sql: sql.clone(),
                 error,
             };
+            // `EXECUTE AS USER` of a statement seen before for another
+            // user: no parse (the name and inner text found by the
+            // parser's own code, `kalamdb_sql::execute_as_parts`).
+            if total == 1
+                && cached.is_none()
+                && let Some(tokens) = &first_tokens
+                && let Some((user, inner)) = kalamdb_sql::execute_as_parts(&sql, tokens)
+                && let Lookup::Hit(prepared) =
+                    self.fast.cached_inner(&self.shared, &inner, &namespace)
+                && let Some(result) = self
+                    .fast
+                    .run_as(
+                        &self.shared,
+                        &prepared,
+                        Some(&user),
+                        &req.caller,
+                        &params,
+                        self.limits.max_result_rows,
+                    )
+                    .await
+                    .map_err(failed)?
+            {
+                results.push(result);
+                continue;
+            }
             // The splitter's tokens when the text is one statement: it is
             // not tokenized twice.
             let parsed = match first_tokens.take() {

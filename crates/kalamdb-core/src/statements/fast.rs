@@ -39,6 +39,11 @@ use run::{Ran, RunContext};
 pub use shape::Prepared;
 use shape::prepare;
 
+/// Prefix of the key under which an `EXECUTE AS USER` statement's shape is
+/// also kept, by its inner statement alone: every user's text differs by
+/// the name, the shape does not. (No SQL text starts with this byte.)
+const INNER_KEY: char = '\u{1}';
+
 /// Texts longer than this are recognised every time, not cached: a long
 /// statement is a literal batch, which is not sent twice.
 const MAX_CACHED_SQL: usize = 4096;
@@ -105,12 +110,40 @@ impl FastPath {
             return None;
         }
         let generation = shared.catalog.generation();
+        let inner_sql = match &*stmt {
+            KalamStatement::ExecuteAsUser { inner_sql, .. } => Some(inner_sql.clone()),
+            _ => None,
+        };
         let prepared = Arc::new(prepare(&shared.catalog, statement, stmt, ns, generation)?);
         if sql.len() <= MAX_CACHED_SQL {
             self.cache
                 .put((sql.to_string(), ns.clone()), prepared.clone());
+            if let Some(inner) = inner_sql {
+                self.cache.put(
+                    (format!("{INNER_KEY}{inner}"), ns.clone()),
+                    prepared.clone(),
+                );
+            }
         }
         Some(prepared)
+    }
+
+    /// The prepared form of `EXECUTE AS USER <someone> (<inner_sql>)`, if a
+    /// statement with that inner text was recognised under the current
+    /// catalog generation (for any user: run it with
+    /// [`FastPath::run_as`]).
+    pub fn cached_inner(&self, shared: &Shared, inner_sql: &str, ns: &NamespaceId) -> Lookup {
+        if !self.enabled {
+            return Lookup::Miss;
+        }
+        let generation = shared.catalog.generation();
+        match self
+            .cache
+            .get(&(format!("{INNER_KEY}{inner_sql}"), ns.clone()))
+        {
+            Some(p) if p.generation == generation && p.as_user.is_some() => Lookup::Hit(p),
+            _ => Lookup::Miss,
+        }
     }
 
     /// Runs a prepared statement for `caller`.
@@ -122,8 +155,23 @@ impl FastPath {
         params: &[ScalarValue],
         max_result_rows: usize,
     ) -> Result<Option<StatementResult>> {
+        self.run_as(shared, prepared, None, caller, params, max_result_rows)
+            .await
+    }
+
+    /// [`FastPath::run`], an `EXECUTE AS USER` statement for `as_user`
+    /// instead of the user it was recognised with.
+    pub async fn run_as(
+        &self,
+        shared: &Arc<Shared>,
+        prepared: &Prepared,
+        as_user: Option<&str>,
+        caller: &Caller,
+        params: &[ScalarValue],
+        max_result_rows: usize,
+    ) -> Result<Option<StatementResult>> {
         let ran = self
-            .run_inner(shared, prepared, caller, params, max_result_rows)
+            .run_inner(shared, prepared, as_user, caller, params, max_result_rows)
             .await;
         let counter = match &ran {
             Ok(None) => &self.stats.fallbacks,
@@ -137,6 +185,7 @@ impl FastPath {
         &self,
         shared: &Arc<Shared>,
         prepared: &Prepared,
+        as_user: Option<&str>,
         caller: &Caller,
         params: &[ScalarValue],
         max_result_rows: usize,
@@ -147,7 +196,8 @@ impl FastPath {
             return Ok(None);
         }
         let as_target;
-        let caller = match &prepared.as_user {
+        // The name of this request, not the one the shape was first seen with.
+        let caller = match as_user.or(prepared.as_user.as_deref()) {
             None => caller,
             Some(name) => {
                 let Ok(target) = users::execute_as_target(shared, caller, name) else {

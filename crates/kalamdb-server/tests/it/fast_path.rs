@@ -755,3 +755,70 @@ async fn shared_and_odd_parameters_answer_alike() {
     }
     assert!(mismatches.is_empty(), "{}", mismatches.join("\n"));
 }
+
+/// `EXECUTE AS USER` texts that differ only by the user share one prepared
+/// shape (kept by the inner statement), and each runs as its own user:
+/// rows land in and are read from that user's partition, refused and
+/// unknown targets answer as the planner does.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn execute_as_shapes_are_shared_but_run_as_each_user() {
+    let fast = TestServer::start();
+    let planner = TestServer::start_with(
+        std::sync::Arc::new(tempfile::tempdir().expect("tempdir")),
+        |c| c.query.fast_path = false,
+    );
+    for server in [&fast, &planner] {
+        for sql in SETUP {
+            server.sql(sql).await;
+        }
+    }
+    let mut statements = Vec::new();
+    for user in ["alice", "bob", "nobody", "it's"] {
+        statements.push((
+            format!(
+                "EXECUTE AS USER '{}' (INSERT INTO eq.m (id, body) VALUES ($1, $2))",
+                user.replace('\'', "''")
+            ),
+            vec![json!("k"), json!(format!("from {user}"))],
+            ("root", ROOT_PASSWORD),
+        ));
+    }
+    for user in ["alice", "bob", "nobody"] {
+        statements.push((
+            format!("EXECUTE AS USER '{user}' (SELECT id, body, who FROM eq.m WHERE id = $1)"),
+            vec![json!("k")],
+            ("root", ROOT_PASSWORD),
+        ));
+        // A plain user may act only as itself.
+        statements.push((
+            format!("EXECUTE AS USER '{user}' (SELECT id, body, who FROM eq.m WHERE id = $1)"),
+            vec![json!("k")],
+            ALICE,
+        ));
+    }
+    let before = fast.engine().fast_path_counts().0;
+    let mut answers = Vec::new();
+    for (sql, params, user) in &statements {
+        let g = Generated {
+            sql: sql.clone(),
+            params: params.clone(),
+            user: *user,
+        };
+        let (a, b) = (ask(&fast, &g).await, ask(&planner, &g).await);
+        assert_eq!(a, b, "{} as {}", sql, user.0);
+        answers.push(a);
+    }
+    // Each user's own row came back to it.
+    for (i, user) in ["alice", "bob"].iter().enumerate() {
+        let rows = &answers[4 + 2 * i].1["results"][0]["rows"];
+        assert_eq!(
+            rows,
+            &json!([["k", format!("from {user}"), user]]),
+            "{user}"
+        );
+    }
+    assert!(
+        fast.engine().fast_path_counts().0 >= before + 5,
+        "the shared shapes did not take the fast path"
+    );
+}
