@@ -73,6 +73,9 @@ impl ColdWork {
         refuse_stream(&entry, what)?;
         let turn = self.locks.lock(table).await;
         failpoint::pause(pause, cancel).await;
+        // Cancelled while waiting for the turn (a DROP TABLE meanwhile): stop
+        // as cancelled, not run on and "complete" over rows the drop took.
+        cancel.check()?;
         Ok((entry, turn))
     }
 }
