@@ -338,8 +338,9 @@ fn key_filter(b: &mut Binder<'_>, table: &str) -> String {
 
 /// The answer with what legitimately differs between servers masked. Row
 /// order is unspecified without ORDER BY (DataFusion's own order varies
-/// from run to run behind a repartition), so an `IN` list's rows are
-/// compared sorted; so is which cell a failing column cast trips on first.
+/// from run to run behind a repartition), so the rows of an `IN` list
+/// (or an `OR` of keys, or a `UNION`) are compared sorted; so is which cell a failing
+/// column cast trips on first.
 fn normalized(mut body: Value, sql: &str) -> Value {
     if let Some(obj) = body.as_object_mut() {
         obj.remove("took");
@@ -352,7 +353,7 @@ fn normalized(mut body: Value, sql: &str) -> Value {
             "Arrow error: Cast error: Cannot cast string <cell>{tail}"
         ));
     }
-    let unordered = sql.contains(" IN (");
+    let unordered = [" IN (", " OR ", " UNION "].iter().any(|w| sql.contains(w));
     if let Some(results) = body["results"].as_array_mut() {
         for r in results {
             let masked: Vec<usize> = r["schema"]
