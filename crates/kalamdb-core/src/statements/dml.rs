@@ -57,7 +57,9 @@ fn writable_table(
     resolve_table(&shared.catalog, &r, ns)
 }
 
-fn is_system_column(name: &str) -> bool {
+/// `_seq`, `_deleted` and every other `_`-name: the engine's, never written
+/// by a statement.
+pub fn is_system_column(name: &str) -> bool {
     name == SYSTEM_COLUMN_SEQ || name == SYSTEM_COLUMN_DELETED || name.starts_with('_')
 }
 

@@ -135,7 +135,7 @@ impl Executor {
                     self.fast.cached_inner(&self.shared, &inner, &namespace)
                 && let Some(result) = self
                     .fast
-                    .run_as(
+                    .run(
                         &self.shared,
                         &prepared,
                         Some(&user),
@@ -190,6 +190,7 @@ impl Executor {
             .run(
                 &self.shared,
                 prepared,
+                None,
                 &req.caller,
                 params,
                 self.limits.max_result_rows,

@@ -131,7 +131,7 @@ impl FastPath {
     /// The prepared form of `EXECUTE AS USER <someone> (<inner_sql>)`, if a
     /// statement with that inner text was recognised under the current
     /// catalog generation (for any user: run it with
-    /// [`FastPath::run_as`]).
+    /// [`FastPath::run`]).
     pub fn cached_inner(&self, shared: &Shared, inner_sql: &str, ns: &NamespaceId) -> Lookup {
         if !self.enabled {
             return Lookup::Miss;
@@ -146,22 +146,10 @@ impl FastPath {
         }
     }
 
-    /// Runs a prepared statement for `caller`.
+    /// Runs a prepared statement for `caller`; with `as_user`, an `EXECUTE
+    /// AS USER` statement for that user instead of the one it was
+    /// recognised with.
     pub async fn run(
-        &self,
-        shared: &Arc<Shared>,
-        prepared: &Prepared,
-        caller: &Caller,
-        params: &[ScalarValue],
-        max_result_rows: usize,
-    ) -> Result<Option<StatementResult>> {
-        self.run_as(shared, prepared, None, caller, params, max_result_rows)
-            .await
-    }
-
-    /// [`FastPath::run`], an `EXECUTE AS USER` statement for `as_user`
-    /// instead of the user it was recognised with.
-    pub async fn run_as(
         &self,
         shared: &Arc<Shared>,
         prepared: &Prepared,

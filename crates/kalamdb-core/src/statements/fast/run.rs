@@ -21,6 +21,7 @@ use kalamdb_types::SnowflakeGenerator;
 use crate::access::{self, Caller};
 use crate::catalog::table::TableEntry;
 use crate::error::{KalamError, Result};
+use crate::read::context::{ProviderMode, QueryContext};
 use crate::read::functions::new_ulid;
 use crate::read::scan::read_points;
 use crate::row::arrow::value_from_array;
@@ -51,12 +52,9 @@ pub struct RunContext<'a> {
 }
 
 impl RunContext<'_> {
+    /// The caller's partition, by the one rule (`QueryContext::partition_for`).
     fn partition(&self, entry: &TableEntry) -> Partition {
-        if entry.def.table_type.is_per_user() {
-            Partition::User(self.caller.user.clone())
-        } else {
-            Partition::Shared
-        }
+        QueryContext::new(self.caller, ProviderMode::Read).partition_for(entry.def.table_type)
     }
 
     fn param(&self, n: usize) -> Option<&ScalarValue> {

@@ -26,6 +26,7 @@ use crate::catalog::registry::Catalog;
 use crate::catalog::table::TableEntry;
 use crate::row::key::pk_from_value;
 use crate::row::value::Value;
+use crate::statements::dml::is_system_column;
 use crate::statements::fast::values::{Literal, Source, refused_null, source_of, to_value};
 
 /// A recognised statement, ready to run for any caller.
@@ -174,10 +175,6 @@ fn plain_table(t: &TableWithJoins) -> Option<&ObjectName> {
         } => Some(name),
         _ => None,
     }
-}
-
-fn is_system_column(name: &str) -> bool {
-    name.starts_with('_')
 }
 
 fn insert(
