@@ -395,6 +395,21 @@ async fn ask(server: &TestServer, g: &Generated) -> (u16, Value) {
     (status, normalized(body, &g.sql))
 }
 
+/// A server with the fast path and one without, both with [`SETUP`] done.
+async fn two_servers() -> (TestServer, TestServer) {
+    let fast = TestServer::start();
+    let planner = TestServer::start_with(
+        std::sync::Arc::new(tempfile::tempdir().expect("tempdir")),
+        |c| c.query.fast_path = false,
+    );
+    for server in [&fast, &planner] {
+        for sql in SETUP {
+            server.sql(sql).await;
+        }
+    }
+    (fast, planner)
+}
+
 async fn flush_all(server: &TestServer) {
     let engine = server.engine();
     for t in ["s", "m"] {
@@ -405,15 +420,7 @@ async fn flush_all(server: &TestServer) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn both_paths_answer_generated_statements_alike() {
-    let fast = TestServer::start();
-    let planner = TestServer::start_with(
-        std::sync::Arc::new(tempfile::tempdir().expect("tempdir")),
-        |c| c.query.fast_path = false,
-    );
-    for sql in SETUP {
-        fast.sql(sql).await;
-        planner.sql(sql).await;
-    }
+    let (fast, planner) = two_servers().await;
     let seed = std::env::var("KALAMDB_EQ_SEED")
         .ok()
         .and_then(|s| s.parse().ok())
@@ -533,15 +540,8 @@ async fn near_misses_of_the_fast_shapes_go_to_the_planner() {
         "DELETE FROM eq.ev WHERE id = 1",
         "UPDATE eq.ev SET payload = 'x' WHERE id = 1",
     ];
-    let fast = TestServer::start();
-    let planner = TestServer::start_with(
-        std::sync::Arc::new(tempfile::tempdir().expect("tempdir")),
-        |c| c.query.fast_path = false,
-    );
+    let (fast, planner) = two_servers().await;
     for server in [&fast, &planner] {
-        for sql in SETUP {
-            server.sql(sql).await;
-        }
         server
             .sql("INSERT INTO eq.s (id, name, n) VALUES (1, 'one', 5), (2, 'two', 6), (3, 'three', 7)")
             .await;
@@ -658,16 +658,7 @@ async fn reused_plans_see_new_rows_and_stay_per_user() {
 /// every JSON kind into each column type: both paths answer alike.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn shared_and_odd_parameters_answer_alike() {
-    let fast = TestServer::start();
-    let planner = TestServer::start_with(
-        std::sync::Arc::new(tempfile::tempdir().expect("tempdir")),
-        |c| c.query.fast_path = false,
-    );
-    for server in [&fast, &planner] {
-        for sql in SETUP {
-            server.sql(sql).await;
-        }
-    }
+    let (fast, planner) = two_servers().await;
     let cases: Vec<(&str, Vec<Value>)> = vec![
         (
             "INSERT INTO eq.s (id, name) VALUES ($1, $1)",
@@ -763,16 +754,7 @@ async fn shared_and_odd_parameters_answer_alike() {
 /// unknown targets answer as the planner does.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn execute_as_shapes_are_shared_but_run_as_each_user() {
-    let fast = TestServer::start();
-    let planner = TestServer::start_with(
-        std::sync::Arc::new(tempfile::tempdir().expect("tempdir")),
-        |c| c.query.fast_path = false,
-    );
-    for server in [&fast, &planner] {
-        for sql in SETUP {
-            server.sql(sql).await;
-        }
-    }
+    let (fast, planner) = two_servers().await;
     let mut statements = Vec::new();
     for user in ["alice", "bob", "nobody", "it's"] {
         statements.push((
