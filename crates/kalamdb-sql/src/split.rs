@@ -47,8 +47,13 @@ pub fn split_statements_with_tokens(
 ) -> Result<(Vec<String>, Option<StatementTokens>), SqlError> {
     let mut tokens = tokenize(sql).map_err(|e| SqlError::batch(&e))?;
     let pieces = split_tokens(sql, &tokens)?;
+    // Only when the statement is exactly the text's prefix: trimming may cut
+    // a token's tail (`@` followed by a tab is one word, a trimmed `@` is
+    // another token), and then the text must be tokenized again.
     let single = match pieces.as_slice() {
-        [(_, (0, end))] if !sql.contains("/*!") => Some(*end),
+        [(text, (0, end))] if !sql.contains("/*!") && sql.get(..*end) == Some(text.as_str()) => {
+            Some(*end)
+        }
         _ => None,
     };
     let statements: Vec<String> = pieces.into_iter().map(|(text, _)| text).collect();
@@ -356,6 +361,10 @@ mod token_reuse_tests {
             ("/* c */ SELECT 1", false),
             ("SELECT 1; SELECT 2", false),
             ("/*! SELECT 1 */", false),
+            // `@` and a tab are one word; the trimmed statement ends in a
+            // lone `@`, another token (found by the fuzzer).
+            ("SELECT @\t", false),
+            ("SELECT @\t;", false),
         ] {
             let (statements, tokens) = split_statements_with_tokens(sql).unwrap();
             assert_eq!(statements, split_statements(sql).unwrap(), "{sql}");
