@@ -118,6 +118,7 @@ pub async fn snapshot(
     let (_, batches) = collect(
         sessions,
         stmt,
+        None,
         &[],
         &plan.table.namespace,
         caller,

@@ -26,9 +26,14 @@ use crate::row::fit::fractional_digits;
 
 /// Plans `stmt` for `caller` under `mode`, binds `params`, runs it and
 /// collects the result; with `max_rows`, fails once the result passes it.
+/// `text`: the statement as the user wrote it (it parses to `stmt`); a
+/// query without parameters is then answered by, or leaves, a plan kept
+/// under that text (see [`collect_kept`]).
+#[allow(clippy::too_many_arguments)]
 pub async fn collect(
     sessions: &Sessions,
     stmt: SqlStatement,
+    text: Option<&str>,
     params: &[ScalarValue],
     namespace: &NamespaceId,
     caller: &Caller,
@@ -36,19 +41,23 @@ pub async fn collect(
     max_rows: Option<usize>,
 ) -> Result<(SchemaRef, Vec<RecordBatch>)> {
     // A query without parameters may run a plan made for an earlier request.
-    let key = (sessions.plans.enabled()
-        && params.is_empty()
-        && mode == ProviderMode::Read
-        && max_rows.is_some()
-        && matches!(stmt, SqlStatement::Query(_)))
-    .then(|| {
-        PlanKey::new(
-            caller,
-            namespace,
-            stmt.to_string(),
-            sessions.shared().catalog.generation(),
-        )
-    });
+    let key = match text {
+        Some(text)
+            if sessions.plans.enabled()
+                && params.is_empty()
+                && mode == ProviderMode::Read
+                && max_rows.is_some()
+                && matches!(stmt, SqlStatement::Query(_)) =>
+        {
+            Some(PlanKey::new(
+                caller,
+                namespace,
+                text.to_string(),
+                sessions.shared().catalog.generation(),
+            ))
+        }
+        _ => None,
+    };
     if let Some(cached) = key.as_ref().and_then(|k| sessions.plans.get(k)) {
         let stream = execution::execute_stream(cached.fresh()?, sessions.task_ctx())?;
         return Ok((cached.schema.clone(), gather(stream, max_rows).await?));
@@ -78,6 +87,36 @@ pub async fn collect(
     };
     let stream = execution::execute_stream(physical, task)?;
     Ok((schema, gather(stream, Some(max_rows)).await?))
+}
+
+/// The answer of the query `text` if a plan of it is kept for this caller
+/// and namespace (`collect` keeps plans under the text the user wrote, and
+/// only of parameterless queries in `Read` mode): the text is then neither
+/// split, parsed nor planned again. `None`: no such plan.
+pub async fn collect_kept(
+    sessions: &Sessions,
+    text: &str,
+    namespace: &NamespaceId,
+    caller: &Caller,
+    max_rows: usize,
+) -> Result<Option<(SchemaRef, Vec<RecordBatch>)>> {
+    if !sessions.plans.enabled() {
+        return Ok(None);
+    }
+    let key = PlanKey::new(
+        caller,
+        namespace,
+        text.to_string(),
+        sessions.shared().catalog.generation(),
+    );
+    let Some(cached) = sessions.plans.get(&key) else {
+        return Ok(None);
+    };
+    let stream = execution::execute_stream(cached.fresh()?, sessions.task_ctx())?;
+    Ok(Some((
+        cached.schema.clone(),
+        gather(stream, Some(max_rows)).await?,
+    )))
 }
 
 /// The batches of `stream`; with `max_rows`, fails once they pass it.

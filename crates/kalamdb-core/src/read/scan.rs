@@ -1,10 +1,16 @@
 //! The read of one partition of a table, or of some keys of it
-//! ([`HotScan`]): DataFusion pulls batches; each pull fetches a chunk on
-//! the blocking pool — point keys with one `multi_get`, else the next
-//! chunk of the partition's key range — then, once the hot tier is done,
-//! the cold tier, skipping the keys the hot tier answered (their hot
-//! version is the newest). For a USER table the partition is the caller's:
-//! no other user's keys are ever read.
+//! ([`HotScan`]): DataFusion pulls batches; each pull fetches a chunk —
+//! point keys with one `multi_get`, else the next chunk of the partition's
+//! key range — then, once the hot tier is done, the cold tier, skipping the
+//! keys the hot tier answered (their hot version is the newest). For a USER
+//! table the partition is the caller's: no other user's keys are ever read.
+//!
+//! Point keys and a range's first [`FIRST_CHUNK`] rows are read on the
+//! caller's thread: a few memtable or block-cache lookups cost less than
+//! the hand-off to the blocking pool and back, which was most of a small
+//! table's query. Later chunks (a large partition) go to the blocking pool.
+//! The keys the hot tier answered are kept as stored (moved, not copied)
+//! and decoded only when the partition has cold segments to filter.
 
 use std::collections::HashSet;
 use std::fmt;
@@ -25,10 +31,15 @@ use crate::row::arrow::rows_to_batch;
 use crate::row::value::StoredRow;
 use crate::tiers::cold_read::{lookup_cold, scan_cold};
 use crate::tiers::hot::scan_chunk;
+use crate::tiers::manifest::load_manifest;
 use crate::write::shared::Shared;
 
 /// Rows fetched from the store per blocking call.
 const SCAN_CHUNK: usize = 2048;
+
+/// Rows of a range's first chunk, read on the caller's thread (a small
+/// table is then one chunk and no hand-off).
+const FIRST_CHUNK: usize = 256;
 
 /// The read of one partition (or of some keys of it).
 pub struct HotScan {
@@ -54,7 +65,11 @@ impl fmt::Debug for HotScan {
 }
 
 enum Cursor {
-    Range(KeyRange),
+    /// The next chunk of a range; `first`: nothing of it read yet.
+    Range {
+        range: KeyRange,
+        first: bool,
+    },
     Points(Vec<Vec<u8>>),
     /// The hot tier is done: read the cold tier for what it did not hold.
     Cold,
@@ -65,7 +80,9 @@ enum Cursor {
 /// (their hot version is the newest; the cold tier must not repeat them).
 struct ScanState {
     cursor: Cursor,
-    hot_keys: HashSet<PkValue>,
+    /// The stored keys of the hot rows read (tombstones too), decoded only
+    /// if the cold tier has segments to filter.
+    hot_keys: Vec<Vec<u8>>,
     /// A point read (only `missing` keys are looked up in the cold tier).
     points: bool,
     /// Point keys the hot tier did not hold.
@@ -81,12 +98,15 @@ impl PartitionStream for HotScan {
         let table = self.entry.id();
         let cursor = match &self.points {
             Some(keys) => Cursor::Points(point_keys(&self.entry, &self.partition, keys)),
-            None => Cursor::Range(RowPrefix::Partition(table, self.partition.clone()).range()),
+            None => Cursor::Range {
+                range: RowPrefix::Partition(table, self.partition.clone()).range(),
+                first: true,
+            },
         };
         let state = ScanState {
             points: matches!(cursor, Cursor::Points(_)),
             cursor,
-            hot_keys: HashSet::new(),
+            hot_keys: Vec::new(),
             missing: Vec::new(),
         };
         let shared = self.shared.clone();
@@ -123,17 +143,23 @@ impl PartitionStream for HotScan {
                             Cursor::Points(keys) => Some(keys.clone()),
                             _ => None,
                         };
-                        let fetched = shared.blocking(move |s| fetch_chunk(s, cursor)).await;
+                        let fetched = match cursor {
+                            inline @ (Cursor::Points(_) | Cursor::Range { first: true, .. }) => {
+                                fetch_chunk(&shared, inline)
+                            }
+                            later => shared.blocking(move |s| fetch_chunk(s, later)).await,
+                        };
                         match fetched {
                             Ok((entries, next)) => {
                                 state.cursor = next;
-                                note_hot_keys(&mut state, &entries, wanted).and_then(|()| {
+                                note_missing(&mut state, &entries, wanted).and_then(|()| {
                                     decode_chunk(
                                         &entry,
                                         &schema,
                                         entries,
                                         with_row_id,
                                         expired_below,
+                                        &mut state.hot_keys,
                                     )
                                 })
                             }
@@ -183,14 +209,21 @@ pub async fn read_points(
     let wanted = point_keys(entry, partition, keys);
     let mut state = ScanState {
         cursor: Cursor::Done,
-        hot_keys: HashSet::new(),
+        hot_keys: Vec::new(),
         points: true,
         missing: Vec::new(),
     };
     let (entries, _) = fetch_chunk(shared, Cursor::Points(wanted.clone()))?;
-    note_hot_keys(&mut state, &entries, Some(wanted))?;
+    note_missing(&mut state, &entries, Some(wanted))?;
     let expired_below = entry.expiry_cutoff(now_millis());
-    let hot = decode_chunk(entry, schema, entries, false, expired_below)?;
+    let hot = decode_chunk(
+        entry,
+        schema,
+        entries,
+        false,
+        expired_below,
+        &mut state.hot_keys,
+    )?;
     let cold = read_cold(shared, entry, schema, partition, &state, false, None).await?;
     Ok([hot, cold]
         .into_iter()
@@ -198,20 +231,13 @@ pub async fn read_points(
         .collect())
 }
 
-/// Records which keys the hot tier answered (tombstones too: a hot
-/// tombstone hides older cold versions) and, for point reads, which
-/// requested keys it did not hold.
-fn note_hot_keys(
+/// For point reads, records which requested keys the hot tier did not
+/// hold (only those are looked up in the cold tier).
+fn note_missing(
     state: &mut ScanState,
     entries: &Entries,
     wanted: Option<Vec<Vec<u8>>>,
 ) -> Result<()> {
-    state.hot_keys.reserve(entries.len());
-    for (k, _) in entries {
-        state.hot_keys.insert(RowKey::decode(k)?.pk);
-    }
-    // Only point reads ask which keys were missing (a range scan used to
-    // copy every key into a set nobody read: 5% of a hot scan's time).
     if let Some(wanted) = wanted {
         let found: HashSet<&[u8]> = entries.iter().map(|(k, _)| k.as_slice()).collect();
         for k in wanted {
@@ -244,7 +270,18 @@ async fn read_cold(
             .into_iter()
             .collect()
     } else {
-        scan_cold(shared.cold(), entry, partition, &state.hot_keys, seq_after)
+        // Most partitions have no segments: then the hot keys are never
+        // decoded (`scan_cold` would find no segments either).
+        let manifest = load_manifest(shared.store.as_ref(), &entry.id(), partition)?;
+        if manifest.segments.is_empty() {
+            return Ok(RecordBatch::new_empty(schema.clone()));
+        }
+        let skip = state
+            .hot_keys
+            .iter()
+            .map(|k| RowKey::decode(k).map(|key| key.pk))
+            .collect::<std::result::Result<HashSet<PkValue>, _>>()?;
+        scan_cold(shared.cold(), entry, partition, &skip, seq_after)
             .await?
             .1
     };
@@ -295,39 +332,48 @@ fn fetch_entries(shared: &Shared, cursor: Cursor) -> Result<(Entries, Cursor)> {
                 .collect();
             Ok((entries, Cursor::Cold))
         }
-        Cursor::Range(range) => {
-            let (entries, rest) =
-                scan_chunk(shared.store.as_ref(), Space::Rows, &range, SCAN_CHUNK)?;
-            Ok((entries, rest.map_or(Cursor::Cold, Cursor::Range)))
+        Cursor::Range { range, first } => {
+            let limit = if first { FIRST_CHUNK } else { SCAN_CHUNK };
+            let (entries, rest) = scan_chunk(shared.store.as_ref(), Space::Rows, &range, limit)?;
+            Ok((
+                entries,
+                rest.map_or(Cursor::Cold, |range| Cursor::Range {
+                    range,
+                    first: false,
+                }),
+            ))
         }
     }
 }
 
 /// Decodes hot rows, dropping tombstones and rows with a `_seq` below
-/// `expired_below` (STREAM rows past their TTL).
+/// `expired_below` (STREAM rows past their TTL); every key read, tombstones
+/// too (a hot tombstone hides older cold versions), goes to `hot_keys`.
 fn decode_chunk(
     entry: &TableEntry,
     schema: &SchemaRef,
     entries: Entries,
     with_row_id: bool,
     expired_below: Option<i64>,
+    hot_keys: &mut Vec<Vec<u8>>,
 ) -> Result<RecordBatch> {
     let mut rows = Vec::with_capacity(entries.len());
     let mut row_ids = Vec::new();
+    hot_keys.reserve(entries.len());
     for (k, v) in entries {
         let row = StoredRow::decode(&v)?;
-        if row.deleted || expired_below.is_some_and(|cutoff| row.seq < cutoff) {
-            continue;
+        if !row.deleted && expired_below.is_none_or(|cutoff| row.seq >= cutoff) {
+            if with_row_id {
+                let key = RowKey::decode(&k)?;
+                row_ids.push(match key.pk {
+                    PkValue::RowId(id) => id,
+                    // Keyed tables carry their key in a column; the row id column is unused.
+                    _ => 0,
+                });
+            }
+            rows.push(row);
         }
-        if with_row_id {
-            let key = RowKey::decode(&k)?;
-            row_ids.push(match key.pk {
-                PkValue::RowId(id) => id,
-                // Keyed tables carry their key in a column; the row id column is unused.
-                _ => 0,
-            });
-        }
-        rows.push(row);
+        hot_keys.push(k);
     }
     rows_to_batch(
         &entry.def,

@@ -408,6 +408,7 @@ pub async fn update_or_delete(
         let (_, batches) = collect(
             sessions,
             query.clone(),
+            None,
             params,
             ns,
             caller,

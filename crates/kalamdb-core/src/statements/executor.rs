@@ -18,7 +18,7 @@ use crate::error::{KalamError, Result};
 use crate::live::hub::LiveHub;
 use crate::maintenance::tasks::Maintenance;
 use crate::read::context::ProviderMode;
-use crate::read::query::{collect, count_of, param_scalar, parse_standard};
+use crate::read::query::{collect, collect_kept, count_of, param_scalar, parse_standard};
 use crate::read::session::Sessions;
 use crate::statements::fast::{FastPath, Lookup, Prepared};
 use crate::statements::output::{
@@ -108,6 +108,33 @@ impl Executor {
         {
             return Ok(vec![result]);
         }
+        // A query planned before under this very text: its kept plan runs
+        // without splitting, parsing or planning (`read::query::collect_kept`).
+        if cached.is_none()
+            && params.is_empty()
+            && let Ok(ns) = &namespace_ok
+        {
+            let kept = collect_kept(
+                &self.sessions,
+                &req.sql,
+                ns,
+                &req.caller,
+                self.limits.max_result_rows,
+            )
+            .await
+            .map_err(|error| StatementError {
+                index: 1,
+                total: 1,
+                sql: req.sql.clone(),
+                error,
+            })?;
+            if let Some((schema, batches)) = kept {
+                return Ok(vec![StatementResult {
+                    output: StatementOutput::Rows { schema, batches },
+                    as_user: req.caller.user.clone(),
+                }]);
+            }
+        }
         let (statements, mut first_tokens) =
             kalamdb_sql::split_statements_with_tokens(&req.sql).map_err(|e| whole(e.into()))?;
         if !req.params.is_empty() && statements.len() > 1 {
@@ -167,7 +194,7 @@ impl Executor {
                 continue;
             }
             match self
-                .execute_one(stmt, &params, &mut namespace, &req.caller)
+                .execute_one(stmt, &sql, &params, &mut namespace, &req.caller)
                 .await
             {
                 Ok(r) => results.push(r),
@@ -227,14 +254,21 @@ impl Executor {
         Ok(())
     }
 
+    /// `text`: what `stmt` was parsed from.
     async fn execute_one(
         &self,
         stmt: KalamStatement,
+        text: &str,
         params: &[ScalarValue],
         namespace: &mut NamespaceId,
         caller: &Caller,
     ) -> Result<StatementResult> {
-        if let KalamStatement::ExecuteAsUser { user, inner, .. } = stmt {
+        if let KalamStatement::ExecuteAsUser {
+            user,
+            inner,
+            inner_sql,
+        } = stmt
+        {
             let target = users::execute_as_target(&self.shared, caller, &user)?;
             // The inner statement runs in the target's partition with role
             // `user`, and may not touch SHARED tables (`sql.md` §3.6).
@@ -244,7 +278,7 @@ impl Executor {
                 execute_as: true,
             };
             let output = self
-                .run_statement(*inner, params, namespace, &as_target)
+                .run_statement(*inner, Some(&inner_sql), params, namespace, &as_target)
                 .await?;
             return Ok(StatementResult {
                 output,
@@ -252,13 +286,17 @@ impl Executor {
             });
         }
         let as_user = caller.user.clone();
-        let output = self.run_statement(stmt, params, namespace, caller).await?;
+        let output = self
+            .run_statement(stmt, Some(text), params, namespace, caller)
+            .await?;
         Ok(StatementResult { output, as_user })
     }
 
+    /// `text`: what `stmt` was parsed from.
     async fn run_statement(
         &self,
         stmt: KalamStatement,
+        text: Option<&str>,
         params: &[ScalarValue],
         namespace: &mut NamespaceId,
         caller: &Caller,
@@ -337,6 +375,7 @@ impl Executor {
                     let (schema, _) = collect(
                         &self.sessions,
                         stmt,
+                        None,
                         &[],
                         namespace,
                         caller,
@@ -351,7 +390,8 @@ impl Executor {
                 t.into_output()
             }
             KalamStatement::Standard(stmt) => {
-                self.run_standard(*stmt, params, namespace, caller).await
+                self.run_standard(*stmt, text, params, namespace, caller)
+                    .await
             }
             KalamStatement::CreateUser {
                 name,
@@ -427,13 +467,21 @@ impl Executor {
     /// Runs engine-generated SQL (SHOW …) with the caller's rights.
     async fn internal_query(&self, sql: &str, caller: &Caller) -> Result<StatementOutput> {
         let stmt = parse_standard(sql)?;
-        self.run_standard(stmt, &[], &NamespaceId::default_namespace(), caller)
-            .await
+        self.run_standard(
+            stmt,
+            Some(sql),
+            &[],
+            &NamespaceId::default_namespace(),
+            caller,
+        )
+        .await
     }
 
+    /// `text`: what `stmt` was parsed from (plans are kept under it).
     async fn run_standard(
         &self,
         mut stmt: SqlStatement,
+        text: Option<&str>,
         params: &[ScalarValue],
         namespace: &NamespaceId,
         caller: &Caller,
@@ -472,6 +520,7 @@ impl Executor {
         let (schema, batches) = collect(
             &self.sessions,
             stmt,
+            text,
             params,
             namespace,
             caller,

@@ -622,7 +622,8 @@ async fn reused_plans_see_new_rows_and_stay_per_user() {
         server.rows(TOP).await,
         json!([["5", 40], ["2", 20]]).as_array().unwrap().clone()
     );
-    // Flushed rows too.
+    // Flushed rows too: a hot tombstone hides the cold row, a hot update
+    // replaces it (one row per key, the hot version).
     let id = server.engine().table_id("eq", "s").unwrap();
     server.engine().flush_now(&id).await.unwrap();
     server.sql("DELETE FROM eq.s WHERE id = 5").await;
@@ -630,6 +631,55 @@ async fn reused_plans_see_new_rows_and_stay_per_user() {
         server.rows(TOP).await,
         json!([["2", 20], ["1", 10]]).as_array().unwrap().clone()
     );
+    server.sql("UPDATE eq.s SET n = 50 WHERE id = 1").await;
+    assert_eq!(
+        server.rows(TOP).await,
+        json!([["1", 50], ["2", 20]]).as_array().unwrap().clone()
+    );
+    assert_eq!(
+        server.rows("SELECT count(*) AS c FROM eq.s").await,
+        json!([["4"]]).as_array().unwrap().clone()
+    );
+    // Plans are kept under the text as written: the same text in another
+    // namespace, in a request of several statements, or inside EXECUTE AS
+    // is its own entry, and answers from its own table or partition.
+    server.sql("CREATE NAMESPACE eq2").await;
+    server
+        .sql("CREATE SHARED TABLE eq2.s (id BIGINT PRIMARY KEY, n INT)")
+        .await;
+    server.sql("INSERT INTO eq2.s (id, n) VALUES (9, 99)").await;
+    const RELATIVE: &str = "SELECT id, n FROM s ORDER BY n DESC, id LIMIT 2";
+    let in_ns = |ns: &'static str| {
+        let server = &server;
+        async move {
+            let (status, body) = server
+                .sql_body_as(
+                    "root",
+                    ROOT_PASSWORD,
+                    json!({"sql": RELATIVE, "namespace_id": ns}),
+                )
+                .await;
+            assert_eq!(status, 200, "{body}");
+            body["results"][0]["rows"].clone()
+        }
+    };
+    for _ in 0..2 {
+        assert_eq!(in_ns("eq").await, json!([["1", 50], ["2", 20]]));
+        assert_eq!(in_ns("eq2").await, json!([["9", 99]]));
+    }
+    let body = server.sql(&format!("USE eq2; {RELATIVE}")).await;
+    assert_eq!(body["results"][1]["rows"], json!([["9", 99]]), "{body}");
+    assert_eq!(in_ns("eq2").await, json!([["9", 99]]));
+    assert_eq!(in_ns("eq").await, json!([["1", 50], ["2", 20]]));
+    for (user, expected) in [("alice", json!([["2"]])), ("bob", json!([["1"]]))] {
+        for _ in 0..2 {
+            let body = server
+                .sql(&format!("EXECUTE AS USER '{user}' ({COUNT})"))
+                .await;
+            assert_eq!(body["results"][0]["rows"], expected, "{user}: {body}");
+        }
+    }
+    assert_eq!(as_user(ALICE, COUNT).await, json!([["2"]]));
     // Never kept: NOW(), CURRENT_USER(), system tables.
     let before = hits();
     for _ in 0..3 {
