@@ -9,14 +9,18 @@
 //! - the query of a `SUBSCRIBE TO` prints (sqlparser's `Display`) as text that parses back
 //!   to the same query: the server stores that text and plans it again later;
 //! - when the splitter hands a one-statement request's tokens over, parsing them answers
-//!   exactly as parsing the statement's text (statement or error, positions included).
+//!   exactly as parsing the statement's text (statement or error, positions included);
+//! - when `scan_insert_rows` reads a text's rows without the parser, the text is one
+//!   statement, and the parser reads the same rows (cell for cell) whenever it reads an
+//!   INSERT … VALUES; when the probe (the statement with its first row) parses, so does the
+//!   whole text.
 
 #![no_main]
 
-use kalamdb_sql::sqlparser::ast::Statement;
+use kalamdb_sql::sqlparser::ast::{Expr, SetExpr, Statement};
 use kalamdb_sql::{
-    KalamStatement, parse_statement, parse_statement_tokens, split_statements,
-    split_statements_with_tokens,
+    KalamStatement, RowCell, parse_statement, parse_statement_tokens, scan_insert_rows,
+    split_statements, split_statements_with_tokens,
 };
 use libfuzzer_sys::fuzz_target;
 
@@ -33,6 +37,22 @@ fuzz_target!(|data: &[u8]| {
         }
     };
     assert!(!pieces.is_empty());
+    if let Some(scanned) = scan_insert_rows(sql) {
+        assert_eq!(pieces, vec![scanned.statement.to_string()], "scanned statement");
+        let rows: Vec<Vec<Expr>> = scanned
+            .rows
+            .iter()
+            .map(|r| r.iter().map(RowCell::to_expr).collect())
+            .collect();
+        let whole = values_rows(scanned.statement);
+        if let Some(parsed) = &whole {
+            assert_eq!(parsed, &rows, "the scanner read other rows than the parser");
+        }
+        if let Some(probe) = values_rows(&scanned.probe()) {
+            assert_eq!(probe.first(), rows.first(), "the probe's row differs");
+            assert!(whole.is_some(), "the probe parses but the whole text does not");
+        }
+    }
     let (with_tokens, tokens) = split_statements_with_tokens(sql).expect("splits as before");
     assert_eq!(with_tokens, pieces);
     if let (Some(tokens), [piece]) = (tokens, pieces.as_slice()) {
@@ -66,6 +86,20 @@ fuzz_target!(|data: &[u8]| {
         }
     }
 });
+
+/// The rows of `sql` if it parses as one `INSERT … VALUES`.
+fn values_rows(sql: &str) -> Option<Vec<Vec<Expr>>> {
+    let Ok(KalamStatement::Standard(stmt)) = parse_statement(sql) else {
+        return None;
+    };
+    let Statement::Insert(ins) = *stmt else {
+        return None;
+    };
+    let SetExpr::Values(v) = *ins.source?.body else {
+        return None;
+    };
+    Some(v.rows.into_iter().map(|r| r.content).collect())
+}
 
 /// `SUBSCRIBE TO` keeps its query as printed text (`query.to_string()`), which the server
 /// parses and plans again, so that text must parse back to the very same query (sqlparser's

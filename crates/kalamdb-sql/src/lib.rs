@@ -21,6 +21,7 @@ mod error;
 mod parser;
 mod split;
 mod statement;
+mod values_scan;
 
 pub use error::{SqlError, SqlErrorKind};
 pub use parser::{execute_as_parts, parse_statement, parse_statement_tokens};
@@ -29,6 +30,7 @@ pub use statement::{
     AlterUserChange, ColumnSpec, CreateStorage, CreateTable, KalamStatement, ObjectRef,
     SubscribeToOptions,
 };
+pub use values_scan::{InsertRows, RowCell, scan_insert_rows};
 
 /// Re-exported so callers name the exact sqlparser version our ASTs come from.
 pub use sqlparser;

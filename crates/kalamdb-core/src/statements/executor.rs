@@ -108,6 +108,15 @@ impl Executor {
         {
             return Ok(vec![result]);
         }
+        // One INSERT of literal rows: the rows are read without the
+        // tokenizer and parser (`FastPath::recognise_rows`).
+        if cached.is_none()
+            && let (Ok(()), Ok(ns)) = (&params_ok, &namespace_ok)
+            && let Some(prepared) = self.fast.recognise_rows(&self.shared, &req.sql, ns)
+            && let Some(result) = self.run_fast(&prepared, &req, &params).await?
+        {
+            return Ok(vec![result]);
+        }
         // A query planned before under this very text: its kept plan runs
         // without splitting, parsing or planning (`read::query::collect_kept`).
         if cached.is_none()

@@ -114,7 +114,14 @@ impl FastPath {
             KalamStatement::ExecuteAsUser { inner_sql, .. } => Some(inner_sql.clone()),
             _ => None,
         };
-        let prepared = Arc::new(prepare(&shared.catalog, statement, stmt, ns, generation)?);
+        let prepared = Arc::new(prepare(
+            &shared.catalog,
+            statement,
+            stmt,
+            ns,
+            generation,
+            None,
+        )?);
         if sql.len() <= MAX_CACHED_SQL {
             self.cache
                 .put((sql.to_string(), ns.clone()), prepared.clone());
@@ -124,6 +131,37 @@ impl FastPath {
                     prepared.clone(),
                 );
             }
+        }
+        Some(prepared)
+    }
+
+    /// Recognises a request's text that is one `INSERT … VALUES` of literal
+    /// rows without splitting or parsing the rows: the scanner reads them
+    /// (`kalamdb_sql::scan_insert_rows`), the parser only the statement
+    /// with its first row. Caches it as [`FastPath::recognise`] does.
+    pub fn recognise_rows(
+        &self,
+        shared: &Shared,
+        sql: &str,
+        ns: &NamespaceId,
+    ) -> Option<Arc<Prepared>> {
+        if !self.enabled {
+            return None;
+        }
+        let scanned = kalamdb_sql::scan_insert_rows(sql)?;
+        let mut stmt = kalamdb_sql::parse_statement(&scanned.probe()).ok()?;
+        let generation = shared.catalog.generation();
+        let prepared = Arc::new(prepare(
+            &shared.catalog,
+            scanned.statement,
+            &mut stmt,
+            ns,
+            generation,
+            Some(&scanned.rows),
+        )?);
+        if sql.len() <= MAX_CACHED_SQL {
+            self.cache
+                .put((sql.to_string(), ns.clone()), prepared.clone());
         }
         Some(prepared)
     }

@@ -93,3 +93,94 @@ pub async fn commit_changes(
         })
         .await
 }
+
+/// What [`commit_by_keys`] came to.
+pub enum ByKeys {
+    /// Rows changed (as [`commit_changes`] counts them).
+    Done(u64),
+    /// A key has no hot version while the partition has cold segments: its
+    /// row must be read from the cold tier first ([`commit_changes`]).
+    /// Nothing was written.
+    NeedsRead,
+}
+
+/// UPDATE (`set`: column index → new value) or DELETE (`None`) of the rows
+/// of `keys`, each read inside the commit from the hot tier: the same
+/// versions and counts as reading them first and then [`commit_changes`],
+/// without the read before the commit (the statement fast path). A key
+/// without a hot version is a row that does not exist when the partition
+/// has no cold segments; otherwise the answer is [`ByKeys::NeedsRead`].
+pub async fn commit_by_keys(
+    shared: &Arc<Shared>,
+    entry: &Arc<TableEntry>,
+    partition: Partition,
+    keys: Vec<PkValue>,
+    set: Option<Vec<(usize, Value)>>,
+) -> Result<ByKeys> {
+    let e = entry.clone();
+    shared
+        .write_table(entry, move |ctx| {
+            let entry = e;
+            let table = entry.id();
+            let columns = &entry.def.columns;
+            // In key order, once each: as a read of those keys returns them.
+            let mut keys: Vec<(Vec<u8>, RowKey)> = keys
+                .into_iter()
+                .map(|pk| {
+                    let key = RowKey {
+                        table: table.clone(),
+                        partition: partition.clone(),
+                        pk,
+                    };
+                    (key.encode(), key)
+                })
+                .collect();
+            keys.sort_by(|a, b| a.0.cmp(&b.0));
+            keys.dedup_by(|a, b| a.0 == b.0);
+            let has_cold = !ctx.manifest(&table, &partition)?.segments.is_empty();
+            let mut found = Vec::with_capacity(keys.len());
+            for (_, key) in keys {
+                match ctx.get_row(&key)? {
+                    Some(row) if !row.deleted => found.push((key, row)),
+                    // A hot tombstone hides any older cold version.
+                    Some(_) => {}
+                    None if has_cold => return Ok(ByKeys::NeedsRead),
+                    None => {}
+                }
+            }
+            let mut affected = 0;
+            for (key, current) in found {
+                let row = match &set {
+                    Some(set) => {
+                        let mut values: Vec<Value> = columns
+                            .iter()
+                            .map(|c| current.value(c.column_id).clone())
+                            .collect();
+                        for (idx, v) in set {
+                            if let Some(slot) = values.get_mut(*idx) {
+                                *slot = v.clone();
+                            }
+                        }
+                        let values = stored_values(columns, values);
+                        if values == current.values {
+                            continue;
+                        }
+                        StoredRow {
+                            seq: ctx.next_seq().as_i64(),
+                            deleted: false,
+                            values,
+                        }
+                    }
+                    None => StoredRow {
+                        seq: ctx.next_seq().as_i64(),
+                        deleted: true,
+                        values: current.values.clone(),
+                    },
+                };
+                ctx.put_row(&entry, key, Some(current), row)?;
+                affected += 1;
+            }
+            Ok(ByKeys::Done(affected))
+        })
+        .await
+}

@@ -231,7 +231,9 @@ fn generate(rng: &mut Rng) -> Generated {
             if !listed {
                 cols = columns.to_vec();
             }
-            let rows = if b.rng.chance(25) {
+            let rows = if b.rng.chance(5) {
+                5 + b.rng.below(20)
+            } else if b.rng.chance(25) {
                 1 + b.rng.below(3)
             } else {
                 1
@@ -252,7 +254,12 @@ fn generate(rng: &mut Rng) -> Generated {
             } else {
                 String::new()
             };
-            format!("INSERT INTO {table}{list} VALUES {}", tuples.join(", "))
+            // Spellings the row scanner must read as the parser does.
+            if b.rng.chance(20) {
+                format!("insert into {table}{list}\nvalues\t{}", tuples.join(",\n "))
+            } else {
+                format!("INSERT INTO {table}{list} VALUES {}", tuples.join(", "))
+            }
         }
         4..=6 => {
             let proj = if b.rng.chance(40) {
@@ -313,6 +320,8 @@ fn generate(rng: &mut Rng) -> Generated {
         let target = *rng.pick(&["alice", "bob", "nobody"]);
         sql = format!("EXECUTE AS USER '{target}' ({sql})");
         user = *rng.pick(&[("root", ROOT_PASSWORD), ("root", ROOT_PASSWORD), ALICE]);
+    } else if rng.chance(10) {
+        sql.push_str(" ;\n");
     }
     Generated { sql, params, user }
 }
@@ -529,6 +538,14 @@ async fn near_misses_of_the_fast_shapes_go_to_the_planner() {
         "INSERT INTO eq.s (id, name, _seq) VALUES (505, 'g', 1)",
         "INSERT INTO eq.s (id, name, flag) VALUES (506, 'h', true), (507, 'i', 'false')",
         "INSERT INTO eq.s (id, name) VALUES (508, DEFAULT)",
+        "INSERT INTO eq.s (id, name) VALUES (509, 'a'), (510, 'b' || 'c')",
+        "INSERT INTO eq.s (id, name) VALUES (511, 'a'), (512, 'b') ON CONFLICT DO NOTHING",
+        "INSERT INTO eq.s (id, name) VALUES (513, 'a'), (514, 'b') RETURNING id",
+        "INSERT INTO eq.s (id, name, n) VALUES (515, 'a', 1), (516, 'b', 'x')",
+        "INSERT INTO eq.s (id, name) VALUES (517, 'a'), (518)",
+        "INSERT INTO eq.s (id, name) VALUES (519, 'a'), (520, 'b', 3)",
+        "INSERT INTO eq.s (id, name) VALUES (521, 'a'), (-(522), 'b')",
+        "INSERT INTO eq.s (id, name) VALUES (523, 'a'); SELECT 1",
         "UPDATE eq.s SET name = 'j' WHERE id = 1 RETURNING id",
         "UPDATE eq.s SET name = name WHERE id = 1",
         "UPDATE eq.s SET name = 'k' WHERE id = 1 AND n = 5",
@@ -565,6 +582,83 @@ async fn near_misses_of_the_fast_shapes_go_to_the_planner() {
     // And the shape itself does take it.
     fast.sql("SELECT id FROM eq.s WHERE id = 1").await;
     assert_eq!(fast.engine().fast_path_counts().0, before.0 + 1);
+}
+
+/// A batch of literal rows of every kind is read by the row scanner (the
+/// fast path answers it, without parsing the rows) and stores exactly what
+/// the planner stores, bad batches failing alike and writing nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn batches_of_literal_rows_store_what_the_planner_stores() {
+    let (fast, planner) = two_servers().await;
+    let cells = [
+        "'plain'",
+        "'it''s'",
+        "''",
+        "'multi\nline'",
+        "'back\\slash'",
+        "'é ✓'",
+        "NULL",
+    ];
+    let rows: Vec<String> = (0..300)
+        .map(|i| {
+            let name = cells[i % cells.len()].replace("NULL", "'n'");
+            let note = cells[(i / 3) % cells.len()];
+            let n = if i % 5 == 0 {
+                "NULL".to_string()
+            } else {
+                format!("{}", i as i64 - 150)
+            };
+            let score = match i % 3 {
+                0 => format!("{i}.25"),
+                1 => format!("-{i}.5"),
+                _ => "NULL".to_string(),
+            };
+            let flag = ["TRUE", "false", "NULL"][i % 3];
+            format!("({i}, {name}, {n}, {score}, {flag}, {note})")
+        })
+        .collect();
+    let good = format!(
+        "INSERT INTO eq.s (id, name, n, score, flag, note) VALUES {};",
+        rows.join(",\n  ")
+    );
+    // A NOT NULL violation and a bad cast in the last row: nothing written.
+    let bad = [
+        "INSERT INTO eq.s (id, name) VALUES (1000, 'a'), (1001, NULL)",
+        "INSERT INTO eq.s (id, name, ts) VALUES (1002, 'a', '2024-01-01'), (1003, 'b', 'garbage')",
+        "INSERT INTO eq.s (id, name) VALUES (1004, 'a'), (1004, 'b')",
+    ];
+    let before = fast.engine().fast_path_counts();
+    for sql in std::iter::once(good.as_str()).chain(bad) {
+        let g = Generated {
+            sql: sql.to_string(),
+            params: Vec::new(),
+            user: ("root", ROOT_PASSWORD),
+        };
+        let (a, b) = (ask(&fast, &g).await, ask(&planner, &g).await);
+        assert_eq!(a, b, "{sql}");
+    }
+    let after = fast.engine().fast_path_counts();
+    assert!(
+        after.0 > before.0,
+        "the batch did not take the fast path"
+    );
+    for sql in [
+        "SELECT * FROM eq.s ORDER BY id",
+        "SELECT count(*) AS c FROM eq.s WHERE id >= 1000",
+    ] {
+        let g = Generated {
+            sql: sql.to_string(),
+            params: Vec::new(),
+            user: ("root", ROOT_PASSWORD),
+        };
+        let (a, b) = (ask(&fast, &g).await, ask(&planner, &g).await);
+        assert_eq!(a, b, "{sql}");
+        assert_eq!(a.0, 200, "{sql}: {:?}", a.1);
+    }
+    assert_eq!(
+        fast.rows("SELECT count(*) AS c FROM eq.s").await,
+        vec![json!(["300"])]
+    );
 }
 
 /// Physical plans reused across requests answer from the data as it is

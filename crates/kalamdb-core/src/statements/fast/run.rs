@@ -32,7 +32,7 @@ use crate::statements::fast::values::{refused_null, to_value};
 use crate::statements::output::{DmlKind, StatementOutput};
 use crate::tiers::manifest::load_manifest;
 use crate::write::insert::{MAX_ATTEMPTS, commit_inserts};
-use crate::write::keyed::{Change, commit_changes};
+use crate::write::keyed::{ByKeys, Change, commit_by_keys, commit_changes};
 use crate::write::shared::Shared;
 
 /// What running a prepared statement came to.
@@ -211,6 +211,21 @@ async fn keyed(
     let Some((pk_idx, pk_def)) = entry.def.primary_key() else {
         return Ok(Ran::Fallback);
     };
+    // Hot rows are read inside the commit; a key that may be cold is read
+    // first, as the planner's path does.
+    let set_values = set.is_some().then(|| new_values.clone());
+    match commit_by_keys(
+        cx.shared,
+        entry,
+        partition.clone(),
+        keys.clone(),
+        set_values,
+    )
+    .await?
+    {
+        ByKeys::Done(count) => return Ok(Ran::Done(StatementOutput::Dml { kind, count })),
+        ByKeys::NeedsRead => {}
+    }
     let n_user = entry.def.columns.len();
     for _ in 0..MAX_ATTEMPTS {
         // Read before the rows: a flush committing after this bumps it.

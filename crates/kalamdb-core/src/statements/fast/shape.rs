@@ -28,6 +28,7 @@ use crate::row::key::pk_from_value;
 use crate::row::value::Value;
 use crate::statements::dml::is_system_column;
 use crate::statements::fast::values::{Literal, Source, refused_null, source_of, to_value};
+use kalamdb_sql::RowCell;
 
 /// A recognised statement, ready to run for any caller.
 #[derive(Debug)]
@@ -98,13 +99,17 @@ pub enum Key {
     Param(usize),
 }
 
-/// The prepared form of `stmt`, if the fast path can run it.
+/// The prepared form of `stmt`, if the fast path can run it. With
+/// `scanned`, `stmt` is an INSERT parsed with its first row only and
+/// `scanned` holds every row, read from the text by
+/// `kalamdb_sql::scan_insert_rows` (the first must read alike both ways).
 pub fn prepare(
     catalog: &Catalog,
     statement: &str,
     stmt: &mut KalamStatement,
     ns: &NamespaceId,
     generation: u64,
+    scanned: Option<&[Vec<RowCell<'_>>]>,
 ) -> Option<Prepared> {
     let (as_user, inner) = match stmt {
         KalamStatement::ExecuteAsUser { user, inner, .. } => (Some(user.clone()), inner.as_mut()),
@@ -117,7 +122,8 @@ pub fn prepare(
     let op = match sql.as_mut() {
         // Checks its own rendering (without its rows: a batch of a thousand
         // rows is not rendered again to prove it has no extra clause).
-        SqlStatement::Insert(ins) => insert(catalog, ins, ns, &mut slots)?,
+        SqlStatement::Insert(ins) => insert(catalog, ins, ns, &mut slots, scanned)?,
+        _ if scanned.is_some() => return None,
         other => {
             let op = match &*other {
                 SqlStatement::Query(q) => select(catalog, q, ns, &mut slots)?,
@@ -182,6 +188,7 @@ fn insert(
     ins: &mut sqlparser::ast::Insert,
     ns: &NamespaceId,
     slots: &mut Slots,
+    scanned: Option<&[Vec<RowCell<'_>>]>,
 ) -> Option<Op> {
     let TableObject::TableName(name) = &ins.table else {
         return None;
@@ -237,16 +244,45 @@ fn insert(
     if listed.is_empty() {
         listed = (0..def.columns.len()).collect();
     }
-    let mut rows: Vec<Vec<Cell>> = vec![Vec::with_capacity(def.columns.len()); values.rows.len()];
+    // Every cell a literal or `$n` (which hide no clause), as sources.
+    let parsed: Vec<Vec<Option<Source>>> = values
+        .rows
+        .iter()
+        .map(|r| {
+            r.iter()
+                .map(|e| source_of(e).map(Some))
+                .collect::<Option<Vec<_>>>()
+        })
+        .collect::<Option<_>>()?;
+    let mut sources: Vec<Vec<Option<Source>>> = match scanned {
+        None => parsed,
+        Some(scanned) => {
+            let all: Vec<Vec<Option<Source>>> = scanned
+                .iter()
+                .map(|r| {
+                    r.iter()
+                        .map(|c| source_of(&c.to_expr()).map(Some))
+                        .collect::<Option<Vec<_>>>()
+                })
+                .collect::<Option<_>>()?;
+            // The parser read the first row: the scanner must agree.
+            if parsed.len() != 1 || all.first() != parsed.first() {
+                return None;
+            }
+            all
+        }
+    };
+    if sources.iter().any(|r| r.len() != listed.len()) {
+        return None;
+    }
+    let mut rows: Vec<Vec<Cell>> = vec![Vec::with_capacity(def.columns.len()); sources.len()];
     for (idx, col) in def.columns.iter().enumerate() {
         match listed.iter().position(|&i| i == idx) {
             Some(pos) => {
                 let mut kind: Option<(bool, Option<u8>)> = None;
-                for (row, out) in values.rows.iter().zip(rows.iter_mut()) {
-                    if row.len() != listed.len() {
-                        return None;
-                    }
-                    let src = source_of(row.get(pos)?)?;
+                for (row, out) in sources.iter_mut().zip(rows.iter_mut()) {
+                    // Each listed column is taken once.
+                    let src = row.get_mut(pos)?.take()?;
                     // One column is either all parameters or all literals
                     // of one kind (NULLs aside): DataFusion unifies a
                     // column's types across rows before casting.

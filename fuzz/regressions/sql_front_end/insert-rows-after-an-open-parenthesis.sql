@@ -1,0 +1,1 @@
+INSERT INTOa pINSVALUES (3, NUp.nn VALUES (3, NULL, 'x');
