@@ -5,6 +5,7 @@
 //!
 //! May import: `error`, `access`, `row`.
 
+pub mod bounded;
 pub mod lifetime;
 pub mod names;
 pub mod records;

@@ -351,3 +351,37 @@ error 400 INVALID_SQL: sql parser error: Expected: a name, found: ( at Line: 1, 
 
 root:> EXECUTE AS USER t_user (SELECT 1;
 error 400 INVALID_SQL: sql parser error: Expected: ')', found: EOF
+
+# ---------------------------------------------------------------------------
+# A target's record is remembered between statements, but never past a
+# change to it: a new role and a drop take effect at once.
+root:> CREATE USER t_moving WITH PASSWORD 't-moving-secret-1' ROLE user;
+ok 0: User 't_moving' created
+
+u_service:> EXECUTE AS USER t_moving (INSERT INTO app.notes (id, body) VALUES (40, 'u_service as t_moving'));
+ok 1: Inserted 1 row(s)
+
+u_service:> EXECUTE AS USER t_moving (SELECT id, body FROM app.notes ORDER BY id);
+[id BigInt pk,nn,uq | body Text]
+"40" | "u_service as t_moving"
+(1 row)
+
+root:> ALTER USER t_moving SET ROLE dba;
+ok 0: User 't_moving' updated
+
+u_service:> EXECUTE AS USER t_moving (SELECT id, body FROM app.notes ORDER BY id);
+error 403 PERMISSION_DENIED: Role 'service' cannot execute as user 't_moving'
+
+root:> ALTER USER t_moving SET ROLE user;
+ok 0: User 't_moving' updated
+
+u_service:> EXECUTE AS USER t_moving (SELECT id, body FROM app.notes ORDER BY id);
+[id BigInt pk,nn,uq | body Text]
+"40" | "u_service as t_moving"
+(1 row)
+
+root:> DROP USER t_moving;
+ok 0: User 't_moving' dropped (soft delete)
+
+u_service:> EXECUTE AS USER t_moving (SELECT id, body FROM app.notes ORDER BY id);
+error 400 SQL_EXECUTION_ERROR: User 't_moving' not found

@@ -11,7 +11,10 @@
 //! them idle, so a user is a point read of its `meta` key (served from the
 //! RocksDB block cache when hot) and only the count is kept in memory. Writes
 //! go through the commit pipeline like everything else, so a read after an
-//! acknowledged write sees it.
+//! acknowledged write sees it. The records read recently are remembered
+//! (a bounded map, [`RECENT_USERS_HALF`]) under the users generation they
+//! were read in: any change to any user record bumps it after the change is
+//! durable, so a remembered record is never older than the store's.
 
 use std::collections::BTreeMap;
 use std::ops::Bound;
@@ -23,9 +26,14 @@ use kalamdb_store::{Direction, HotStore, KeyRange, MetaPrefix, Space};
 use kalamdb_types::{NamespaceId, TableDefinition, TableId, UserId};
 use parking_lot::RwLock;
 
+use crate::catalog::bounded::BoundedMap;
 use crate::catalog::records::{NamespaceRecord, UserRecord, decode_json, user_key};
 use crate::catalog::table::{TableDefaults, TableEntry};
 use crate::error::{KalamError, Result};
+
+/// User records remembered per half of the map (`EXECUTE AS USER` of many
+/// users reads one each).
+pub const RECENT_USERS_HALF: usize = 4096;
 
 #[derive(Default)]
 struct CatalogState {
@@ -48,6 +56,9 @@ pub struct Catalog {
     /// from the catalog under an older generation (a prepared statement's
     /// table entry) is stale.
     generation: AtomicU64,
+    /// Records read recently, with the users generation they were read in
+    /// (`None`: no such user).
+    recent_users: BoundedMap<UserId, (u64, Option<UserRecord>)>,
 }
 
 impl Catalog {
@@ -75,6 +86,7 @@ impl Catalog {
             defaults,
             generation: AtomicU64::new(0),
             users_generation: AtomicU64::new(0),
+            recent_users: BoundedMap::new(RECENT_USERS_HALF),
         })
     }
 
@@ -137,10 +149,22 @@ impl Catalog {
 
     /// The stored user (deleted ones included: check [`UserRecord::is_active`]).
     pub fn user(&self, id: &UserId) -> Result<Option<UserRecord>> {
-        self.store
+        // Read before the record: a change committed after this read bumps
+        // it, and the record kept under the older generation is not used.
+        let generation = self.users_generation();
+        if let Some((seen, record)) = self.recent_users.get(id)
+            && seen == generation
+        {
+            return Ok(record);
+        }
+        let record: Option<UserRecord> = self
+            .store
             .get(Space::Meta, &user_key(id))?
             .map(|v| decode_json(&v))
-            .transpose()
+            .transpose()?;
+        self.recent_users
+            .put(id.clone(), (generation, record.clone()));
+        Ok(record)
     }
 
     /// Every stored user, in id order (for `system.users`).

@@ -1,5 +1,4 @@
-//! Physical plans reused across requests ([`PlanCache`]), and the bounded
-//! map behind it and the statement fast path's shapes ([`BoundedMap`]).
+//! Physical plans reused across requests ([`PlanCache`]).
 //!
 //! A query without parameters is planned once per (caller, role, namespace,
 //! SQL text, catalog generation) and its physical plan kept; the next run
@@ -18,8 +17,6 @@
 //! switched off in the sessions for this reason too (`session.rs`): a
 //! re-executed plan would keep the previous run's filter.
 
-use std::collections::HashMap;
-use std::hash::Hash;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -31,63 +28,14 @@ use datafusion::logical_expr::{Expr, LogicalPlan, Volatility};
 use datafusion::physical_plan::ExecutionPlan;
 use datafusion::physical_plan::execution_plan::reset_plan_states;
 use kalamdb_types::{NamespaceId, Role, UserId};
-use parking_lot::Mutex;
 
 use crate::access::Caller;
+use crate::catalog::bounded::BoundedMap;
 use crate::error::Result;
 use crate::read::provider::KalamTableProvider;
 
-/// Entries per half of a [`BoundedMap`].
+/// Entries per half of the plan cache (see [`BoundedMap`]).
 const HALF: usize = 512;
-
-/// A map of at most `2 × half` entries: two halves, the newer taking
-/// inserts; when it is full the older is dropped and the newer becomes the
-/// older. A hit in the older half moves the entry to the newer one, so
-/// what is in use survives (an approximate LRU without a list to keep).
-pub struct BoundedMap<K, V> {
-    half: usize,
-    halves: Mutex<(HashMap<K, V>, HashMap<K, V>)>,
-}
-
-impl<K: Hash + Eq, V: Clone> BoundedMap<K, V> {
-    pub fn new(half: usize) -> Self {
-        Self {
-            half: half.max(1),
-            halves: Mutex::new((HashMap::new(), HashMap::new())),
-        }
-    }
-
-    pub fn get(&self, key: &K) -> Option<V>
-    where
-        K: Clone,
-    {
-        let mut h = self.halves.lock();
-        if let Some(v) = h.0.get(key) {
-            return Some(v.clone());
-        }
-        let v = h.1.remove(key)?;
-        Self::insert_into(&mut h, self.half, key.clone(), v.clone());
-        Some(v)
-    }
-
-    pub fn put(&self, key: K, value: V) {
-        let mut h = self.halves.lock();
-        Self::insert_into(&mut h, self.half, key, value);
-    }
-
-    fn insert_into(h: &mut (HashMap<K, V>, HashMap<K, V>), half: usize, key: K, value: V) {
-        if h.0.len() >= half {
-            h.1 = std::mem::take(&mut h.0);
-        }
-        h.0.insert(key, value);
-    }
-
-    #[cfg(test)]
-    pub fn len(&self) -> usize {
-        let h = self.halves.lock();
-        h.0.len() + h.1.len()
-    }
-}
 
 /// Whose plan, of which text, against which catalog.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -226,22 +174,4 @@ fn depends_on_the_moment(e: &Expr) -> bool {
         })
     });
     found
-}
-
-#[cfg(test)]
-#[allow(clippy::unwrap_used)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_map_is_bounded_and_keeps_what_is_used() {
-        let map: BoundedMap<String, u32> = BoundedMap::new(64);
-        map.put("kept".into(), 7);
-        for i in 0..64 * 5 {
-            map.put(format!("q{i}"), 1);
-            assert_eq!(map.get(&"kept".to_string()), Some(7), "lost after {i}");
-            assert!(map.len() <= 128);
-        }
-        assert_eq!(map.get(&"q0".to_string()), None, "old entries are dropped");
-    }
 }

@@ -29,8 +29,8 @@ use kalamdb_sql::KalamStatement;
 use kalamdb_types::{NamespaceId, Role, SnowflakeGenerator};
 
 use crate::access::Caller;
+use crate::catalog::bounded::BoundedMap;
 use crate::error::Result;
-use crate::read::plan_cache::BoundedMap;
 use crate::statements::output::StatementResult;
 use crate::statements::users;
 use crate::write::shared::Shared;

@@ -638,10 +638,7 @@ async fn batches_of_literal_rows_store_what_the_planner_stores() {
         assert_eq!(a, b, "{sql}");
     }
     let after = fast.engine().fast_path_counts();
-    assert!(
-        after.0 > before.0,
-        "the batch did not take the fast path"
-    );
+    assert!(after.0 > before.0, "the batch did not take the fast path");
     for sql in [
         "SELECT * FROM eq.s ORDER BY id",
         "SELECT count(*) AS c FROM eq.s WHERE id >= 1000",
