@@ -1,7 +1,8 @@
 //! Layer `read`: how DataFusion sees our tables. Per-statement sessions
 //! over catalog `kalam` (`session.rs`, with our SQL functions in
 //! `functions.rs`), the table provider (`provider.rs`) and the scan of a
-//! partition across both tiers (`scan.rs`), the INSERT sink (`insert_sink.rs`),
+//! partition across both tiers (`scan.rs`, planned as `scan_exec.rs` with
+//! its size estimate), the INSERT sink (`insert_sink.rs`),
 //! the identity every provider of a statement carries (`context.rs`), and
 //! running one planned statement (`query.rs`).
 //!
@@ -15,4 +16,5 @@ pub mod plan_cache;
 pub mod provider;
 pub mod query;
 pub mod scan;
+pub mod scan_exec;
 pub mod session;

@@ -4,9 +4,11 @@
 //! `Arc`s), carrying the request's [`QueryContext`]: that is how a USER
 //! table resolves to the caller's partition without any per-user object.
 //!
-//! `scan()` does no I/O: it describes the read (partition, optional point
-//! keys) and returns a streaming plan over a [`HotScan`]; rows are fetched
-//! in chunks on the blocking pool as DataFusion pulls batches (`scan.rs`).
+//! `scan()` describes the read (partition, optional point keys) and returns
+//! a streaming plan over a [`HotScan`]; rows are fetched as DataFusion pulls
+//! batches (`scan.rs`). Its only store reads estimate a range scan's size
+//! (`estimate_rows`: up to [`FIRST_CHUNK`] keys and the manifest), so a
+//! small table is not spread over the cores (`scan_exec.rs`).
 //! Equality and `IN` filters on the primary key are pushed down as point
 //! reads (`Inexact`, so DataFusion still re-checks them).
 
@@ -24,7 +26,7 @@ use datafusion::logical_expr::dml::InsertOp;
 use datafusion::logical_expr::{BinaryExpr, Expr, Operator, TableProviderFilterPushDown, lit};
 use datafusion::physical_plan::ExecutionPlan;
 use datafusion::physical_plan::streaming::StreamingTableExec;
-use kalamdb_store::PkValue;
+use kalamdb_store::{Direction, Partition, PkValue, RowPrefix, Space};
 use kalamdb_types::{KalamDataType, SYSTEM_COLUMN_SEQ};
 
 use crate::access;
@@ -32,9 +34,11 @@ use crate::catalog::table::TableEntry;
 use crate::error::KalamError;
 use crate::read::context::{ProviderMode, QueryContext};
 use crate::read::insert_sink::InsertSink;
-use crate::read::scan::HotScan;
+use crate::read::scan::{FIRST_CHUNK, HotScan};
+use crate::read::scan_exec::SizedScanExec;
 use crate::row::arrow::ROW_ID_COLUMN;
 use crate::row::key::pk_from_scalar;
+use crate::tiers::manifest::load_manifest;
 use crate::write::shared::Shared;
 
 pub struct KalamTableProvider {
@@ -115,6 +119,34 @@ impl KalamTableProvider {
             _ => None,
         }
     }
+}
+
+/// A scan of at most this many rows is one batch: not worth spreading.
+const SMALL_SCAN: u64 = 8192;
+
+/// The rows a range scan of `partition` reads, if it is small (at most
+/// [`FIRST_CHUNK`] hot keys and [`SMALL_SCAN`] rows with the cold tier's);
+/// `None`: larger. Tombstones and versions a newer one hides count too: an
+/// upper bound, which is all planning needs. A plan kept for reuse keeps
+/// the choice made here (`ARCHITECTURE.md`, known limits).
+fn estimate_rows(
+    shared: &Shared,
+    entry: &TableEntry,
+    partition: &Partition,
+) -> crate::error::Result<Option<usize>> {
+    let table = entry.id();
+    let range = RowPrefix::Partition(table.clone(), partition.clone()).range();
+    let hot = shared
+        .store
+        .scan(Space::Rows, &range, Direction::Forward, FIRST_CHUNK + 1)?
+        .len();
+    if hot > FIRST_CHUNK {
+        return Ok(None);
+    }
+    let manifest = load_manifest(shared.store.as_ref(), &table, partition)?;
+    let cold: u64 = manifest.segments.iter().map(|s| s.rows).sum();
+    let total = cold.saturating_add(hot as u64);
+    Ok((total <= SMALL_SCAN).then(|| usize::try_from(total).unwrap_or(usize::MAX)))
 }
 
 /// The `_seq` a pushed-down filter requires rows to exceed, if it is
@@ -200,10 +232,16 @@ impl TableProvider for KalamTableProvider {
         let points = filters.iter().find_map(|f| self.point_keys(f));
         let seq_after = filters.iter().filter_map(seq_after).max();
         let schema = self.schema();
+        let partition = self.ctx.partition_for(self.entry.def.table_type);
+        let rows = match &points {
+            Some(keys) => Some(keys.len()),
+            None => estimate_rows(&self.shared, &self.entry, &partition)
+                .map_err(KalamError::into_datafusion)?,
+        };
         let scan = HotScan {
             shared: self.shared.clone(),
             entry: self.entry.clone(),
-            partition: self.ctx.partition_for(self.entry.def.table_type),
+            partition,
             points,
             seq_after,
             schema: schema.clone(),
@@ -217,7 +255,7 @@ impl TableProvider for KalamTableProvider {
             false,
             limit,
         )?;
-        Ok(Arc::new(exec))
+        Ok(Arc::new(SizedScanExec::new(exec, rows)))
     }
 
     async fn insert_into(

@@ -39,7 +39,7 @@ const SCAN_CHUNK: usize = 2048;
 
 /// Rows of a range's first chunk, read on the caller's thread (a small
 /// table is then one chunk and no hand-off).
-const FIRST_CHUNK: usize = 256;
+pub const FIRST_CHUNK: usize = 256;
 
 /// The read of one partition (or of some keys of it).
 pub struct HotScan {

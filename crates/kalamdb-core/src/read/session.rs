@@ -65,6 +65,13 @@ pub fn base_state(seq: Arc<SnowflakeGenerator>) -> Result<SessionState> {
         .with_default_catalog_and_schema(CATALOG, "default")
         .with_create_default_catalog_and_schema(false)
         .with_information_schema(true);
+    // Our scans estimate their size (`scan_exec.rs`): a small one is not
+    // spread over the cores by a round-robin repartition.
+    let mut config = config;
+    config
+        .options_mut()
+        .execution
+        .use_row_number_estimates_to_optimize_partitioning = true;
     let mut state = SessionStateBuilder::new()
         .with_config(config)
         .with_default_features()

@@ -946,3 +946,66 @@ async fn execute_as_shapes_are_shared_but_run_as_each_user() {
         "the shared shapes did not take the fast path"
     );
 }
+
+/// The physical plan of a query, as `EXPLAIN` shows it.
+async fn physical_plan(server: &TestServer, sql: &str) -> String {
+    let body = server.sql(&format!("EXPLAIN {sql}")).await;
+    body["results"][0]["rows"]
+        .as_array()
+        .unwrap_or_else(|| panic!("no plan: {body}"))
+        .iter()
+        .filter(|r| r[0] == "physical_plan")
+        .map(|r| r[1].as_str().unwrap_or_default().to_string())
+        .collect()
+}
+
+/// A small table's scan is not spread over the cores (its size estimate
+/// keeps DataFusion's round-robin repartition out); a large one's is, hot
+/// or cold, and both answer the same.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn small_scans_stay_on_one_core_and_large_ones_spread() {
+    let server = TestServer::start();
+    server.sql("CREATE NAMESPACE sz").await;
+    server
+        .sql("CREATE SHARED TABLE sz.t (id BIGINT PRIMARY KEY, n BIGINT)")
+        .await;
+    const COUNT: &str = "SELECT count(*) AS c, sum(n) AS s FROM sz.t WHERE n >= 0";
+    let insert = |from: u64, to: u64| {
+        let rows: Vec<String> = (from..to).map(|i| format!("({i}, {i})")).collect();
+        format!("INSERT INTO sz.t (id, n) VALUES {}", rows.join(", "))
+    };
+    server.sql(&insert(0, 10)).await;
+    let plan = physical_plan(&server, COUNT).await;
+    assert!(
+        !plan.contains("RoundRobinBatch"),
+        "small scan spread:\n{plan}"
+    );
+    assert_eq!(server.rows(COUNT).await, vec![json!(["10", "45"])]);
+    // Past the probe, hot: spread.
+    server.sql(&insert(10, 1000)).await;
+    let plan = physical_plan(&server, COUNT).await;
+    assert!(
+        plan.contains("RoundRobinBatch"),
+        "large hot scan not spread:\n{plan}"
+    );
+    assert_eq!(server.rows(COUNT).await, vec![json!(["1000", "499500"])]);
+    for from in (1000..9000).step_by(1000) {
+        server.sql(&insert(from, from + 1000)).await;
+    }
+    // Cold rows count too: a few hot rows over many flushed ones is large.
+    let id = server.engine().table_id("sz", "t").expect("table");
+    server.engine().flush_now(&id).await.expect("flush");
+    server.sql(&insert(20_000, 20_010)).await;
+    let plan = physical_plan(&server, COUNT).await;
+    assert!(
+        plan.contains("RoundRobinBatch"),
+        "large cold scan not spread:\n{plan}"
+    );
+    assert_eq!(server.rows(COUNT).await, vec![json!(["9010", "40695545"])]);
+    // A point read is small whatever the table.
+    let plan = physical_plan(&server, "SELECT count(*) FROM sz.t WHERE id IN (1, 2, 3)").await;
+    assert!(
+        !plan.contains("RoundRobinBatch"),
+        "point read spread:\n{plan}"
+    );
+}
