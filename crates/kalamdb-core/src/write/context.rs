@@ -101,6 +101,47 @@ impl<'a> CommitContext<'a> {
         Ok(self.store.get(space, key)?)
     }
 
+    /// The current hot versions of the rows stored under `keys` (staged
+    /// writes included), as [`Self::get_row`] of each would answer, with one
+    /// store lookup for all the keys nothing staged answers.
+    pub fn get_rows(&self, keys: &[Vec<u8>]) -> Result<Vec<Option<StoredRow>>> {
+        let mut found: Vec<Option<Vec<u8>>> = vec![None; keys.len()];
+        let mut unstaged = Vec::new();
+        let mut slots = Vec::new();
+        for (slot, key) in keys.iter().enumerate() {
+            let k = (Space::Rows, key.clone());
+            match self.local.get(&k).or_else(|| self.group.get(&k)) {
+                Some(v) => {
+                    if let Some(cell) = found.get_mut(slot) {
+                        cell.clone_from(v);
+                    }
+                }
+                None => {
+                    unstaged.push(key.clone());
+                    slots.push(slot);
+                }
+            }
+        }
+        if !unstaged.is_empty() {
+            let values = self.store.multi_get(Space::Rows, &unstaged)?;
+            for (slot, v) in slots.into_iter().zip(values) {
+                if let Some(cell) = found.get_mut(slot) {
+                    *cell = v;
+                }
+            }
+        }
+        found
+            .into_iter()
+            .map(|v| v.map(|v| StoredRow::decode(&v)).transpose())
+            .collect()
+    }
+
+    /// What this closure itself staged under `key`, if anything (`Some(None)`:
+    /// a delete).
+    pub fn staged_here(&self, space: Space, key: &[u8]) -> Option<Option<Vec<u8>>> {
+        self.local.get(&(space, key.to_vec())).cloned()
+    }
+
     /// A partition's manifest as of this commit (staged writes included):
     /// writers planned against an older version must not commit.
     pub fn manifest(&self, table: &TableId, partition: &Partition) -> Result<Manifest> {

@@ -10,7 +10,7 @@
 use std::collections::HashSet;
 use std::sync::Arc;
 
-use kalamdb_store::{Partition, PkValue, RowKey};
+use kalamdb_store::{Partition, PkValue, RowKey, Space};
 
 use crate::catalog::lifetime::now_millis;
 use crate::catalog::table::TableEntry;
@@ -95,21 +95,50 @@ async fn commit_once(
                     "{table} was flushed during the INSERT"
                 )));
             }
+            // Keyed rows: their current versions read with one lookup
+            // before the first is staged (a key repeated within the rows is
+            // found staged by this closure itself, below).
+            let keys: Vec<RowKey> = match pk_idx {
+                Some(i) => rows
+                    .iter()
+                    .map(|values| {
+                        values
+                            .get(i)
+                            .and_then(pk_from_value)
+                            .map(|pk| RowKey {
+                                table: table.clone(),
+                                partition: partition.clone(),
+                                pk,
+                            })
+                            .ok_or_else(|| KalamError::internal("primary key value missing"))
+                    })
+                    .collect::<Result<_>>()?,
+                None => Vec::new(),
+            };
+            let encoded: Vec<Vec<u8>> = keys.iter().map(RowKey::encode).collect();
+            let mut current = ctx.get_rows(&encoded)?.into_iter();
+            let mut keys = keys.into_iter().zip(encoded);
             for values in rows.iter().cloned() {
                 let seq = ctx.next_seq();
-                let pk = match pk_idx {
-                    Some(i) => values
-                        .get(i)
-                        .and_then(pk_from_value)
-                        .ok_or_else(|| KalamError::internal("primary key value missing"))?,
-                    None => PkValue::RowId(seq.as_i64()),
+                let (key, hot) = match keys.next() {
+                    Some((key, encoded)) => {
+                        let read = current.next().flatten();
+                        let hot = match ctx.staged_here(Space::Rows, &encoded) {
+                            Some(staged) => staged.map(|v| StoredRow::decode(&v)).transpose()?,
+                            None => read,
+                        };
+                        (key, hot)
+                    }
+                    None => (
+                        RowKey {
+                            table: table.clone(),
+                            partition: partition.clone(),
+                            pk: PkValue::RowId(seq.as_i64()),
+                        },
+                        None,
+                    ),
                 };
-                let key = RowKey {
-                    table: table.clone(),
-                    partition: partition.clone(),
-                    pk,
-                };
-                let taken = match ctx.get_row(&key)? {
+                let taken = match hot {
                     // The hot version, if any, is the newest; a STREAM row
                     // past its TTL is gone even before eviction.
                     Some(row) => !row.deleted && expiry.is_none_or(|cutoff| row.seq >= cutoff),
