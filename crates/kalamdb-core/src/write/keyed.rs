@@ -11,6 +11,7 @@ use kalamdb_store::{Partition, PkValue, RowKey};
 use crate::catalog::table::TableEntry;
 use crate::error::{KalamError, Result};
 use crate::row::value::{StoredRow, Value, stored_values};
+use crate::write::context::CommitContext;
 use crate::write::shared::Shared;
 
 /// One row to rewrite: its key, the `_seq` read, and (UPDATE) its new values.
@@ -68,23 +69,11 @@ pub async fn commit_changes(
                 if current.seq != change.read_seq || current.deleted {
                     return Err(KalamError::WriteConflict(format!("row of {table} changed")));
                 }
-                let row = match change.new_values {
-                    Some(values) => {
-                        let values = stored_values(&entry.def.columns, values);
-                        if values == current.values {
-                            continue;
-                        }
-                        StoredRow {
-                            seq: ctx.next_seq().as_i64(),
-                            deleted: false,
-                            values,
-                        }
-                    }
-                    None => StoredRow {
-                        seq: ctx.next_seq().as_i64(),
-                        deleted: true,
-                        values: current.values.clone(),
-                    },
+                let values = change
+                    .new_values
+                    .map(|values| stored_values(&entry.def.columns, values));
+                let Some(row) = next_version(ctx, &current, values) else {
+                    continue;
                 };
                 ctx.put_row(&entry, key, Some(current), row)?;
                 affected += 1;
@@ -92,6 +81,30 @@ pub async fn commit_changes(
             Ok(affected)
         })
         .await
+}
+
+/// The version a change writes over `current`: for an UPDATE (`values`:
+/// the new stored values) a new version, or none when the values are the
+/// current ones (such an UPDATE writes nothing and does not count); for a
+/// DELETE (`values: None`) a tombstone keeping the current values.
+fn next_version(
+    ctx: &mut CommitContext<'_>,
+    current: &StoredRow,
+    values: Option<Vec<(u32, Value)>>,
+) -> Option<StoredRow> {
+    match values {
+        Some(values) if values == current.values => None,
+        Some(values) => Some(StoredRow {
+            seq: ctx.next_seq().as_i64(),
+            deleted: false,
+            values,
+        }),
+        None => Some(StoredRow {
+            seq: ctx.next_seq().as_i64(),
+            deleted: true,
+            values: current.values.clone(),
+        }),
+    }
 }
 
 /// What [`commit_by_keys`] came to.
@@ -150,32 +163,20 @@ pub async fn commit_by_keys(
             }
             let mut affected = 0;
             for (key, current) in found {
-                let row = match &set {
-                    Some(set) => {
-                        let mut values: Vec<Value> = columns
-                            .iter()
-                            .map(|c| current.value(c.column_id).clone())
-                            .collect();
-                        for (idx, v) in set {
-                            if let Some(slot) = values.get_mut(*idx) {
-                                *slot = v.clone();
-                            }
-                        }
-                        let values = stored_values(columns, values);
-                        if values == current.values {
-                            continue;
-                        }
-                        StoredRow {
-                            seq: ctx.next_seq().as_i64(),
-                            deleted: false,
-                            values,
+                let values = set.as_ref().map(|set| {
+                    let mut values: Vec<Value> = columns
+                        .iter()
+                        .map(|c| current.value(c.column_id).clone())
+                        .collect();
+                    for (idx, v) in set {
+                        if let Some(slot) = values.get_mut(*idx) {
+                            *slot = v.clone();
                         }
                     }
-                    None => StoredRow {
-                        seq: ctx.next_seq().as_i64(),
-                        deleted: true,
-                        values: current.values.clone(),
-                    },
+                    stored_values(columns, values)
+                });
+                let Some(row) = next_version(ctx, &current, values) else {
+                    continue;
                 };
                 ctx.put_row(&entry, key, Some(current), row)?;
                 affected += 1;

@@ -404,6 +404,20 @@ async fn ask(server: &TestServer, g: &Generated) -> (u16, Value) {
     (status, normalized(body, &g.sql))
 }
 
+/// `sql` (no parameters) sent by root to both servers: (fast, planner).
+async fn ask_both_as_root(
+    fast: &TestServer,
+    planner: &TestServer,
+    sql: &str,
+) -> ((u16, Value), (u16, Value)) {
+    let g = Generated {
+        sql: sql.to_string(),
+        params: Vec::new(),
+        user: ("root", ROOT_PASSWORD),
+    };
+    (ask(fast, &g).await, ask(planner, &g).await)
+}
+
 /// A server with the fast path and one without, both with [`SETUP`] done.
 async fn two_servers() -> (TestServer, TestServer) {
     let fast = TestServer::start();
@@ -629,12 +643,7 @@ async fn batches_of_literal_rows_store_what_the_planner_stores() {
     ];
     let before = fast.engine().fast_path_counts();
     for sql in std::iter::once(good.as_str()).chain(bad) {
-        let g = Generated {
-            sql: sql.to_string(),
-            params: Vec::new(),
-            user: ("root", ROOT_PASSWORD),
-        };
-        let (a, b) = (ask(&fast, &g).await, ask(&planner, &g).await);
+        let (a, b) = ask_both_as_root(&fast, &planner, sql).await;
         assert_eq!(a, b, "{sql}");
     }
     let after = fast.engine().fast_path_counts();
@@ -643,12 +652,7 @@ async fn batches_of_literal_rows_store_what_the_planner_stores() {
         "SELECT * FROM eq.s ORDER BY id",
         "SELECT count(*) AS c FROM eq.s WHERE id >= 1000",
     ] {
-        let g = Generated {
-            sql: sql.to_string(),
-            params: Vec::new(),
-            user: ("root", ROOT_PASSWORD),
-        };
-        let (a, b) = (ask(&fast, &g).await, ask(&planner, &g).await);
+        let (a, b) = ask_both_as_root(&fast, &planner, sql).await;
         assert_eq!(a, b, "{sql}");
         assert_eq!(a.0, 200, "{sql}: {:?}", a.1);
     }
