@@ -20,7 +20,7 @@ use sqlparser::ast::Statement as SqlStatement;
 use crate::access::Caller;
 use crate::error::{KalamError, Result};
 use crate::read::context::{ProviderMode, QueryContext};
-use crate::read::plan_cache::PlanKey;
+use crate::read::plan_cache::{CachedPlan, PlanKey};
 use crate::read::session::Sessions;
 use crate::row::fit::fractional_digits;
 
@@ -49,18 +49,12 @@ pub async fn collect(
                 && max_rows.is_some()
                 && matches!(stmt, SqlStatement::Query(_)) =>
         {
-            Some(PlanKey::new(
-                caller,
-                namespace,
-                text.to_string(),
-                sessions.shared().catalog.generation(),
-            ))
+            Some(plan_key(sessions, text, namespace, caller))
         }
         _ => None,
     };
     if let Some(cached) = key.as_ref().and_then(|k| sessions.plans.get(k)) {
-        let stream = execution::execute_stream(cached.fresh()?, sessions.task_ctx())?;
-        return Ok((cached.schema.clone(), gather(stream, max_rows).await?));
+        return run_kept(sessions, &cached, max_rows).await;
     }
     let ctx = Arc::new(QueryContext::new(caller, mode));
     let state = sessions.state(ctx, namespace)?;
@@ -103,20 +97,32 @@ pub async fn collect_kept(
     if !sessions.plans.enabled() {
         return Ok(None);
     }
-    let key = PlanKey::new(
+    let key = plan_key(sessions, text, namespace, caller);
+    let Some(cached) = sessions.plans.get(&key) else {
+        return Ok(None);
+    };
+    Ok(Some(run_kept(sessions, &cached, Some(max_rows)).await?))
+}
+
+/// The key a plan of `text` is kept under, for this caller and namespace
+/// under the current catalog generation.
+fn plan_key(sessions: &Sessions, text: &str, namespace: &NamespaceId, caller: &Caller) -> PlanKey {
+    PlanKey::new(
         caller,
         namespace,
         text.to_string(),
         sessions.shared().catalog.generation(),
-    );
-    let Some(cached) = sessions.plans.get(&key) else {
-        return Ok(None);
-    };
+    )
+}
+
+/// Runs a reset copy of a kept plan and gathers its answer.
+async fn run_kept(
+    sessions: &Sessions,
+    cached: &CachedPlan,
+    max_rows: Option<usize>,
+) -> Result<(SchemaRef, Vec<RecordBatch>)> {
     let stream = execution::execute_stream(cached.fresh()?, sessions.task_ctx())?;
-    Ok(Some((
-        cached.schema.clone(),
-        gather(stream, Some(max_rows)).await?,
-    )))
+    Ok((cached.schema.clone(), gather(stream, max_rows).await?))
 }
 
 /// The batches of `stream`; with `max_rows`, fails once they pass it.

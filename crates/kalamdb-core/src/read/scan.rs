@@ -194,6 +194,22 @@ fn point_keys(entry: &TableEntry, partition: &Partition, keys: &[PkValue]) -> Ve
     encoded
 }
 
+/// Whether the hot tier holds a version (a tombstone counts) of every key
+/// of `keys` in `partition`: then no older cold version can matter.
+pub fn hot_holds_all(
+    shared: &Shared,
+    entry: &TableEntry,
+    partition: &Partition,
+    keys: &[PkValue],
+) -> Result<bool> {
+    let wanted = point_keys(entry, partition, keys);
+    Ok(shared
+        .store
+        .multi_get(Space::Rows, &wanted)?
+        .iter()
+        .all(Option::is_some))
+}
+
 /// The rows of `keys` as a [`HotScan`] with those points yields them (same
 /// steps, same order: the hot tier's rows, then the cold tier's for the
 /// keys it did not hold), with the hot lookup on the caller's thread: a

@@ -103,6 +103,9 @@ impl Executor {
             },
             _ => None,
         };
+        // Whether the fast path has had this text (and handed it back):
+        // it is not recognised and tried again below.
+        let mut tried = cached.is_some();
         if let Some(prepared) = &cached
             && let Some(result) = self.run_fast(prepared, &req, &params).await?
         {
@@ -110,16 +113,18 @@ impl Executor {
         }
         // One INSERT of literal rows: the rows are read without the
         // tokenizer and parser (`FastPath::recognise_rows`).
-        if cached.is_none()
+        if !tried
             && let (Ok(()), Ok(ns)) = (&params_ok, &namespace_ok)
             && let Some(prepared) = self.fast.recognise_rows(&self.shared, &req.sql, ns)
-            && let Some(result) = self.run_fast(&prepared, &req, &params).await?
         {
-            return Ok(vec![result]);
+            tried = true;
+            if let Some(result) = self.run_fast(&prepared, &req, &params).await? {
+                return Ok(vec![result]);
+            }
         }
         // A query planned before under this very text: its kept plan runs
         // without splitting, parsing or planning (`read::query::collect_kept`).
-        if cached.is_none()
+        if !tried
             && params.is_empty()
             && let Ok(ns) = &namespace_ok
         {
@@ -164,7 +169,7 @@ impl Executor {
             // user: no parse (the name and inner text found by the
             // parser's own code, `kalamdb_sql::execute_as_parts`).
             if total == 1
-                && cached.is_none()
+                && !tried
                 && let Some(tokens) = &first_tokens
                 && let Some((user, inner)) = kalamdb_sql::execute_as_parts(&sql, tokens)
                 && let Lookup::Hit(prepared) =
@@ -193,7 +198,7 @@ impl Executor {
             };
             let mut stmt = parsed.map_err(|e| failed(e.into()))?;
             if total == 1
-                && cached.is_none()
+                && !tried
                 && let Some(prepared) =
                     self.fast
                         .recognise(&self.shared, &req.sql, &sql, &mut stmt, &namespace)

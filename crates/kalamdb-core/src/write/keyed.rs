@@ -151,9 +151,11 @@ pub async fn commit_by_keys(
             keys.sort_by(|a, b| a.0.cmp(&b.0));
             keys.dedup_by(|a, b| a.0 == b.0);
             let has_cold = !ctx.manifest(&table, &partition)?.segments.is_empty();
+            let (encoded, keys): (Vec<Vec<u8>>, Vec<RowKey>) = keys.into_iter().unzip();
+            let rows = ctx.get_rows(&encoded)?;
             let mut found = Vec::with_capacity(keys.len());
-            for (_, key) in keys {
-                match ctx.get_row(&key)? {
+            for (key, row) in keys.into_iter().zip(rows) {
+                match row {
                     Some(row) if !row.deleted => found.push((key, row)),
                     // A hot tombstone hides any older cold version.
                     Some(_) => {}

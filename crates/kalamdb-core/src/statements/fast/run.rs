@@ -23,7 +23,7 @@ use crate::catalog::table::TableEntry;
 use crate::error::{KalamError, Result};
 use crate::read::context::{ProviderMode, QueryContext};
 use crate::read::functions::new_ulid;
-use crate::read::scan::read_points;
+use crate::read::scan::{hot_holds_all, read_points};
 use crate::row::arrow::value_from_array;
 use crate::row::key::pk_from_value;
 use crate::row::value::Value;
@@ -211,20 +211,27 @@ async fn keyed(
     let Some((pk_idx, pk_def)) = entry.def.primary_key() else {
         return Ok(Ran::Fallback);
     };
-    // Hot rows are read inside the commit; a key that may be cold is read
-    // first, as the planner's path does.
-    let set_values = set.is_some().then(|| new_values.clone());
-    match commit_by_keys(
-        cx.shared,
-        entry,
-        partition.clone(),
-        keys.clone(),
-        set_values,
-    )
-    .await?
-    {
-        ByKeys::Done(count) => return Ok(Ran::Done(StatementOutput::Dml { kind, count })),
-        ByKeys::NeedsRead => {}
+    // Rows are read inside the commit when none can be cold: the partition
+    // has no segments, or the hot tier holds every key now (a key flushed
+    // meanwhile makes the commit answer `NeedsRead`). Otherwise the read
+    // comes first, as on the planner's path, and no commit is tried in vain.
+    let segments = !load_manifest(cx.shared.store.as_ref(), &id, &partition)?
+        .segments
+        .is_empty();
+    if !segments || hot_holds_all(cx.shared, entry, &partition, &keys)? {
+        let set_values = set.is_some().then(|| new_values.clone());
+        match commit_by_keys(
+            cx.shared,
+            entry,
+            partition.clone(),
+            keys.clone(),
+            set_values,
+        )
+        .await?
+        {
+            ByKeys::Done(count) => return Ok(Ran::Done(StatementOutput::Dml { kind, count })),
+            ByKeys::NeedsRead => {}
+        }
     }
     let n_user = entry.def.columns.len();
     for _ in 0..MAX_ATTEMPTS {
