@@ -138,6 +138,23 @@ impl Http {
         Ok(body)
     }
 
+    /// `GET /health` (wire-protocol.md §2): one HTTP round trip on the
+    /// session's keep-alive connection with no statement behind it.
+    pub async fn health(&self) -> anyhow::Result<()> {
+        let resp = self
+            .client
+            .get(format!("{}/health", self.base))
+            .send()
+            .await
+            .context("GET /health failed")?;
+        let status = resp.status();
+        let body: Value = resp.json().await.context("the health answer is not JSON")?;
+        if !status.is_success() || body.get("status").and_then(Value::as_str) != Some("healthy") {
+            bail!("GET /health -> HTTP {status}: {body}");
+        }
+        Ok(())
+    }
+
     /// The rows of the first result.
     pub async fn rows(&self, sql: &str) -> anyhow::Result<Vec<Value>> {
         let body = self.sql(sql).await?;

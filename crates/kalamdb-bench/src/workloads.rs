@@ -18,6 +18,8 @@ pub enum Kind {
     InsertSingle(usize),
     /// Multi-row INSERTs of this many rows.
     InsertBatch(usize),
+    /// `GET /health` round trips: the HTTP floor under every statement.
+    HttpFloor,
     SelectPkShared,
     SelectPkUser,
     UpdatePk,
@@ -59,6 +61,7 @@ pub const ALL: &[Spec] = &[
     spec("memory_users_logins", Kind::MemoryUsersLogins),
     spec("memory_after_idle", Kind::MemoryAfterIdle),
     spec("login_seq", Kind::LoginSeq),
+    spec("http_floor_seq", Kind::HttpFloor),
     spec("insert_single_seq", Kind::InsertSingle(1)),
     spec("insert_single_c8", Kind::InsertSingle(8)),
     spec("insert_single_c64", Kind::InsertSingle(64)),
@@ -123,6 +126,7 @@ pub async fn run(spec: Spec, ctx: &mut Ctx) -> Row {
                 Kind::InsertBatch(rows) => sql::insert_batch(ctx, rows).await,
                 Kind::SelectPkShared => sql::select_pk_shared(ctx).await,
                 Kind::SelectPkUser => sql::select_pk_user(ctx).await,
+                Kind::HttpFloor => keyed::http_floor(ctx).await,
                 Kind::UpdatePk => keyed::update_pk(ctx).await,
                 Kind::DeletePk => keyed::delete_pk(ctx).await,
                 Kind::Small(q) => keyed::small_query(ctx, q).await,

@@ -4,6 +4,7 @@
 //! `order_limit_200` run a filter, a `COUNT(*)` and an `ORDER BY … LIMIT
 //! 10` on a 200-row table. One client; every answer is checked against
 //! what the bench inserted (rows are a pure function of their id).
+//! `http_floor_seq` measures the request floor all of them stand on.
 
 use std::time::Instant;
 
@@ -26,6 +27,28 @@ const FILTER_MIN_N: u64 = 300;
 /// The DML answer's affected-row count.
 fn affected(body: &Value) -> Option<u64> {
     row_count(body)
+}
+
+/// `http_floor_seq`: `GET /health` on the bench's own keep-alive
+/// connection, one request at a time: what one HTTP round trip (client,
+/// loopback TCP, hyper, both wake-ups) costs on this machine with no
+/// statement behind it. Every other latency row stands on this floor.
+pub async fn http_floor(ctx: &mut Ctx) -> anyhow::Result<Measurement> {
+    let n = ctx.plan.pk_selects;
+    let mut samples = Vec::with_capacity(n);
+    let started = Instant::now();
+    for _ in 0..n {
+        let t = Instant::now();
+        ctx.http.health().await?;
+        samples.push(micros(t.elapsed()));
+    }
+    let mut m = lookups(
+        n,
+        (samples, started.elapsed()),
+        format!("{n} GET /health round trips, 1 client, one connection"),
+    );
+    m.op = "requests";
+    Ok(m)
 }
 
 /// `update_pk_10k`: `UPDATE t SET n = $2, body = $3 WHERE id = $1` on

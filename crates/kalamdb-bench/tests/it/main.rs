@@ -14,6 +14,7 @@ const SMOKE: &[&str] = &[
     "memory_users_logins",
     "memory_after_idle",
     "login_seq",
+    "http_floor_seq",
     "insert_single_seq",
     "insert_single_c8",
     "insert_single_c64",
