@@ -9,6 +9,8 @@
 //! `RecursionLimitExceeded`, the one error sqlparser's backtracking does not swallow, so the
 //! parse unwinds at once.
 //!
+//! The JSON operators `->`, `->>`, `#>`, `#>>` bind as in PostgreSQL (above comparisons).
+//!
 //! Everything else is `GenericDialect`'s: each method it overrides is forwarded, and the
 //! dialect reports `GenericDialect`'s `TypeId`, so sqlparser's `dialect_of!` checks treat it
 //! as that dialect. (`generic_dialect_behaviour_is_kept` guards the forwarding.)
@@ -19,6 +21,7 @@ use std::cell::Cell;
 use sqlparser::ast::Expr;
 use sqlparser::dialect::{Dialect, GenericDialect};
 use sqlparser::parser::{Parser, ParserError};
+use sqlparser::tokenizer::Token;
 
 /// Expressions a statement may start before its parse is abandoned: a floor for short
 /// statements plus a multiple of its significant tokens. Well-formed statements need less
@@ -32,6 +35,10 @@ thread_local! {
     /// Expression starts left in the running parse; `None` outside [`with_budget`].
     static REMAINING: Cell<Option<u64>> = const { Cell::new(None) };
 }
+
+/// Between `||` (21) and `+`/`-` (30) on `GenericDialect`'s scale, as
+/// PostgreSQL orders its "other" operators; see `get_next_precedence`.
+const JSON_OPERATOR_PRECEDENCE: u8 = 25;
 
 /// `GenericDialect` with a work budget; see the module docs.
 #[derive(Debug, Default, Clone, Copy)]
@@ -89,6 +96,19 @@ impl Dialect for KalamDialect {
             None => {}
         }
         GenericDialect.parse_prefix(parser)
+    }
+
+    /// The JSON operators bind as PostgreSQL binds them: tighter than
+    /// comparisons and `||`, looser than arithmetic, so `meta->>'tool' =
+    /// 'x'` compares the extracted text. (`GenericDialect` ranks them below
+    /// `=`, which would extract with the key `'tool' = 'x'`.)
+    fn get_next_precedence(&self, parser: &Parser) -> Option<Result<u8, ParserError>> {
+        match parser.peek_token_ref().token {
+            Token::Arrow | Token::LongArrow | Token::HashArrow | Token::HashLongArrow => {
+                Some(Ok(JSON_OPERATOR_PRECEDENCE))
+            }
+            _ => GenericDialect.get_next_precedence(parser),
+        }
     }
 
     fn is_delimited_identifier_start(&self, ch: char) -> bool {
@@ -381,6 +401,7 @@ impl Dialect for KalamDialect {
 mod tests {
     use std::time::{Duration, Instant};
 
+    use sqlparser::ast::{SelectItem, SetExpr, Statement};
     use sqlparser::tokenizer::Tokenizer;
 
     use super::*;
@@ -465,6 +486,9 @@ mod tests {
             ]
             .map(String::from),
         );
+        // The JSON operators are the one deliberate difference
+        // (`json_operators_bind_above_comparisons`).
+        texts.retain(|t| !t.contains("->") && !t.contains("#>"));
         for text in &texts {
             let tokens = |d: &dyn Dialect| {
                 Tokenizer::new(d, text)
@@ -475,6 +499,39 @@ mod tests {
             let parse = |d: &dyn Dialect| Parser::parse_sql(d, text).map_err(|e| e.to_string());
             assert_eq!(parse(&GenericDialect), parse(&DIALECT), "{text}");
         }
+    }
+
+    #[test]
+    fn json_operators_bind_above_comparisons() {
+        let expr = |sql: &str| -> String {
+            let Ok(Statement::Query(q)) =
+                Parser::parse_sql(&DIALECT, &format!("SELECT {sql}")).map(|mut v| v.remove(0))
+            else {
+                panic!("{sql} does not parse");
+            };
+            let SetExpr::Select(sel) = *q.body else {
+                panic!("{sql}");
+            };
+            match &sel.projection[0] {
+                SelectItem::UnnamedExpr(e) => format!("{e:?}"),
+                other => panic!("{other:?}"),
+            }
+        };
+        // (m ->> 'tool') = 'x', not m ->> ('tool' = 'x').
+        let eq = expr("m->>'tool' = 'x'");
+        assert!(eq.starts_with("BinaryOp { left: BinaryOp"), "{eq}");
+        assert!(eq.contains("op: LongArrow"), "{eq}");
+        assert!(eq.contains("op: Eq"), "{eq}");
+        let chained = expr("m->'a'->>'b' LIKE 'x%'");
+        assert!(chained.starts_with("Like"), "{chained}");
+        // Arithmetic binds tighter, as in PostgreSQL: m -> ('a' || ...) is not
+        // at stake, m -> (1 + 1) is.
+        let arith = expr("m->1+1");
+        assert!(arith.starts_with("BinaryOp { left: Identifier"), "{arith}");
+        assert!(arith.contains("op: Plus"), "{arith}");
+        // And AND/OR bind looser still.
+        let and = expr("m->>'a' = 'x' AND m->>'b' = 'y'");
+        assert!(and.contains("op: And"), "{and}");
     }
 
     /// Found by fuzzing (`fuzz/regressions/sql_front_end/`): nested special forms that fail

@@ -15,6 +15,7 @@ use datafusion::arrow::datatypes::{
     TimestampSecondType, UInt8Type, UInt16Type, UInt32Type, UInt64Type,
 };
 use datafusion::arrow::util::display::{ArrayFormatter, FormatOptions};
+use datafusion_functions_json::{JSON_UNION_DATA_TYPE, JsonUnionEncoder, JsonUnionValue};
 use kalamdb_types::KalamDataType;
 use serde_json::{Map, Number, Value};
 
@@ -159,6 +160,9 @@ pub(super) fn encode_array(
         DataType::Struct(_) => encode_struct(array, column),
         DataType::Map(_, _) => encode_map(array, column),
         DataType::Dictionary(_, _) => encode_dictionary(array, wire, column),
+        DataType::Union(..) if *array.data_type() == *JSON_UNION_DATA_TYPE => {
+            encode_json_union(array, column)
+        }
         _ => encode_display(array, column),
     }
 }
@@ -554,6 +558,31 @@ fn encode_dictionary(
 /// Types without a dedicated JSON form (intervals, durations, unions, …) go
 /// out as Arrow's own text rendering, which is what a human would expect to
 /// read in a result grid.
+/// What `json_get` and `->` return (a union of the JSON kinds): each value
+/// as its serialized JSON text, as a Json column's cell is sent (§3.5); a
+/// missing path or a JSON `null` is NULL.
+fn encode_json_union(array: &dyn Array, column: &str) -> Result<Vec<Value>, EncodeError> {
+    let union = array
+        .as_union_opt()
+        .ok_or_else(|| mismatch(column, array))?
+        .clone();
+    let values = JsonUnionEncoder::from_union(union).ok_or_else(|| mismatch(column, array))?;
+    (0..values.len())
+        .map(|i| {
+            Ok(match values.get_value(i) {
+                JsonUnionValue::JsonNull => Value::Null,
+                JsonUnionValue::Bool(b) => Value::String(b.to_string()),
+                JsonUnionValue::Int(n) => Value::String(n.to_string()),
+                JsonUnionValue::Float(f) => Value::String(float64_value(f, column)?.to_string()),
+                JsonUnionValue::Str(s) => Value::String(Value::from(s).to_string()),
+                JsonUnionValue::Array(raw) | JsonUnionValue::Object(raw) => {
+                    Value::String(raw.to_owned())
+                }
+            })
+        })
+        .collect()
+}
+
 fn encode_display(array: &dyn Array, column: &str) -> Result<Vec<Value>, EncodeError> {
     let unsupported = |e: datafusion::arrow::error::ArrowError| EncodeError::Unsupported {
         column: column.to_owned(),

@@ -4,6 +4,7 @@
 //! spec's spellings may leave here.
 
 use datafusion::arrow::datatypes::{DataType, Field, Schema};
+use datafusion_functions_json::JSON_UNION_DATA_TYPE;
 use kalamdb_types::{FIELD_META_DATA_TYPE, FIELD_META_FLAGS, KalamDataType};
 use serde_json::Value;
 
@@ -49,7 +50,20 @@ pub fn wire_type(field: &Field) -> KalamDataType {
         .metadata()
         .get(FIELD_META_DATA_TYPE)
         .and_then(|raw| serde_json::from_str::<KalamDataType>(raw).ok())
+        .or_else(|| json_text(field).then_some(KalamDataType::Json))
         .unwrap_or_else(|| arrow_wire_type(field.data_type()))
+}
+
+/// Text holding JSON documents by Arrow's canonical extension type
+/// (`arrow.json`), as `json_get_json` marks its result.
+fn json_text(field: &Field) -> bool {
+    matches!(
+        field.data_type(),
+        DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View
+    ) && field
+        .metadata()
+        .get("ARROW:extension:name")
+        .is_some_and(|name| name == "arrow.json")
 }
 
 /// Flags come only from metadata; anything but `pk`/`nn`/`uq` would break the
@@ -104,6 +118,8 @@ fn arrow_wire_type(data_type: &DataType) -> KalamDataType {
         | DataType::Struct(_)
         | DataType::Map(_, _) => KalamDataType::Json,
         DataType::Dictionary(_, value_type) => arrow_wire_type(value_type),
+        // `json_get` and `->`: one JSON value per row, sent as its text.
+        DataType::Union(..) if *data_type == *JSON_UNION_DATA_TYPE => KalamDataType::Json,
         _ => KalamDataType::Text,
     }
 }

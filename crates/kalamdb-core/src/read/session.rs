@@ -80,6 +80,10 @@ pub fn base_state(seq: Arc<SnowflakeGenerator>) -> Result<SessionState> {
     state.register_udf(Arc::new(functions::uuid_v7()))?;
     state.register_udf(Arc::new(functions::ulid()))?;
     state.register_udf(Arc::new(functions::current_user("")))?;
+    // `json_get*`, `json_contains`, `json_length`, … and the planner that
+    // turns `->`, `->>` into them (sql.md §3.5), over JSON and TEXT columns
+    // alike (a JSON column is text in Arrow).
+    datafusion_functions_json::register_all(&mut state)?;
     Ok(state)
 }
 

@@ -1386,3 +1386,40 @@ async fn a_dropped_connection_releases_its_subscriptions_and_others_carry_on() {
         vec![json!(["1"])]
     );
 }
+
+/// A subscription filtering with the JSON operators (sql.md §3.5; a
+/// subscription projects plain columns only, wire-protocol.md §6.8): the
+/// snapshot and every change go through the same functions as a query.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn json_operators_filter_a_subscription() {
+    let server = TestServer::start();
+    server.sql("CREATE NAMESPACE app").await;
+    server
+        .sql("CREATE SHARED TABLE app.jobs (id BIGINT PRIMARY KEY, meta JSON) WITH (ACCESS_LEVEL='PUBLIC')")
+        .await;
+    server
+        .sql(r#"INSERT INTO app.jobs VALUES (1, '{"tool":"search","n":1}'), (2, '{"tool":"calc","n":9}')"#)
+        .await;
+    let token = login(&server, "root", ROOT_PASSWORD).await;
+    let mut ws = Ws::open(&server, "", Some(&token), None).await.unwrap();
+    assert_eq!(ws.next().await["type"], "auth_success");
+    let (_, rows) = ws
+        .subscribe_all(
+            "json",
+            "SELECT id, meta FROM app.jobs WHERE meta->>'tool' = 'search' OR json_get_int(meta, 'n') > 5",
+            json!({}),
+        )
+        .await;
+    let ids: Vec<&str> = rows.iter().map(|r| r["id"].as_str().unwrap()).collect();
+    assert_eq!(ids, ["1", "2"], "{rows:?}");
+
+    server
+        .sql(r#"INSERT INTO app.jobs VALUES (3, '{"tool":"calc","n":2}'), (4, '{"tool":"search"}'), (5, 'null')"#)
+        .await;
+    let change = ws.next().await;
+    assert_eq!(change["change_type"], "insert", "{change}");
+    let got = change["rows"].as_array().unwrap();
+    assert_eq!(got.len(), 1, "only the search job passes: {change}");
+    assert_eq!(got[0]["id"], "4");
+    assert_eq!(got[0]["meta"], r#"{"tool":"search"}"#);
+}
