@@ -116,6 +116,25 @@ fn success_body(
                 m.insert("as_user".into(), json!(as_user));
                 out.push(Value::Object(m));
             }
+            StatementOutput::Returning {
+                kind,
+                schema,
+                batches,
+            } => {
+                // Keeps its place in a batch (§3.3): rows and the DML message.
+                let rows = encode::encode_rows(&schema, &batches)
+                    .map_err(|e| ApiError::new(ErrorCode::SqlExecutionError, e.to_string()))?;
+                let mut m = Map::new();
+                m.insert("schema".into(), json!(encode::describe_schema(&schema)));
+                m.insert("row_count".into(), json!(rows.len()));
+                m.insert(
+                    "message".into(),
+                    json!(format!("{} {} row(s)", verb(kind), rows.len())),
+                );
+                m.insert("rows".into(), json!(rows));
+                m.insert("as_user".into(), json!(as_user));
+                out.push(Value::Object(m));
+            }
             StatementOutput::Dml { kind, count } => {
                 if batch {
                     let [inserted, updated, deleted] = &mut sums;
@@ -156,11 +175,15 @@ fn success_body(
     Ok(json!({"status": "success", "results": out, "took": round3(took_ms)}))
 }
 
-fn dml_entry(kind: DmlKind, count: u64, as_user: &str) -> Value {
-    let verb = match kind {
+fn verb(kind: DmlKind) -> &'static str {
+    match kind {
         DmlKind::Insert => "Inserted",
         DmlKind::Update => "Updated",
         DmlKind::Delete => "Deleted",
-    };
+    }
+}
+
+fn dml_entry(kind: DmlKind, count: u64, as_user: &str) -> Value {
+    let verb = verb(kind);
     json!({"row_count": count, "message": format!("{verb} {count} row(s)"), "as_user": as_user})
 }

@@ -13,6 +13,7 @@ pub mod executor;
 pub mod fast;
 pub mod namespace;
 pub mod output;
+pub mod returning;
 pub mod storage_ddl;
 pub mod storage_jobs;
 pub mod subscribe;

@@ -636,3 +636,75 @@ async fn a_failing_statement_in_a_batch_names_its_position() {
         .collect();
     assert_eq!(names, vec!["app".to_string()]);
 }
+
+/// RETURNING (sql.md §3.1–3.3) through the SDK: the result decodes with its schema, rows, count
+/// and message, so an application learns the key and `_seq` the server assigned in one call.
+#[tokio::test]
+async fn returning_gives_the_assigned_key_and_seq() {
+    let server = TestServer::start();
+    let client = root_client(&server);
+    for sql in [
+        "CREATE NAMESPACE app",
+        "CREATE TABLE app.notes (id BIGINT AUTO_INCREMENT PRIMARY KEY, body TEXT, qty INT DEFAULT 1)",
+    ] {
+        assert!(
+            client
+                .execute_query(sql, None, None, None)
+                .await
+                .unwrap()
+                .success()
+        );
+    }
+    let resp = client
+        .execute_query(
+            "INSERT INTO app.notes (body) VALUES ($1) RETURNING id, qty, _seq",
+            None,
+            Some(vec![QueryParam::from("hello")]),
+            None,
+        )
+        .await
+        .unwrap();
+    assert!(resp.success(), "{resp:?}");
+    let result = &resp.results[0];
+    assert_eq!(result.row_count, 1);
+    assert_eq!(result.message.as_deref(), Some("Inserted 1 row(s)"));
+    assert_eq!(
+        schema_types(result),
+        [
+            ("id".to_string(), KalamDataType::BigInt),
+            ("qty".to_string(), KalamDataType::Int),
+            ("_seq".to_string(), KalamDataType::BigInt),
+        ]
+    );
+    let rows = resp.rows_as_maps();
+    let id = rows[0]["id"].as_big_int().expect("a generated id");
+    assert!(id > 0);
+    assert_eq!(rows[0]["qty"].as_int(), Some(1));
+    let seq = assert_fresh_seq(&rows[0]["_seq"]);
+
+    // The key and `_seq` returned are the stored row's.
+    let resp = client
+        .execute_query(
+            "SELECT _seq FROM app.notes WHERE id = $1",
+            None,
+            Some(vec![QueryParam::from(id)]),
+            None,
+        )
+        .await
+        .unwrap();
+    assert_eq!(resp.rows_as_maps()[0]["_seq"].as_big_int(), Some(seq));
+
+    let resp = client
+        .execute_query(
+            "UPDATE app.notes SET qty = 2 WHERE id = $1 RETURNING qty, _seq",
+            None,
+            Some(vec![QueryParam::from(id)]),
+            None,
+        )
+        .await
+        .unwrap();
+    assert_eq!(resp.results[0].message.as_deref(), Some("Updated 1 row(s)"));
+    let rows = resp.rows_as_maps();
+    assert_eq!(rows[0]["qty"].as_int(), Some(2));
+    assert!(assert_fresh_seq(&rows[0]["_seq"]) > seq, "a new version");
+}

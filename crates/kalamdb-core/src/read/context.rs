@@ -4,10 +4,13 @@
 //! UPDATE/DELETE, the INSERT sink — so all of them act for the same
 //! effective user, in that user's partition.
 
+use std::sync::{Arc, Mutex};
+
 use kalamdb_store::Partition;
 use kalamdb_types::{TableId, TableType};
 
 use crate::access::Caller;
+use crate::row::value::StoredRow;
 
 /// What table references are being resolved for.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -28,6 +31,31 @@ pub struct QueryContext {
     /// who sent the request).
     pub caller: Caller,
     pub mode: ProviderMode,
+    /// Where an INSERT with RETURNING leaves the rows it wrote.
+    pub returned: Option<Arc<ReturnedRows>>,
+}
+
+/// The row versions an INSERT wrote (values, `_seq`), gathered by its sink
+/// for the statement's RETURNING clause.
+#[derive(Debug, Default)]
+pub struct ReturnedRows(Mutex<Vec<StoredRow>>);
+
+impl ReturnedRows {
+    pub fn extend(&self, rows: impl IntoIterator<Item = StoredRow>) {
+        self.0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .extend(rows);
+    }
+
+    pub fn take(&self) -> Vec<StoredRow> {
+        std::mem::take(
+            &mut *self
+                .0
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner),
+        )
+    }
 }
 
 impl QueryContext {
@@ -36,7 +64,15 @@ impl QueryContext {
         Self {
             caller: caller.clone(),
             mode,
+            returned: None,
         }
+    }
+
+    /// The same context, its INSERT sink keeping the rows it writes in
+    /// `returned`.
+    pub fn returning_into(mut self, returned: Arc<ReturnedRows>) -> Self {
+        self.returned = Some(returned);
+        self
     }
 
     /// The partition a table of `table_type` resolves to: the caller's own

@@ -18,8 +18,9 @@ use kalamdb_store::Partition;
 
 use crate::catalog::table::TableEntry;
 use crate::error::{KalamError, Result};
+use crate::read::context::ReturnedRows;
 use crate::row::arrow::value_from_array;
-use crate::row::value::Value;
+use crate::row::value::{StoredRow, Value, stored_values};
 use crate::write::insert::commit_inserts;
 use crate::write::shared::Shared;
 
@@ -27,6 +28,8 @@ pub struct InsertSink {
     pub shared: Arc<Shared>,
     pub entry: Arc<TableEntry>,
     pub partition: Partition,
+    /// Set for an INSERT with RETURNING: the rows written go here.
+    pub returned: Option<Arc<ReturnedRows>>,
 }
 
 impl fmt::Debug for InsertSink {
@@ -64,9 +67,18 @@ impl DataSink for InsertSink {
         if rows.is_empty() {
             return Ok(0);
         }
-        commit_inserts(&self.shared, &self.entry, self.partition.clone(), rows)
+        // Only RETURNING needs the values after the commit took them.
+        let kept = self.returned.as_ref().map(|_| rows.clone());
+        let seqs = commit_inserts(&self.shared, &self.entry, self.partition.clone(), rows)
             .await
             .map_err(KalamError::into_datafusion)?;
+        if let (Some(returned), Some(kept)) = (&self.returned, kept) {
+            returned.extend(kept.into_iter().zip(seqs).map(|(values, seq)| StoredRow {
+                seq,
+                deleted: false,
+                values: stored_values(&self.entry.def.columns, values),
+            }));
+        }
         Ok(count)
     }
 }

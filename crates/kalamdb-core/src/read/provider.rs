@@ -275,6 +275,7 @@ impl TableProvider for KalamTableProvider {
             shared: self.shared.clone(),
             entry: self.entry.clone(),
             partition: self.ctx.partition_for(self.entry.def.table_type),
+            returned: self.ctx.returned.clone(),
         };
         Ok(Arc::new(DataSinkExec::new(input, Arc::new(sink), None)))
     }

@@ -56,8 +56,32 @@ pub async fn collect(
     if let Some(cached) = key.as_ref().and_then(|k| sessions.plans.get(k)) {
         return run_kept(sessions, &cached, max_rows).await;
     }
-    let ctx = Arc::new(QueryContext::new(caller, mode));
-    let state = sessions.state(ctx, namespace)?;
+    let ctx = QueryContext::new(caller, mode);
+    plan_and_run(sessions, stmt, params, namespace, ctx, key, max_rows).await
+}
+
+/// [`collect`] in a context of the caller's making (an INSERT whose sink
+/// keeps the rows it writes for RETURNING); its plan is not kept.
+pub async fn collect_in(
+    sessions: &Sessions,
+    stmt: SqlStatement,
+    params: &[ScalarValue],
+    namespace: &NamespaceId,
+    ctx: QueryContext,
+) -> Result<(SchemaRef, Vec<RecordBatch>)> {
+    plan_and_run(sessions, stmt, params, namespace, ctx, None, None).await
+}
+
+async fn plan_and_run(
+    sessions: &Sessions,
+    stmt: SqlStatement,
+    params: &[ScalarValue],
+    namespace: &NamespaceId,
+    ctx: QueryContext,
+    key: Option<PlanKey>,
+    max_rows: Option<usize>,
+) -> Result<(SchemaRef, Vec<RecordBatch>)> {
+    let state = sessions.state(Arc::new(ctx), namespace)?;
     let plan = state
         .statement_to_plan(DfStatement::Statement(Box::new(stmt)))
         .await?;

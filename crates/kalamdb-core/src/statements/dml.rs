@@ -20,8 +20,8 @@ use datafusion::common::ScalarValue;
 use kalamdb_store::PkValue;
 use kalamdb_types::{NamespaceId, SYSTEM_COLUMN_DELETED, SYSTEM_COLUMN_SEQ, TableType};
 use sqlparser::ast::{
-    AssignmentTarget, FromTable, ObjectName, SetExpr, Statement as SqlStatement, TableFactor,
-    TableObject,
+    AssignmentTarget, FromTable, ObjectName, SelectItem, SetExpr, Statement as SqlStatement,
+    TableFactor, TableObject,
 };
 
 use crate::access::{self, Action, Caller};
@@ -36,6 +36,7 @@ use crate::row::fit::{cast_new_values, check_value_fits};
 use crate::row::key::pk_from_value;
 use crate::row::value::Value;
 use crate::statements::output::{DmlKind, StatementOutput};
+use crate::statements::returning::Returning;
 use crate::tiers::manifest::load_manifest;
 use crate::write::insert::MAX_ATTEMPTS;
 use crate::write::keyed::{Change, commit_changes};
@@ -64,24 +65,20 @@ pub fn is_system_column(name: &str) -> bool {
 }
 
 /// Checks an INSERT's shape with the spec's messages before DataFusion plans
-/// it (DataFusion would answer the same mistakes in its own words).
+/// it (DataFusion would answer the same mistakes in its own words); returns
+/// the target table.
 pub fn validate_insert(
     shared: &Shared,
     caller: &Caller,
     insert: &sqlparser::ast::Insert,
     ns: &NamespaceId,
-) -> Result<kalamdb_types::TableId> {
+) -> Result<Arc<TableEntry>> {
     let TableObject::TableName(name) = &insert.table else {
         return Err(KalamError::InvalidSql(
             "INSERT target must be a table".into(),
         ));
     };
     let entry = writable_table(shared, caller, name, ns)?;
-    if insert.returning.is_some() {
-        return Err(KalamError::InvalidSql(
-            "INSERT ... RETURNING is not supported yet".into(),
-        ));
-    }
     let id = entry.id();
     let mut columns = Vec::with_capacity(insert.columns.len());
     for c in &insert.columns {
@@ -121,7 +118,7 @@ pub fn validate_insert(
             check_literals(&entry, &columns, row)?;
         }
     }
-    Ok(id)
+    Ok(entry)
 }
 
 /// Gives an `INSERT … SELECT`'s source columns names of their own where
@@ -261,18 +258,15 @@ struct Target {
     selection: Option<sqlparser::ast::Expr>,
     assignments: Vec<(String, sqlparser::ast::Expr)>,
     kind: DmlKind,
+    returning: Option<Vec<SelectItem>>,
 }
 
 fn target_of(stmt: SqlStatement) -> Result<Target> {
     match stmt {
         SqlStatement::Update(u) => {
-            if u.from.is_some()
-                || u.returning.is_some()
-                || !u.table.joins.is_empty()
-                || u.limit.is_some()
-            {
+            if u.from.is_some() || !u.table.joins.is_empty() || u.limit.is_some() {
                 return Err(KalamError::InvalidSql(
-                    "UPDATE supports one table, SET and WHERE (no FROM, JOIN, LIMIT or RETURNING)"
+                    "UPDATE supports one table, SET, WHERE and RETURNING (no FROM, JOIN or LIMIT)"
                         .into(),
                 ));
             }
@@ -303,6 +297,7 @@ fn target_of(stmt: SqlStatement) -> Result<Target> {
                 selection: u.selection,
                 assignments,
                 kind: DmlKind::Update,
+                returning: u.returning,
             })
         }
         SqlStatement::Delete(d) => {
@@ -316,13 +311,12 @@ fn target_of(stmt: SqlStatement) -> Result<Target> {
                 ));
             };
             if d.using.is_some()
-                || d.returning.is_some()
                 || !d.tables.is_empty()
                 || d.limit.is_some()
                 || !table.joins.is_empty()
             {
                 return Err(KalamError::InvalidSql(
-                    "DELETE supports one table and WHERE (no USING, LIMIT or RETURNING)".into(),
+                    "DELETE supports one table, WHERE and RETURNING (no USING or LIMIT)".into(),
                 ));
             }
             let TableFactor::Table { name, .. } = &table.relation else {
@@ -337,6 +331,7 @@ fn target_of(stmt: SqlStatement) -> Result<Target> {
                 selection: d.selection,
                 assignments: Vec::new(),
                 kind: DmlKind::Delete,
+                returning: d.returning,
             })
         }
         _ => Err(KalamError::internal("not an UPDATE or DELETE")),
@@ -400,8 +395,17 @@ pub async fn update_or_delete(
         select.push_str(&format!(" WHERE {sel}"));
     }
     let query = parse_standard(&select)?;
-    let partition =
-        QueryContext::new(caller, ProviderMode::Read).partition_for(entry.def.table_type);
+    let ctx = QueryContext::new(caller, ProviderMode::Read);
+    let partition = ctx.partition_for(entry.def.table_type);
+    // Planned before anything is written: a bad item fails the statement.
+    let returning = match &target.returning {
+        Some(items) => Some(Returning::plan(
+            &sessions.state(Arc::new(ctx), ns)?,
+            entry.clone(),
+            items,
+        )?),
+        None => None,
+    };
     for _ in 0..MAX_ATTEMPTS {
         // Read before the rows: a flush committing after this bumps it.
         let manifest_version = load_manifest(shared.store.as_ref(), &id, &partition)?.version;
@@ -420,11 +424,28 @@ pub async fn update_or_delete(
         for batch in &batches {
             collect_changes(&entry, batch, &assigned, target.kind, &mut changes)?;
         }
-        match commit_changes(shared, &entry, partition.clone(), changes, manifest_version).await {
-            Ok(count) => {
-                return Ok(StatementOutput::Dml {
-                    kind: target.kind,
-                    count,
+        let keep = returning.is_some();
+        let committed = commit_changes(
+            shared,
+            &entry,
+            partition.clone(),
+            changes,
+            manifest_version,
+            keep,
+        )
+        .await;
+        match committed {
+            Ok(written) => {
+                return Ok(match &returning {
+                    Some(r) => StatementOutput::Returning {
+                        kind: target.kind,
+                        schema: r.schema(),
+                        batches: r.evaluate(&written.rows)?,
+                    },
+                    None => StatementOutput::Dml {
+                        kind: target.kind,
+                        count: written.count,
+                    },
                 });
             }
             Err(KalamError::WriteConflict(_)) => continue,

@@ -10,20 +10,24 @@ use std::sync::Arc;
 use datafusion::common::ScalarValue;
 use kalamdb_sql::KalamStatement;
 use kalamdb_types::{NamespaceId, ParamValue, Role, TableName};
-use sqlparser::ast::Statement as SqlStatement;
+use sqlparser::ast::{SelectItem, Statement as SqlStatement};
 
 use crate::access::{self, Action, Caller};
 use crate::catalog::names::resolve_table;
+use crate::catalog::table::TableEntry;
 use crate::error::{KalamError, Result};
 use crate::live::hub::LiveHub;
 use crate::maintenance::tasks::Maintenance;
-use crate::read::context::ProviderMode;
-use crate::read::query::{collect, collect_kept, count_of, param_scalar, parse_standard};
+use crate::read::context::{ProviderMode, QueryContext, ReturnedRows};
+use crate::read::query::{
+    collect, collect_in, collect_kept, count_of, param_scalar, parse_standard,
+};
 use crate::read::session::Sessions;
 use crate::statements::fast::{FastPath, Lookup, Prepared};
 use crate::statements::output::{
     DmlKind, ExecuteRequest, StatementError, StatementOutput, StatementResult,
 };
+use crate::statements::returning::Returning;
 use crate::statements::{
     describe, dml, namespace, storage_ddl, storage_jobs, subscribe, table_ddl, users,
 };
@@ -491,6 +495,39 @@ impl Executor {
         .await
     }
 
+    /// An INSERT with RETURNING: planned and run as any INSERT, its sink
+    /// keeping the rows it writes, then the list evaluated over them.
+    async fn insert_returning(
+        &self,
+        stmt: SqlStatement,
+        entry: Arc<TableEntry>,
+        items: &[SelectItem],
+        params: &[ScalarValue],
+        namespace: &NamespaceId,
+        caller: &Caller,
+    ) -> Result<StatementOutput> {
+        let ctx = QueryContext::new(caller, ProviderMode::Insert(entry.id()));
+        let returning = Returning::plan(
+            &self.sessions.state(Arc::new(ctx.clone()), namespace)?,
+            entry,
+            items,
+        )?;
+        let written = Arc::new(ReturnedRows::default());
+        collect_in(
+            &self.sessions,
+            stmt,
+            params,
+            namespace,
+            ctx.returning_into(written.clone()),
+        )
+        .await?;
+        Ok(StatementOutput::Returning {
+            kind: DmlKind::Insert,
+            schema: returning.schema(),
+            batches: returning.evaluate(&written.take())?,
+        })
+    }
+
     /// `text`: what `stmt` was parsed from (plans are kept under it).
     async fn run_standard(
         &self,
@@ -501,18 +538,22 @@ impl Executor {
         caller: &Caller,
     ) -> Result<StatementOutput> {
         let mut mode = ProviderMode::Read;
+        let mut returning = None;
         if let SqlStatement::Insert(insert) = &mut stmt {
             dml::name_source_columns(insert);
+            // DataFusion plans no RETURNING: the sink keeps what it writes.
+            returning = insert.returning.take();
         }
         match &stmt {
             SqlStatement::Query(_) => {}
             SqlStatement::Insert(insert) => {
-                mode = ProviderMode::Insert(dml::validate_insert(
-                    &self.shared,
-                    caller,
-                    insert,
-                    namespace,
-                )?);
+                let entry = dml::validate_insert(&self.shared, caller, insert, namespace)?;
+                if let Some(items) = returning {
+                    return self
+                        .insert_returning(stmt, entry, &items, params, namespace, caller)
+                        .await;
+                }
+                mode = ProviderMode::Insert(entry.id());
             }
             SqlStatement::Update(_) | SqlStatement::Delete(_) => {
                 return dml::update_or_delete(

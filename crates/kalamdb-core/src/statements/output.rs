@@ -34,6 +34,12 @@ pub enum StatementOutput {
         kind: DmlKind,
         count: u64,
     },
+    /// DML with RETURNING: its count is the number of rows returned.
+    Returning {
+        kind: DmlKind,
+        schema: SchemaRef,
+        batches: Vec<RecordBatch>,
+    },
     Message(String),
     /// Succeeded with nothing to report (`SET`).
     Done,

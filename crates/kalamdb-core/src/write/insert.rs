@@ -22,14 +22,14 @@ use crate::write::shared::Shared;
 /// How often a statement racing with flushes is re-run before giving up.
 pub const MAX_ATTEMPTS: usize = 16;
 
-/// Commits the rows of one INSERT (values in column order); returns how
-/// many were inserted.
+/// Commits the rows of one INSERT (values in column order); returns the
+/// `_seq` each row was written with, in row order (RETURNING reads them).
 pub async fn commit_inserts(
     shared: &Arc<Shared>,
     entry: &Arc<TableEntry>,
     partition: Partition,
     rows: Vec<Vec<Value>>,
-) -> Result<u64> {
+) -> Result<Vec<i64>> {
     let rows = Arc::new(rows);
     let pk_idx = entry.def.primary_key().map(|(i, _)| i);
     for _ in 0..MAX_ATTEMPTS {
@@ -77,14 +77,14 @@ async fn commit_once(
     rows: Arc<Vec<Vec<Value>>>,
     cold_live: HashSet<PkValue>,
     manifest_version: u64,
-) -> Result<u64> {
+) -> Result<Vec<i64>> {
     let e = entry.clone();
     shared
         .write_table(entry, move |ctx| {
             let entry = e;
             let table = entry.id();
             let pk_idx = entry.def.primary_key().map(|(i, _)| i);
-            let n = rows.len() as u64;
+            let mut seqs = Vec::with_capacity(rows.len());
             let expiry = entry.expiry_cutoff(now_millis());
             // Only when the cold tier was consulted is there something a
             // flush could have changed under the statement.
@@ -155,9 +155,10 @@ async fn commit_once(
                     deleted: false,
                     values: stored_values(&entry.def.columns, values),
                 };
+                seqs.push(row.seq);
                 ctx.put_row(&entry, key, None, row)?;
             }
-            Ok(n)
+            Ok(seqs)
         })
         .await
 }

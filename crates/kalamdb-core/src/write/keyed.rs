@@ -25,25 +25,34 @@ pub struct Change {
     pub new_values: Option<Vec<Value>>,
 }
 
+/// What an UPDATE or DELETE commit wrote.
+#[derive(Debug, Default)]
+pub struct Written {
+    /// Rows changed (an UPDATE leaving a row as it was does not count).
+    pub count: u64,
+    /// The versions written, in commit order, when asked for (RETURNING).
+    pub rows: Vec<StoredRow>,
+}
+
 /// Commits `changes` read while the partition's manifest was at
-/// `manifest_version`; returns how many rows changed (an UPDATE leaving a
-/// row as it was does not count).
+/// `manifest_version`; `keep`: also return the versions written.
 pub async fn commit_changes(
     shared: &Arc<Shared>,
     entry: &Arc<TableEntry>,
     partition: Partition,
     changes: Vec<Change>,
     manifest_version: u64,
-) -> Result<u64> {
+    keep: bool,
+) -> Result<Written> {
     if changes.is_empty() {
-        return Ok(0);
+        return Ok(Written::default());
     }
     let e = entry.clone();
     shared
         .write_table(entry, move |ctx| {
             let entry = e;
             let table = entry.id();
-            let mut affected = 0;
+            let mut written = Written::default();
             // A key with no hot version was read from the cold tier; it is
             // still current unless a flush committed since the read.
             let manifest_now = ctx.manifest(&table, &partition)?.version;
@@ -75,10 +84,13 @@ pub async fn commit_changes(
                 let Some(row) = next_version(ctx, &current, values) else {
                     continue;
                 };
+                if keep {
+                    written.rows.push(row.clone());
+                }
                 ctx.put_row(&entry, key, Some(current), row)?;
-                affected += 1;
+                written.count += 1;
             }
-            Ok(affected)
+            Ok(written)
         })
         .await
 }

@@ -116,7 +116,9 @@ async fn insert(entry: &Arc<TableEntry>, cells: &[Vec<Cell>], cx: &RunContext<'_
         }
         rows.push(values);
     }
-    let count = commit_inserts(cx.shared, entry, cx.partition(entry), rows).await?;
+    let count = commit_inserts(cx.shared, entry, cx.partition(entry), rows)
+        .await?
+        .len() as u64;
     Ok(Ran::Done(StatementOutput::Dml {
         kind: DmlKind::Insert,
         count,
@@ -281,10 +283,16 @@ async fn keyed(
             partition.clone(),
             changes,
             manifest_version,
+            false,
         )
         .await
         {
-            Ok(count) => return Ok(Ran::Done(StatementOutput::Dml { kind, count })),
+            Ok(written) => {
+                return Ok(Ran::Done(StatementOutput::Dml {
+                    kind,
+                    count: written.count,
+                }));
+            }
             Err(KalamError::WriteConflict(_)) => continue,
             Err(e) => return Err(e),
         }
