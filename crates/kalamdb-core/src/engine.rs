@@ -89,7 +89,7 @@ impl Engine {
             jobs,
             stream: StreamTtl::default(),
         });
-        let fast = Arc::new(FastPath::new(config.fast_path, seq));
+        let fast = Arc::new(FastPath::new(config.fast_path, seq.clone()));
         let plan_hits = Arc::new(std::sync::atomic::AtomicU64::new(0));
         let system = Arc::new(SystemTables {
             shared: shared.clone(),
@@ -115,6 +115,7 @@ impl Engine {
                     live,
                     limits: config.statement_limits(),
                     fast,
+                    seq,
                 },
                 revoked,
                 root_password: config.root_password.clone(),
@@ -159,6 +160,11 @@ impl Engine {
 
     fn shared(&self) -> &Arc<Shared> {
         &self.inner.executor.shared
+    }
+
+    #[cfg(test)]
+    fn seq(&self) -> &Arc<SnowflakeGenerator> {
+        &self.inner.executor.seq
     }
 
     fn maintenance(&self) -> &Maintenance {

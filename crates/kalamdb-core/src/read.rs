@@ -2,7 +2,8 @@
 //! over catalog `kalam` (`session.rs`, with our SQL functions in
 //! `functions.rs`), the table provider (`provider.rs`) and the scan of a
 //! partition across both tiers (`scan.rs`, planned as `scan_exec.rs` with
-//! its size estimate), the INSERT sink (`insert_sink.rs`),
+//! its size estimate; a transaction's own rows laid over it in
+//! `overlay.rs`), the INSERT sink (`insert_sink.rs`),
 //! the identity every provider of a statement carries (`context.rs`), and
 //! running one planned statement (`query.rs`).
 //!
@@ -12,6 +13,7 @@
 pub mod context;
 pub mod functions;
 pub mod insert_sink;
+pub mod overlay;
 pub mod plan_cache;
 pub mod provider;
 pub mod query;

@@ -20,6 +20,7 @@ pub mod subscribe;
 pub mod sys_table;
 pub mod system_tables;
 pub mod table_ddl;
+pub mod txn;
 pub mod users;
 
 pub use output::{DmlKind, ExecuteRequest, StatementError, StatementOutput, StatementResult};

@@ -182,6 +182,9 @@ pub struct QuerySection {
     /// by primary key) skip DataFusion's planner; `false` plans every
     /// statement (same answers, slower). Env `KALAMDB_QUERY_FAST_PATH`.
     pub fast_path: bool,
+    /// Bytes of row versions one transaction may stage before COMMIT; more
+    /// → `"Transaction too large"` (sql.md §3.7).
+    pub max_transaction_buffer_bytes: usize,
 }
 
 impl Default for QuerySection {
@@ -192,6 +195,7 @@ impl Default for QuerySection {
             max_param_bytes: 512 * 1024,
             max_result_rows: 1_000_000,
             fast_path: true,
+            max_transaction_buffer_bytes: 100 * 1024 * 1024,
         }
     }
 }

@@ -125,6 +125,7 @@ pub async fn run_with_hooks(
         max_param_bytes: config.query.max_param_bytes.max(1),
         max_result_rows: config.query.max_result_rows.max(1),
         fast_path: config.query.fast_path,
+        max_transaction_buffer_bytes: config.query.max_transaction_buffer_bytes.max(1),
         storage_dir: config.storage.data_dir.join("storage"),
         default_stream_ttl_seconds: config.stream.default_ttl_seconds.max(1),
         stream_eviction_interval: (config.stream.eviction_interval_seconds > 0)

@@ -708,3 +708,81 @@ async fn returning_gives_the_assigned_key_and_seq() {
     assert_eq!(rows[0]["qty"].as_int(), Some(2));
     assert!(assert_fresh_seq(&rows[0]["_seq"]) > seq, "a new version");
 }
+
+/// A transaction through the SDK (sql.md §3.7): one request, its results decode (the messages
+/// name the transaction), and its writes land together; a rolled-back one leaves nothing.
+#[tokio::test]
+async fn a_transaction_commits_through_the_sdk() {
+    let server = TestServer::start();
+    let client = root_client(&server);
+    for sql in [
+        "CREATE NAMESPACE app",
+        "CREATE TABLE app.acct (id BIGINT PRIMARY KEY, balance INT)",
+        "INSERT INTO app.acct VALUES (1, 100), (2, 0)",
+    ] {
+        assert!(
+            client
+                .execute_query(sql, None, None, None)
+                .await
+                .unwrap()
+                .success()
+        );
+    }
+    let resp = client
+        .execute_query(
+            "BEGIN; UPDATE app.acct SET balance = balance - 40 WHERE id = 1; \
+             UPDATE app.acct SET balance = balance + 40 WHERE id = 2 RETURNING balance; COMMIT",
+            None,
+            None,
+            None,
+        )
+        .await
+        .unwrap();
+    assert!(resp.success(), "{resp:?}");
+    let messages: Vec<&str> = resp
+        .results
+        .iter()
+        .filter_map(|r| r.message.as_deref())
+        .collect();
+    assert!(
+        messages[0].starts_with("Transaction started ("),
+        "{messages:?}"
+    );
+    assert!(
+        messages
+            .iter()
+            .any(|m| m.starts_with("Transaction committed (")),
+        "{messages:?}"
+    );
+    let returned = resp
+        .results
+        .iter()
+        .find(|r| !r.schema.is_empty())
+        .expect("RETURNING rows");
+    assert_eq!(returned.row_count, 1);
+
+    let resp = client
+        .execute_query(
+            "BEGIN; DELETE FROM app.acct WHERE id = 1; ROLLBACK",
+            None,
+            None,
+            None,
+        )
+        .await
+        .unwrap();
+    assert!(resp.success(), "{resp:?}");
+
+    let resp = client
+        .execute_query(
+            "SELECT id, balance FROM app.acct ORDER BY id",
+            None,
+            None,
+            None,
+        )
+        .await
+        .unwrap();
+    let rows = resp.rows_as_maps();
+    assert_eq!(rows.len(), 2);
+    assert_eq!(rows[0]["balance"].as_int(), Some(60));
+    assert_eq!(rows[1]["balance"].as_int(), Some(40));
+}

@@ -23,6 +23,8 @@ pub struct EngineConfig {
     /// Rows one query may return; more fail the statement instead of
     /// building an answer that exhausts memory (`query.max_result_rows`).
     pub max_result_rows: usize,
+    /// Bytes one transaction may stage (`query.max_transaction_buffer_bytes`).
+    pub max_transaction_buffer_bytes: usize,
     pub default_flush_policy: FlushPolicy,
     pub default_deleted_retention_hours: u64,
     pub default_stream_ttl_seconds: u64,
@@ -51,6 +53,7 @@ impl Default for EngineConfig {
             max_params: limits.max_params,
             max_param_bytes: limits.max_param_bytes,
             max_result_rows: limits.max_result_rows,
+            max_transaction_buffer_bytes: limits.max_transaction_buffer_bytes,
             default_flush_policy: tables.flush_policy,
             default_deleted_retention_hours: tables.deleted_retention_hours,
             default_stream_ttl_seconds: tables.stream_ttl_seconds,
@@ -72,6 +75,7 @@ impl EngineConfig {
             max_params: self.max_params,
             max_param_bytes: self.max_param_bytes,
             max_result_rows: self.max_result_rows,
+            max_transaction_buffer_bytes: self.max_transaction_buffer_bytes,
         }
     }
 

@@ -8,3 +8,4 @@ mod basics;
 mod compaction;
 mod revocation;
 mod stream_ttl;
+mod transactions;

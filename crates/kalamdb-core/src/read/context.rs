@@ -11,6 +11,7 @@ use kalamdb_types::{TableId, TableType};
 
 use crate::access::Caller;
 use crate::row::value::StoredRow;
+use crate::write::txn::Txn;
 
 /// What table references are being resolved for.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -33,6 +34,9 @@ pub struct QueryContext {
     pub mode: ProviderMode,
     /// Where an INSERT with RETURNING leaves the rows it wrote.
     pub returned: Option<Arc<ReturnedRows>>,
+    /// The open transaction the statement runs in: its writes are staged
+    /// there, and its scans see them.
+    pub txn: Option<Arc<Txn>>,
 }
 
 /// The row versions an INSERT wrote (values, `_seq`), gathered by its sink
@@ -65,7 +69,14 @@ impl QueryContext {
             caller: caller.clone(),
             mode,
             returned: None,
+            txn: None,
         }
+    }
+
+    /// The same context inside `txn` (if any).
+    pub fn in_txn(mut self, txn: Option<&Arc<Txn>>) -> Self {
+        self.txn = txn.cloned();
+        self
     }
 
     /// The same context, its INSERT sink keeping the rows it writes in

@@ -1,7 +1,8 @@
 //! The INSERT sink DataFusion writes into ([`InsertSink`]): it collects the
 //! statement's rows (a statement is atomic: all rows or none), converts and
 //! validates them (NOT NULL with the spec's message; JSON and UUID text),
-//! and commits them in one commit request (`write/insert.rs`).
+//! and commits them in one commit request (`write/insert.rs`), or inside a
+//! transaction stages them there (`write/txn.rs`).
 
 use std::fmt;
 use std::sync::Arc;
@@ -23,6 +24,7 @@ use crate::row::arrow::value_from_array;
 use crate::row::value::{StoredRow, Value, stored_values};
 use crate::write::insert::commit_inserts;
 use crate::write::shared::Shared;
+use crate::write::txn::Txn;
 
 pub struct InsertSink {
     pub shared: Arc<Shared>,
@@ -30,6 +32,8 @@ pub struct InsertSink {
     pub partition: Partition,
     /// Set for an INSERT with RETURNING: the rows written go here.
     pub returned: Option<Arc<ReturnedRows>>,
+    /// Inside a transaction the rows are staged there, not committed.
+    pub txn: Option<Arc<Txn>>,
 }
 
 impl fmt::Debug for InsertSink {
@@ -69,9 +73,14 @@ impl DataSink for InsertSink {
         }
         // Only RETURNING needs the values after the commit took them.
         let kept = self.returned.as_ref().map(|_| rows.clone());
-        let seqs = commit_inserts(&self.shared, &self.entry, self.partition.clone(), rows)
-            .await
-            .map_err(KalamError::into_datafusion)?;
+        let seqs = match &self.txn {
+            Some(txn) => {
+                txn.stage_inserts(&self.shared, &self.entry, self.partition.clone(), rows)
+                    .await
+            }
+            None => commit_inserts(&self.shared, &self.entry, self.partition.clone(), rows).await,
+        }
+        .map_err(KalamError::into_datafusion)?;
         if let (Some(returned), Some(kept)) = (&self.returned, kept) {
             returned.extend(kept.into_iter().zip(seqs).map(|(values, seq)| StoredRow {
                 seq,

@@ -34,10 +34,12 @@ use crate::catalog::table::TableEntry;
 use crate::error::KalamError;
 use crate::read::context::{ProviderMode, QueryContext};
 use crate::read::insert_sink::InsertSink;
+use crate::read::overlay::{KeyColumn, OverlayExec};
 use crate::read::scan::{FIRST_CHUNK, HotScan};
 use crate::read::scan_exec::SizedScanExec;
-use crate::row::arrow::ROW_ID_COLUMN;
+use crate::row::arrow::{ROW_ID_COLUMN, rows_to_batch};
 use crate::row::key::pk_from_scalar;
+use crate::row::value::StoredRow;
 use crate::tiers::manifest::load_manifest;
 use crate::write::shared::Shared;
 
@@ -118,6 +120,60 @@ impl KalamTableProvider {
             }
             _ => None,
         }
+    }
+}
+
+impl KalamTableProvider {
+    /// The scan of a table the statement's transaction has staged rows of:
+    /// `scan` reads every column and the key (the hidden row id of a table
+    /// without a primary key: `keyed_schema`); the staged
+    /// versions replace the stored ones (`overlay.rs`); `schema` and
+    /// `projection` are what the query asked of this provider.
+    fn overlaid(
+        &self,
+        scan: HotScan,
+        rows: Option<usize>,
+        staged: Vec<(PkValue, StoredRow)>,
+        schema: &SchemaRef,
+        projection: Option<&Vec<usize>>,
+    ) -> DfResult<Arc<dyn ExecutionPlan>> {
+        let full = scan.schema.clone();
+        let index = |name: &str| {
+            full.index_of(name)
+                .map_err(|e| KalamError::internal(e).into_datafusion())
+        };
+        let key = match self.entry.def.primary_key() {
+            Some((_, col)) => KeyColumn::Declared(index(&col.name)?, col.clone()),
+            None => KeyColumn::RowId(index(ROW_ID_COLUMN)?),
+        };
+        let wanted: Vec<usize> = match projection {
+            Some(p) => p.clone(),
+            None => (0..schema.fields().len()).collect(),
+        };
+        let out = wanted
+            .iter()
+            .map(|&i| index(schema.field(i).name()))
+            .collect::<DfResult<Vec<usize>>>()?;
+        let hidden = staged.iter().map(|(pk, _)| pk.clone()).collect();
+        let (ids, live): (Vec<i64>, Vec<StoredRow>) = staged
+            .into_iter()
+            .filter(|(_, row)| !row.deleted)
+            .map(|(pk, row)| match pk {
+                PkValue::RowId(id) => (id, row),
+                _ => (0, row),
+            })
+            .unzip();
+        let staged = rows_to_batch(&self.entry.def, &full, &live, Some(&ids))
+            .map_err(KalamError::into_datafusion)?;
+        let exec =
+            StreamingTableExec::try_new(full.clone(), vec![Arc::new(scan)], None, [], false, None)?;
+        Ok(Arc::new(OverlayExec::try_new(
+            Arc::new(SizedScanExec::new(exec, rows)),
+            hidden,
+            staged,
+            key,
+            out,
+        )?))
     }
 }
 
@@ -238,15 +294,29 @@ impl TableProvider for KalamTableProvider {
             None => estimate_rows(&self.shared, &self.entry, &partition)
                 .map_err(KalamError::into_datafusion)?,
         };
+        let staged = match &self.ctx.txn {
+            Some(txn) => txn.overlay(&self.entry.id(), &partition),
+            None => Vec::new(),
+        };
+        // With rows of its own transaction to lay over them, the stored rows
+        // are read whole and with their key (`overlaid`).
+        let read = match (staged.is_empty(), self.entry.def.primary_key()) {
+            (true, _) => schema.clone(),
+            (false, Some(_)) => self.entry.schema.clone(),
+            (false, None) => self.entry.keyed_schema.clone(),
+        };
         let scan = HotScan {
             shared: self.shared.clone(),
             entry: self.entry.clone(),
             partition,
             points,
             seq_after,
-            schema: schema.clone(),
-            with_row_id: schema.field_with_name(ROW_ID_COLUMN).is_ok(),
+            with_row_id: read.field_with_name(ROW_ID_COLUMN).is_ok(),
+            schema: read,
         };
+        if !staged.is_empty() {
+            return self.overlaid(scan, rows, staged, &schema, projection);
+        }
         let exec = StreamingTableExec::try_new(
             schema,
             vec![Arc::new(scan)],
@@ -276,6 +346,7 @@ impl TableProvider for KalamTableProvider {
             entry: self.entry.clone(),
             partition: self.ctx.partition_for(self.entry.def.table_type),
             returned: self.ctx.returned.clone(),
+            txn: self.ctx.txn.clone(),
         };
         Ok(Arc::new(DataSinkExec::new(input, Arc::new(sink), None)))
     }

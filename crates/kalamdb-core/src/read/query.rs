@@ -61,15 +61,18 @@ pub async fn collect(
 }
 
 /// [`collect`] in a context of the caller's making (an INSERT whose sink
-/// keeps the rows it writes for RETURNING); its plan is not kept.
+/// keeps the rows it writes for RETURNING, a statement inside a
+/// transaction); its plan is neither looked up nor kept: the providers of
+/// a kept plan carry another request's context.
 pub async fn collect_in(
     sessions: &Sessions,
     stmt: SqlStatement,
     params: &[ScalarValue],
     namespace: &NamespaceId,
     ctx: QueryContext,
+    max_rows: Option<usize>,
 ) -> Result<(SchemaRef, Vec<RecordBatch>)> {
-    plan_and_run(sessions, stmt, params, namespace, ctx, None, None).await
+    plan_and_run(sessions, stmt, params, namespace, ctx, None, max_rows).await
 }
 
 async fn plan_and_run(

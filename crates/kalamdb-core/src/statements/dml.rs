@@ -29,7 +29,7 @@ use crate::catalog::names::{fold, object_ref, resolve_table};
 use crate::catalog::table::TableEntry;
 use crate::error::{KalamError, Result};
 use crate::read::context::{ProviderMode, QueryContext};
-use crate::read::query::{collect, parse_standard};
+use crate::read::query::{collect_in, parse_standard};
 use crate::read::session::Sessions;
 use crate::row::arrow::{ROW_ID_COLUMN, value_from_array};
 use crate::row::fit::{cast_new_values, check_value_fits};
@@ -41,6 +41,7 @@ use crate::tiers::manifest::load_manifest;
 use crate::write::insert::MAX_ATTEMPTS;
 use crate::write::keyed::{Change, commit_changes};
 use crate::write::shared::Shared;
+use crate::write::txn::Txn;
 
 fn writable_table(
     shared: &Shared,
@@ -345,6 +346,7 @@ pub async fn update_or_delete(
     params: &[ScalarValue],
     ns: &NamespaceId,
     caller: &Caller,
+    txn: Option<&Arc<Txn>>,
 ) -> Result<StatementOutput> {
     let target = target_of(stmt)?;
     let entry = writable_table(shared, caller, &target.name, ns)?;
@@ -395,12 +397,12 @@ pub async fn update_or_delete(
         select.push_str(&format!(" WHERE {sel}"));
     }
     let query = parse_standard(&select)?;
-    let ctx = QueryContext::new(caller, ProviderMode::Read);
+    let ctx = QueryContext::new(caller, ProviderMode::Read).in_txn(txn);
     let partition = ctx.partition_for(entry.def.table_type);
     // Planned before anything is written: a bad item fails the statement.
     let returning = match &target.returning {
         Some(items) => Some(Returning::plan(
-            &sessions.state(Arc::new(ctx), ns)?,
+            &sessions.state(Arc::new(ctx.clone()), ns)?,
             entry.clone(),
             items,
         )?),
@@ -409,31 +411,32 @@ pub async fn update_or_delete(
     for _ in 0..MAX_ATTEMPTS {
         // Read before the rows: a flush committing after this bumps it.
         let manifest_version = load_manifest(shared.store.as_ref(), &id, &partition)?.version;
-        let (_, batches) = collect(
-            sessions,
-            query.clone(),
-            None,
-            params,
-            ns,
-            caller,
-            ProviderMode::KeyedRead,
-            None,
-        )
-        .await?;
+        let keyed = QueryContext {
+            mode: ProviderMode::KeyedRead,
+            ..ctx.clone()
+        };
+        let (_, batches) = collect_in(sessions, query.clone(), params, ns, keyed, None).await?;
         let mut changes = Vec::new();
         for batch in &batches {
             collect_changes(&entry, batch, &assigned, target.kind, &mut changes)?;
         }
         let keep = returning.is_some();
-        let committed = commit_changes(
-            shared,
-            &entry,
-            partition.clone(),
-            changes,
-            manifest_version,
-            keep,
-        )
-        .await;
+        let committed = match txn {
+            Some(txn) => {
+                txn.stage_changes(shared, &entry, &partition, changes, manifest_version, keep)
+            }
+            None => {
+                commit_changes(
+                    shared,
+                    &entry,
+                    partition.clone(),
+                    changes,
+                    manifest_version,
+                    keep,
+                )
+                .await
+            }
+        };
         match committed {
             Ok(written) => {
                 return Ok(match &returning {

@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use datafusion::common::ScalarValue;
 use kalamdb_sql::KalamStatement;
-use kalamdb_types::{NamespaceId, ParamValue, Role, TableName};
+use kalamdb_types::{NamespaceId, ParamValue, Role, SnowflakeGenerator, TableName};
 use sqlparser::ast::{SelectItem, Statement as SqlStatement};
 
 use crate::access::{self, Action, Caller};
@@ -29,9 +29,10 @@ use crate::statements::output::{
 };
 use crate::statements::returning::Returning;
 use crate::statements::{
-    describe, dml, namespace, storage_ddl, storage_jobs, subscribe, table_ddl, users,
+    describe, dml, namespace, storage_ddl, storage_jobs, subscribe, table_ddl, txn, users,
 };
 use crate::write::shared::Shared;
+use crate::write::txn::{DEFAULT_MAX_BUFFER_BYTES, Txn};
 
 /// Limits on what one request may ask (the server maps its config here).
 #[derive(Debug, Clone)]
@@ -42,6 +43,8 @@ pub struct StatementLimits {
     /// Rows one query may return; more fail the statement instead of
     /// building an answer that exhausts memory (`query.max_result_rows`).
     pub max_result_rows: usize,
+    /// Bytes one transaction may stage (`query.max_transaction_buffer_bytes`).
+    pub max_transaction_buffer_bytes: usize,
 }
 
 impl Default for StatementLimits {
@@ -51,6 +54,7 @@ impl Default for StatementLimits {
             max_params: 50,
             max_param_bytes: 512 * 1024,
             max_result_rows: 1_000_000,
+            max_transaction_buffer_bytes: DEFAULT_MAX_BUFFER_BYTES,
         }
     }
 }
@@ -63,6 +67,9 @@ pub struct Executor {
     pub live: Arc<LiveHub>,
     pub limits: StatementLimits,
     pub fast: Arc<FastPath>,
+    /// The server's one `_seq` generator (a transaction's row ids and
+    /// provisional `_seq` values).
+    pub seq: Arc<SnowflakeGenerator>,
 }
 
 impl Executor {
@@ -162,6 +169,8 @@ impl Executor {
         let mut namespace = namespace_ok.map_err(whole)?;
         let total = statements.len();
         let mut results = Vec::with_capacity(total);
+        // The request's transaction, between BEGIN and COMMIT/ROLLBACK.
+        let mut open: Option<Arc<Txn>> = None;
         for (i, sql) in statements.into_iter().enumerate() {
             let failed = |error| StatementError {
                 index: i + 1,
@@ -201,6 +210,25 @@ impl Executor {
                 None => kalamdb_sql::parse_statement(&sql),
             };
             let mut stmt = parsed.map_err(|e| failed(e.into()))?;
+            if txn::is_control(&stmt) {
+                let output = txn::control(
+                    &self.shared,
+                    &self.seq,
+                    self.limits.max_transaction_buffer_bytes,
+                    &stmt,
+                    &mut open,
+                )
+                .await
+                .map_err(failed)?;
+                results.push(StatementResult {
+                    output,
+                    as_user: req.caller.user.clone(),
+                });
+                continue;
+            }
+            if open.is_some() {
+                txn::check_allowed(&stmt).map_err(failed)?;
+            }
             if total == 1
                 && !tried
                 && let Some(prepared) =
@@ -212,12 +240,24 @@ impl Executor {
                 continue;
             }
             match self
-                .execute_one(stmt, &sql, &params, &mut namespace, &req.caller)
+                .execute_one(
+                    stmt,
+                    &sql,
+                    &params,
+                    &mut namespace,
+                    &req.caller,
+                    open.as_ref(),
+                )
                 .await
             {
                 Ok(r) => results.push(r),
+                // The transaction, if one is open, is dropped with its
+                // staged writes: rolled back.
                 Err(error) => return Err(failed(error)),
             }
+        }
+        if open.is_some() {
+            return Err(whole(KalamError::exec(txn::LEFT_OPEN)));
         }
         Ok(results)
     }
@@ -280,6 +320,7 @@ impl Executor {
         params: &[ScalarValue],
         namespace: &mut NamespaceId,
         caller: &Caller,
+        txn: Option<&Arc<Txn>>,
     ) -> Result<StatementResult> {
         if let KalamStatement::ExecuteAsUser {
             user,
@@ -296,7 +337,7 @@ impl Executor {
                 execute_as: true,
             };
             let output = self
-                .run_statement(*inner, Some(&inner_sql), params, namespace, &as_target)
+                .run_statement(*inner, Some(&inner_sql), params, namespace, &as_target, txn)
                 .await?;
             return Ok(StatementResult {
                 output,
@@ -305,7 +346,7 @@ impl Executor {
         }
         let as_user = caller.user.clone();
         let output = self
-            .run_statement(stmt, Some(text), params, namespace, caller)
+            .run_statement(stmt, Some(text), params, namespace, caller, txn)
             .await?;
         Ok(StatementResult { output, as_user })
     }
@@ -318,6 +359,7 @@ impl Executor {
         params: &[ScalarValue],
         namespace: &mut NamespaceId,
         caller: &Caller,
+        txn: Option<&Arc<Txn>>,
     ) -> Result<StatementOutput> {
         let shared = &self.shared;
         match stmt {
@@ -408,7 +450,7 @@ impl Executor {
                 t.into_output()
             }
             KalamStatement::Standard(stmt) => {
-                self.run_standard(*stmt, text, params, namespace, caller)
+                self.run_standard(*stmt, text, params, namespace, caller, txn)
                     .await
             }
             KalamStatement::CreateUser {
@@ -476,8 +518,9 @@ impl Executor {
                 )
                 .await
             }
+            // Handled by `execute` (`txn::control`): they act on the request.
             KalamStatement::Begin | KalamStatement::Commit | KalamStatement::Rollback => Err(
-                KalamError::InvalidSql("Statement not supported yet: transactions".into()),
+                KalamError::InvalidSql("EXECUTE AS USER requires exactly one statement".into()),
             ),
         }
     }
@@ -491,6 +534,7 @@ impl Executor {
             &[],
             &NamespaceId::default_namespace(),
             caller,
+            None,
         )
         .await
     }
@@ -504,9 +548,8 @@ impl Executor {
         items: &[SelectItem],
         params: &[ScalarValue],
         namespace: &NamespaceId,
-        caller: &Caller,
+        ctx: QueryContext,
     ) -> Result<StatementOutput> {
-        let ctx = QueryContext::new(caller, ProviderMode::Insert(entry.id()));
         let returning = Returning::plan(
             &self.sessions.state(Arc::new(ctx.clone()), namespace)?,
             entry,
@@ -519,6 +562,7 @@ impl Executor {
             params,
             namespace,
             ctx.returning_into(written.clone()),
+            None,
         )
         .await?;
         Ok(StatementOutput::Returning {
@@ -536,6 +580,7 @@ impl Executor {
         params: &[ScalarValue],
         namespace: &NamespaceId,
         caller: &Caller,
+        txn: Option<&Arc<Txn>>,
     ) -> Result<StatementOutput> {
         let mut mode = ProviderMode::Read;
         let mut returning = None;
@@ -549,8 +594,10 @@ impl Executor {
             SqlStatement::Insert(insert) => {
                 let entry = dml::validate_insert(&self.shared, caller, insert, namespace)?;
                 if let Some(items) = returning {
+                    let ctx =
+                        QueryContext::new(caller, ProviderMode::Insert(entry.id())).in_txn(txn);
                     return self
-                        .insert_returning(stmt, entry, &items, params, namespace, caller)
+                        .insert_returning(stmt, entry, &items, params, namespace, ctx)
                         .await;
                 }
                 mode = ProviderMode::Insert(entry.id());
@@ -563,6 +610,7 @@ impl Executor {
                     params,
                     namespace,
                     caller,
+                    txn,
                 )
                 .await;
             }
@@ -572,17 +620,25 @@ impl Executor {
         let is_set = matches!(stmt, SqlStatement::Set(_));
         let max_rows =
             matches!(stmt, SqlStatement::Query(_)).then_some(self.limits.max_result_rows);
-        let (schema, batches) = collect(
-            &self.sessions,
-            stmt,
-            text,
-            params,
-            namespace,
-            caller,
-            mode,
-            max_rows,
-        )
-        .await?;
+        let (schema, batches) = match txn {
+            None => {
+                collect(
+                    &self.sessions,
+                    stmt,
+                    text,
+                    params,
+                    namespace,
+                    caller,
+                    mode,
+                    max_rows,
+                )
+                .await?
+            }
+            Some(txn) => {
+                let ctx = QueryContext::new(caller, mode).in_txn(Some(txn));
+                collect_in(&self.sessions, stmt, params, namespace, ctx, max_rows).await?
+            }
+        };
         if is_insert {
             return Ok(StatementOutput::Dml {
                 kind: DmlKind::Insert,

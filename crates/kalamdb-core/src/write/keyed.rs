@@ -11,7 +11,6 @@ use kalamdb_store::{Partition, PkValue, RowKey};
 use crate::catalog::table::TableEntry;
 use crate::error::{KalamError, Result};
 use crate::row::value::{StoredRow, Value, stored_values};
-use crate::write::context::CommitContext;
 use crate::write::shared::Shared;
 
 /// One row to rewrite: its key, the `_seq` read, and (UPDATE) its new values.
@@ -81,7 +80,7 @@ pub async fn commit_changes(
                 let values = change
                     .new_values
                     .map(|values| stored_values(&entry.def.columns, values));
-                let Some(row) = next_version(ctx, &current, values) else {
+                let Some(row) = next_version(|| ctx.next_seq().as_i64(), &current, values) else {
                     continue;
                 };
                 if keep {
@@ -99,20 +98,22 @@ pub async fn commit_changes(
 /// the new stored values) a new version, or none when the values are the
 /// current ones (such an UPDATE writes nothing and does not count); for a
 /// DELETE (`values: None`) a tombstone keeping the current values.
-fn next_version(
-    ctx: &mut CommitContext<'_>,
+/// `next_seq` draws the new version's `_seq` (the commit's, or a
+/// transaction's provisional one).
+pub(crate) fn next_version(
+    next_seq: impl FnOnce() -> i64,
     current: &StoredRow,
     values: Option<Vec<(u32, Value)>>,
 ) -> Option<StoredRow> {
     match values {
         Some(values) if values == current.values => None,
         Some(values) => Some(StoredRow {
-            seq: ctx.next_seq().as_i64(),
+            seq: next_seq(),
             deleted: false,
             values,
         }),
         None => Some(StoredRow {
-            seq: ctx.next_seq().as_i64(),
+            seq: next_seq(),
             deleted: true,
             values: current.values.clone(),
         }),
@@ -189,7 +190,7 @@ pub async fn commit_by_keys(
                     }
                     stored_values(columns, values)
                 });
-                let Some(row) = next_version(ctx, &current, values) else {
+                let Some(row) = next_version(|| ctx.next_seq().as_i64(), &current, values) else {
                     continue;
                 };
                 ctx.put_row(&entry, key, Some(current), row)?;

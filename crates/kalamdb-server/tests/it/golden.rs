@@ -605,7 +605,7 @@ fn render_result(
     let Some(schema) = r.get("schema") else {
         let count = row_count.map_or_else(|| "?".to_string(), |n| n.to_string());
         match r["message"].as_str() {
-            Some(m) => out.push(format!("ok {count}: {}", one_line(m))),
+            Some(m) => out.push(format!("ok {count}: {}", one_line(&txn_id_masked(m)))),
             None => out.push(format!("ok {count}")),
         }
         if r.get("rows").is_some() {
@@ -690,6 +690,22 @@ fn render_result(
     }
     let n = rows.len();
     out.push(format!("({n} {})", if n == 1 { "row" } else { "rows" }));
+}
+
+/// A transaction's id (a UUIDv7, sql.md §3.7) differs every run: shown as
+/// `<txn>` once checked to be one.
+fn txn_id_masked(message: &str) -> String {
+    let Some(open) = message.rfind(" (") else {
+        return message.to_string();
+    };
+    let (head, tail) = message.split_at(open);
+    let id = tail.trim_start_matches(" (").trim_end_matches(')');
+    let is_v7 = uuid::Uuid::parse_str(id).is_ok_and(|u| u.get_version_num() == 7);
+    if head.starts_with("Transaction ") && is_v7 && id.len() == 36 {
+        format!("{head} (<txn>)")
+    } else {
+        message.to_string()
+    }
 }
 
 /// Messages may span lines (DataFusion's "Valid fields are …"); a golden

@@ -25,5 +25,6 @@ mod security;
 mod stream;
 mod tokens;
 mod torture;
+mod transactions;
 mod users;
 mod wire;

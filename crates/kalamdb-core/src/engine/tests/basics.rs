@@ -19,7 +19,7 @@ fn root() -> Caller {
     Caller::new(UserId::root(), Role::System)
 }
 
-async fn exec(
+pub(super) async fn exec(
     engine: &Engine,
     sql: &str,
 ) -> std::result::Result<Vec<StatementResult>, StatementError> {
@@ -33,7 +33,7 @@ async fn exec(
         .await
 }
 
-async fn scalar_i64(engine: &Engine, sql: &str) -> i64 {
+pub(super) async fn scalar_i64(engine: &Engine, sql: &str) -> i64 {
     let results = exec(engine, sql).await.unwrap();
     match &results[0].output {
         StatementOutput::Rows { batches, .. } => {
