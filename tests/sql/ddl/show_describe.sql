@@ -21,7 +21,16 @@ root:> SHOW TABLES;
 "app" | "a_items" | "shared" | "local" | 1 | "{\"access_level\":\"public\",\"deleted_retention_hours\":168,\"flush_policy\":\"rows:10\",\"storage_id\":\"local\"}" | null | <masked> | <masked>
 "app" | "b_items" | "shared" | "local" | 1 | "{\"access_level\":\"private\",\"deleted_retention_hours\":168,\"flush_policy\":\"rows:10000,interval:300\",\"storage_id\":\"local\"}" | null | <masked> | <masked>
 "crm" | "contacts" | "shared" | "local" | 1 | "{\"access_level\":\"private\",\"deleted_retention_hours\":168,\"flush_policy\":\"rows:10000,interval:300\",\"storage_id\":\"local\"}" | null | <masked> | <masked>
-(3 rows)
+"system" | "columns" | "system" | null | null | null | null | null | null
+"system" | "jobs" | "system" | null | null | null | null | null | null
+"system" | "live" | "system" | null | null | null | null | null | null
+"system" | "namespaces" | "system" | null | null | null | null | null | null
+"system" | "schemas" | "system" | null | null | null | null | null | null
+"system" | "stats" | "system" | null | null | null | null | null | null
+"system" | "storages" | "system" | null | null | null | null | null | null
+"system" | "tables" | "system" | null | null | null | null | null | null
+"system" | "users" | "system" | null | null | null | null | null | null
+(12 rows)
 
 root:> SHOW TABLES IN app;
 [namespace_id Text nn | table_name Text nn | table_type Text nn | storage_id Text | version Int | options Json | comment Text | updated_at Timestamp | created_at Timestamp]

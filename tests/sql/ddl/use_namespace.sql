@@ -61,7 +61,16 @@ root:> SELECT namespace_id, table_name FROM system.tables ORDER BY namespace_id,
 "app" | "items"
 "other" | "items"
 "other" | "notes"
-(3 rows)
+"system" | "columns"
+"system" | "jobs"
+"system" | "live"
+"system" | "namespaces"
+"system" | "schemas"
+"system" | "stats"
+"system" | "storages"
+"system" | "tables"
+"system" | "users"
+(12 rows)
 
 # The default namespace exists from the first start.
 root:> CREATE TABLE plain (id INT PRIMARY KEY, v TEXT);

@@ -18,11 +18,12 @@ root:> SELECT table_schema, table_name FROM information_schema.tables WHERE tabl
 "system" | "jobs"
 "system" | "live"
 "system" | "namespaces"
+"system" | "schemas"
 "system" | "stats"
 "system" | "storages"
 "system" | "tables"
 "system" | "users"
-(8 rows)
+(9 rows)
 
 root:> SELECT DISTINCT table_schema FROM information_schema.tables ORDER BY table_schema;
 [table_schema Text]

@@ -18,7 +18,16 @@ root:> SELECT * FROM system.tables ORDER BY namespace_id, table_name;
 "app" | "events" | "stream" | null | 1 | "{\"ttl_seconds\":60}" | null | <masked> | <masked>
 "app" | "items" | "shared" | "local" | 1 | "{\"access_level\":\"public\",\"deleted_retention_hours\":168,\"flush_policy\":\"rows:500\",\"storage_id\":\"local\"}" | null | <masked> | <masked>
 "app" | "notes" | "user" | "local" | 1 | "{\"deleted_retention_hours\":168,\"flush_policy\":\"rows:10000,interval:300\",\"storage_id\":\"local\"}" | null | <masked> | <masked>
-(3 rows)
+"system" | "columns" | "system" | null | null | null | null | null | null
+"system" | "jobs" | "system" | null | null | null | null | null | null
+"system" | "live" | "system" | null | null | null | null | null | null
+"system" | "namespaces" | "system" | null | null | null | null | null | null
+"system" | "schemas" | "system" | null | null | null | null | null | null
+"system" | "stats" | "system" | null | null | null | null | null | null
+"system" | "storages" | "system" | null | null | null | null | null | null
+"system" | "tables" | "system" | null | null | null | null | null | null
+"system" | "users" | "system" | null | null | null | null | null | null
+(12 rows)
 
 root:> SELECT * FROM system.columns WHERE namespace_id = 'app' ORDER BY table_name, ordinal;
 [namespace_id Text nn | table_name Text nn | version Int | column_id Int | column_name Text nn | comment Text | data_type Text | default_value Text | ordinal Int | nullable Boolean | primary_key Boolean | primary_key_pos Int]
@@ -49,9 +58,18 @@ ok 0: Table app.events dropped successfully: files_deleted=0, bytes_freed=0
 
 root:> SELECT table_name FROM system.tables ORDER BY table_name;
 [table_name Text nn]
+"columns"
 "items"
+"jobs"
+"live"
+"namespaces"
 "notes"
-(2 rows)
+"schemas"
+"stats"
+"storages"
+"tables"
+"users"
+(11 rows)
 
 root:> SELECT DISTINCT table_name FROM system.columns ORDER BY table_name;
 [table_name Text nn]

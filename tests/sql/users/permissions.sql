@@ -469,11 +469,12 @@ u_dba:> SELECT table_name FROM information_schema.tables WHERE table_schema = 's
 "jobs"
 "live"
 "namespaces"
+"schemas"
 "stats"
 "storages"
 "tables"
 "users"
-(8 rows)
+(9 rows)
 
 u_user:> DESCRIBE TABLE app.base;
 [column_name Text nn | ordinal_position Int | column_id Int | data_type Text | is_nullable Boolean | is_primary_key Boolean | column_default Text | column_comment Text | schema_version Int]

@@ -138,6 +138,11 @@ fn the_role_matrix_of_the_spec() {
             "- - Y Y",
         ),
         (
+            "read system.schemas",
+            Action::ReadSystemTable("schemas"),
+            "- - Y Y",
+        ),
+        (
             "read system.stats",
             Action::ReadSystemTable("stats"),
             "- - Y Y",

@@ -34,9 +34,42 @@ pub struct QueryContext {
     pub mode: ProviderMode,
     /// Where an INSERT with RETURNING leaves the rows it wrote.
     pub returned: Option<Arc<ReturnedRows>>,
-    /// The open transaction the statement runs in: its writes are staged
-    /// there, and its scans see them.
+    /// What the statement inherits from earlier ones of its request.
+    pub scope: RequestScope,
+}
+
+/// What a statement inherits from the statements before it in its request
+/// (HTTP is stateless: nothing outlives the request).
+#[derive(Debug, Default, Clone)]
+pub struct RequestScope {
+    /// The open transaction: its writes are staged there, and its scans
+    /// see them.
     pub txn: Option<Arc<Txn>>,
+    /// `SET` variables of earlier statements, in order (`sql.md` §3.5:
+    /// `SET` applies to the rest of the request).
+    pub settings: Arc<Mutex<Vec<(String, String)>>>,
+}
+
+impl RequestScope {
+    pub fn settings(&self) -> Vec<(String, String)> {
+        self.settings
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
+    }
+
+    pub fn set(&self, variable: String, value: String) {
+        self.settings
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .push((variable, value));
+    }
+
+    /// Neither a transaction nor a setting: a statement may run a plan
+    /// kept from another request.
+    pub fn is_plain(&self) -> bool {
+        self.txn.is_none() && self.settings().is_empty()
+    }
 }
 
 /// The row versions an INSERT wrote (values, `_seq`), gathered by its sink
@@ -69,14 +102,18 @@ impl QueryContext {
             caller: caller.clone(),
             mode,
             returned: None,
-            txn: None,
+            scope: RequestScope::default(),
         }
     }
 
-    /// The same context inside `txn` (if any).
-    pub fn in_txn(mut self, txn: Option<&Arc<Txn>>) -> Self {
-        self.txn = txn.cloned();
+    /// The same context in its request's `scope`.
+    pub fn in_scope(mut self, scope: &RequestScope) -> Self {
+        self.scope = scope.clone();
         self
+    }
+
+    pub fn txn(&self) -> Option<&Arc<Txn>> {
+        self.scope.txn.as_ref()
     }
 
     /// The same context, its INSERT sink keeping the rows it writes in

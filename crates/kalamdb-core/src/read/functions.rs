@@ -117,17 +117,19 @@ pub fn new_ulid() -> String {
     encode_ulid((ms << 80) | random)
 }
 
-/// `CURRENT_USER()`: the effective user of the request. One instance is
-/// registered per request, carrying that user.
+/// `CURRENT_USER()` and `CURRENT_ROLE()`: the effective user of the
+/// request, and its role. One instance of each is registered per request,
+/// carrying its value.
 #[derive(Debug, PartialEq, Eq, Hash)]
-pub struct CurrentUser {
-    user: String,
+pub struct RequestText {
+    name: &'static str,
+    value: String,
     signature: Signature,
 }
 
-impl ScalarUDFImpl for CurrentUser {
+impl ScalarUDFImpl for RequestText {
     fn name(&self) -> &str {
-        "current_user"
+        self.name
     }
     fn signature(&self) -> &Signature {
         &self.signature
@@ -137,7 +139,7 @@ impl ScalarUDFImpl for CurrentUser {
     }
     fn invoke_with_args(&self, _args: ScalarFunctionArgs) -> DfResult<ColumnarValue> {
         Ok(ColumnarValue::Scalar(ScalarValue::Utf8(Some(
-            self.user.clone(),
+            self.value.clone(),
         ))))
     }
 }
@@ -162,8 +164,19 @@ pub fn ulid() -> ScalarUDF {
 }
 
 pub fn current_user(user: &str) -> ScalarUDF {
-    ScalarUDF::from(CurrentUser {
-        user: user.to_string(),
+    ScalarUDF::from(RequestText {
+        name: "current_user",
+        value: user.to_string(),
+        signature: Signature::nullary(Volatility::Stable),
+    })
+}
+
+/// `CURRENT_ROLE()`: `user`, `service`, `dba` or `system` (the role the
+/// statement runs with: `user` inside `EXECUTE AS USER`).
+pub fn current_role(role: &str) -> ScalarUDF {
+    ScalarUDF::from(RequestText {
+        name: "current_role",
+        value: role.to_string(),
         signature: Signature::nullary(Volatility::Stable),
     })
 }

@@ -294,7 +294,7 @@ impl TableProvider for KalamTableProvider {
             None => estimate_rows(&self.shared, &self.entry, &partition)
                 .map_err(KalamError::into_datafusion)?,
         };
-        let staged = match &self.ctx.txn {
+        let staged = match self.ctx.txn() {
             Some(txn) => txn.overlay(&self.entry.id(), &partition),
             None => Vec::new(),
         };
@@ -346,7 +346,7 @@ impl TableProvider for KalamTableProvider {
             entry: self.entry.clone(),
             partition: self.ctx.partition_for(self.entry.def.table_type),
             returned: self.ctx.returned.clone(),
-            txn: self.ctx.txn.clone(),
+            txn: self.ctx.txn().cloned(),
         };
         Ok(Arc::new(DataSinkExec::new(input, Arc::new(sink), None)))
     }

@@ -10,7 +10,7 @@ use datafusion::arrow::array::RecordBatch;
 use datafusion::arrow::datatypes::{DataType, SchemaRef};
 use datafusion::common::{ParamValues, ScalarValue};
 use datafusion::execution::context::SessionContext;
-use datafusion::logical_expr::LogicalPlan;
+use datafusion::logical_expr::{LogicalPlan, Statement as PlanStatement};
 use datafusion::physical_plan as execution;
 use datafusion::sql::parser::Statement as DfStatement;
 use kalamdb_sql::KalamStatement;
@@ -84,6 +84,7 @@ async fn plan_and_run(
     key: Option<PlanKey>,
     max_rows: Option<usize>,
 ) -> Result<(SchemaRef, Vec<RecordBatch>)> {
+    let scope = ctx.scope.clone();
     let state = sessions.state(Arc::new(ctx), namespace)?;
     let plan = state
         .statement_to_plan(DfStatement::Statement(Box::new(stmt)))
@@ -93,16 +94,32 @@ async fn plan_and_run(
     if matches!(plan, LogicalPlan::Statement(_) | LogicalPlan::Ddl(_)) {
         // `SET` and friends: DataFusion's session applies them (to this
         // statement's own state, which ends with it).
+        let set = match &plan {
+            LogicalPlan::Statement(PlanStatement::SetVariable(v)) => {
+                Some((v.variable.clone(), v.value.clone()))
+            }
+            _ => None,
+        };
         let df = SessionContext::new_with_state(state)
             .execute_logical_plan(plan)
             .await?;
-        return Ok((schema, df.collect().await?));
+        let out = df.collect().await?;
+        // Accepted: later statements of the request start with it.
+        if let Some((variable, value)) = set {
+            scope.set(variable, value);
+        }
+        return Ok((schema, out));
     }
     let physical = state.create_physical_plan(&plan).await?;
     if let Some(key) = key {
         sessions.plans.offer(key, &plan, &schema, &physical)?;
     }
-    let task = sessions.task_ctx();
+    // The shared context has the default configuration; an earlier SET of
+    // the request needs one of this state's own.
+    let task = match scope.settings().is_empty() {
+        true => sessions.task_ctx(),
+        false => state.task_ctx(),
+    };
     let Some(max_rows) = max_rows else {
         return Ok((schema, execution::collect(physical, task).await?));
     };

@@ -80,6 +80,7 @@ pub fn base_state(seq: Arc<SnowflakeGenerator>) -> Result<SessionState> {
     state.register_udf(Arc::new(functions::uuid_v7()))?;
     state.register_udf(Arc::new(functions::ulid()))?;
     state.register_udf(Arc::new(functions::current_user("")))?;
+    state.register_udf(Arc::new(functions::current_role("")))?;
     // `json_get*`, `json_contains`, `json_length`, … and the planner that
     // turns `->`, `->>` into them (sql.md §3.5), over JSON and TEXT columns
     // alike (a JSON column is text in Arrow).
@@ -134,6 +135,10 @@ impl Sessions {
         state.config_mut().options_mut().catalog.default_schema = namespace.to_string();
         let catalogs = Arc::new(MemoryCatalogProviderList::new());
         let user = ctx.caller.user.clone();
+        let role = ctx.caller.role;
+        for (variable, value) in ctx.scope.settings() {
+            state.config_mut().options_mut().set(&variable, &value)?;
+        }
         catalogs.register_catalog(
             CATALOG.to_string(),
             Arc::new(KalamCatalog {
@@ -144,6 +149,7 @@ impl Sessions {
         );
         state.register_catalog_list(catalogs);
         state.register_udf(Arc::new(functions::current_user(user.as_str())))?;
+        state.register_udf(Arc::new(functions::current_role(role.as_str())))?;
         state.mark_start_execution();
         Ok(state)
     }

@@ -28,7 +28,7 @@ use crate::access::{self, Action, Caller};
 use crate::catalog::names::{fold, object_ref, resolve_table};
 use crate::catalog::table::TableEntry;
 use crate::error::{KalamError, Result};
-use crate::read::context::{ProviderMode, QueryContext};
+use crate::read::context::{ProviderMode, QueryContext, RequestScope};
 use crate::read::query::{collect_in, parse_standard};
 use crate::read::session::Sessions;
 use crate::row::arrow::{ROW_ID_COLUMN, value_from_array};
@@ -41,7 +41,6 @@ use crate::tiers::manifest::load_manifest;
 use crate::write::insert::MAX_ATTEMPTS;
 use crate::write::keyed::{Change, commit_changes};
 use crate::write::shared::Shared;
-use crate::write::txn::Txn;
 
 fn writable_table(
     shared: &Shared,
@@ -346,7 +345,7 @@ pub async fn update_or_delete(
     params: &[ScalarValue],
     ns: &NamespaceId,
     caller: &Caller,
-    txn: Option<&Arc<Txn>>,
+    scope: &RequestScope,
 ) -> Result<StatementOutput> {
     let target = target_of(stmt)?;
     let entry = writable_table(shared, caller, &target.name, ns)?;
@@ -397,7 +396,7 @@ pub async fn update_or_delete(
         select.push_str(&format!(" WHERE {sel}"));
     }
     let query = parse_standard(&select)?;
-    let ctx = QueryContext::new(caller, ProviderMode::Read).in_txn(txn);
+    let ctx = QueryContext::new(caller, ProviderMode::Read).in_scope(scope);
     let partition = ctx.partition_for(entry.def.table_type);
     // Planned before anything is written: a bad item fails the statement.
     let returning = match &target.returning {
@@ -421,7 +420,7 @@ pub async fn update_or_delete(
             collect_changes(&entry, batch, &assigned, target.kind, &mut changes)?;
         }
         let keep = returning.is_some();
-        let committed = match txn {
+        let committed = match &scope.txn {
             Some(txn) => {
                 txn.stage_changes(shared, &entry, &partition, changes, manifest_version, keep)
             }

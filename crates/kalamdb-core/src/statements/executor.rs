@@ -18,7 +18,7 @@ use crate::catalog::table::TableEntry;
 use crate::error::{KalamError, Result};
 use crate::live::hub::LiveHub;
 use crate::maintenance::tasks::Maintenance;
-use crate::read::context::{ProviderMode, QueryContext, ReturnedRows};
+use crate::read::context::{ProviderMode, QueryContext, RequestScope, ReturnedRows};
 use crate::read::query::{
     collect, collect_in, collect_kept, count_of, param_scalar, parse_standard,
 };
@@ -169,8 +169,10 @@ impl Executor {
         let mut namespace = namespace_ok.map_err(whole)?;
         let total = statements.len();
         let mut results = Vec::with_capacity(total);
-        // The request's transaction, between BEGIN and COMMIT/ROLLBACK.
+        // The request's transaction, between BEGIN and COMMIT/ROLLBACK,
+        // and its SET variables.
         let mut open: Option<Arc<Txn>> = None;
+        let settings = RequestScope::default().settings;
         for (i, sql) in statements.into_iter().enumerate() {
             let failed = |error| StatementError {
                 index: i + 1,
@@ -239,15 +241,12 @@ impl Executor {
                 results.push(result);
                 continue;
             }
+            let scope = RequestScope {
+                txn: open.clone(),
+                settings: settings.clone(),
+            };
             match self
-                .execute_one(
-                    stmt,
-                    &sql,
-                    &params,
-                    &mut namespace,
-                    &req.caller,
-                    open.as_ref(),
-                )
+                .execute_one(stmt, &sql, &params, &mut namespace, &req.caller, &scope)
                 .await
             {
                 Ok(r) => results.push(r),
@@ -320,7 +319,7 @@ impl Executor {
         params: &[ScalarValue],
         namespace: &mut NamespaceId,
         caller: &Caller,
-        txn: Option<&Arc<Txn>>,
+        scope: &RequestScope,
     ) -> Result<StatementResult> {
         if let KalamStatement::ExecuteAsUser {
             user,
@@ -337,7 +336,14 @@ impl Executor {
                 execute_as: true,
             };
             let output = self
-                .run_statement(*inner, Some(&inner_sql), params, namespace, &as_target, txn)
+                .run_statement(
+                    *inner,
+                    Some(&inner_sql),
+                    params,
+                    namespace,
+                    &as_target,
+                    scope,
+                )
                 .await?;
             return Ok(StatementResult {
                 output,
@@ -346,7 +352,7 @@ impl Executor {
         }
         let as_user = caller.user.clone();
         let output = self
-            .run_statement(stmt, Some(text), params, namespace, caller, txn)
+            .run_statement(stmt, Some(text), params, namespace, caller, scope)
             .await?;
         Ok(StatementResult { output, as_user })
     }
@@ -359,7 +365,7 @@ impl Executor {
         params: &[ScalarValue],
         namespace: &mut NamespaceId,
         caller: &Caller,
-        txn: Option<&Arc<Txn>>,
+        scope: &RequestScope,
     ) -> Result<StatementOutput> {
         let shared = &self.shared;
         match stmt {
@@ -420,9 +426,18 @@ impl Executor {
             }
             KalamStatement::DescribeTable { table, history } => {
                 if history {
-                    return Err(KalamError::InvalidSql(
-                        "DESCRIBE TABLE ... HISTORY is not supported yet".into(),
-                    ));
+                    // Any role (sql.md §7), though system.schemas itself is
+                    // dba/system's: the table must resolve for the caller.
+                    let id = resolve_table(&shared.catalog, &table, namespace)?.id();
+                    let lister = Caller::new(caller.user.clone(), Role::System);
+                    return self
+                        .internal_query(
+                            &format!(
+                                "SELECT * FROM system.schemas WHERE table_id = '{id}' ORDER BY schema_version"
+                            ),
+                            &lister,
+                        )
+                        .await;
                 }
                 let in_system = match &table.namespace {
                     Some(ns) => ns == "system",
@@ -450,7 +465,7 @@ impl Executor {
                 t.into_output()
             }
             KalamStatement::Standard(stmt) => {
-                self.run_standard(*stmt, text, params, namespace, caller, txn)
+                self.run_standard(*stmt, text, params, namespace, caller, scope)
                     .await
             }
             KalamStatement::CreateUser {
@@ -534,7 +549,7 @@ impl Executor {
             &[],
             &NamespaceId::default_namespace(),
             caller,
-            None,
+            &RequestScope::default(),
         )
         .await
     }
@@ -580,7 +595,7 @@ impl Executor {
         params: &[ScalarValue],
         namespace: &NamespaceId,
         caller: &Caller,
-        txn: Option<&Arc<Txn>>,
+        scope: &RequestScope,
     ) -> Result<StatementOutput> {
         let mut mode = ProviderMode::Read;
         let mut returning = None;
@@ -595,7 +610,7 @@ impl Executor {
                 let entry = dml::validate_insert(&self.shared, caller, insert, namespace)?;
                 if let Some(items) = returning {
                     let ctx =
-                        QueryContext::new(caller, ProviderMode::Insert(entry.id())).in_txn(txn);
+                        QueryContext::new(caller, ProviderMode::Insert(entry.id())).in_scope(scope);
                     return self
                         .insert_returning(stmt, entry, &items, params, namespace, ctx)
                         .await;
@@ -610,7 +625,7 @@ impl Executor {
                     params,
                     namespace,
                     caller,
-                    txn,
+                    scope,
                 )
                 .await;
             }
@@ -620,8 +635,9 @@ impl Executor {
         let is_set = matches!(stmt, SqlStatement::Set(_));
         let max_rows =
             matches!(stmt, SqlStatement::Query(_)).then_some(self.limits.max_result_rows);
-        let (schema, batches) = match txn {
-            None => {
+        // A SET is recorded in the request's scope for the statements after it.
+        let (schema, batches) = match scope.is_plain() && !is_set {
+            true => {
                 collect(
                     &self.sessions,
                     stmt,
@@ -634,8 +650,8 @@ impl Executor {
                 )
                 .await?
             }
-            Some(txn) => {
-                let ctx = QueryContext::new(caller, mode).in_txn(Some(txn));
+            false => {
+                let ctx = QueryContext::new(caller, mode).in_scope(scope);
                 collect_in(&self.sessions, stmt, params, namespace, ctx, max_rows).await?
             }
         };

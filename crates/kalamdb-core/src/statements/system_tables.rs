@@ -26,7 +26,7 @@ use crate::read::session::SystemSchemas;
 use crate::statements::sys_table::{SysTable, opt_text, text, ts};
 use crate::write::shared::Shared;
 
-const ADMIN_TABLES: &[&str] = &["users", "stats", "jobs", "storages", "live"];
+const ADMIN_TABLES: &[&str] = &["users", "schemas", "stats", "jobs", "storages", "live"];
 /// Older names, resolvable but not listed.
 const ADMIN_ALIASES: &[&str] = &["live_queries"];
 
@@ -89,6 +89,7 @@ impl SchemaProvider for SystemSchema {
             "namespaces" => namespaces(&t.shared),
             "tables" => tables(&t.shared),
             "columns" => columns(&t.shared),
+            "schemas" => schemas(&t.shared),
             "users" => users(&t.shared),
             "stats" => stats(t),
             "jobs" => jobs(&t.maintenance),
@@ -157,6 +158,81 @@ fn tables(shared: &Shared) -> Result<SysTable> {
             opt_text(d.comment.clone()),
             ts(Some(d.updated_at)),
             ts(Some(d.created_at)),
+        ]);
+    }
+    // The system tables themselves (sql.md §8), whoever may read them.
+    let mut system: Vec<&str> = PUBLIC_SYSTEM_TABLES.to_vec();
+    system.extend(ADMIN_TABLES);
+    system.sort_unstable();
+    for name in system {
+        t.push(vec![
+            text("system"),
+            text(name),
+            text("system"),
+            opt_text(None::<String>),
+            ScalarValue::Int32(None),
+            opt_text(None::<String>),
+            opt_text(None::<String>),
+            ts(None),
+            ts(None),
+        ]);
+    }
+    Ok(t)
+}
+
+/// One row per schema version of every table (sql.md §8). A table has one
+/// version until an ALTER TABLE makes more; its current definition is that
+/// version's row.
+fn schemas(shared: &Shared) -> Result<SysTable> {
+    let mut t = SysTable::new(&[
+        ("table_id", KalamDataType::Text, "nn"),
+        ("table_name", KalamDataType::Text, "nn"),
+        ("namespace_id", KalamDataType::Text, "nn"),
+        ("table_type", KalamDataType::Text, "nn"),
+        ("created_at", KalamDataType::Timestamp, ""),
+        ("schema_version", KalamDataType::Int, "nn"),
+        ("columns", KalamDataType::Json, ""),
+        ("table_comment", KalamDataType::Text, ""),
+        ("updated_at", KalamDataType::Timestamp, ""),
+        ("options", KalamDataType::Json, ""),
+        ("access_level", KalamDataType::Text, ""),
+        ("is_latest", KalamDataType::Boolean, "nn"),
+        ("storage_id", KalamDataType::Text, ""),
+        ("use_user_storage", KalamDataType::Boolean, "nn"),
+    ]);
+    for e in shared.catalog.tables(None) {
+        let d = &e.def;
+        let columns: Vec<serde_json::Value> = d
+            .columns
+            .iter()
+            .map(|c| {
+                serde_json::json!({
+                    "column_id": c.column_id,
+                    "column_name": c.name,
+                    "data_type": c.data_type.sql_name(),
+                    "ordinal": c.ordinal,
+                    "nullable": c.nullable && !c.primary_key,
+                    "primary_key": c.primary_key,
+                    "default_value": c.default,
+                    "comment": c.comment,
+                })
+            })
+            .collect();
+        t.push(vec![
+            text(d.id().to_string()),
+            text(d.name.as_str()),
+            text(d.namespace.as_str()),
+            text(d.table_type.as_str()),
+            ts(Some(d.created_at)),
+            ScalarValue::Int32(Some(d.version as i32)),
+            text(serde_json::Value::Array(columns).to_string()),
+            opt_text(d.comment.clone()),
+            ts(Some(d.updated_at)),
+            text(d.options_json().to_string()),
+            opt_text(d.options.access_level.map(|a| a.as_str().to_string())),
+            ScalarValue::Boolean(Some(true)),
+            opt_text(d.options.storage_id.as_ref().map(|s| s.to_string())),
+            ScalarValue::Boolean(Some(false)),
         ]);
     }
     Ok(t)
