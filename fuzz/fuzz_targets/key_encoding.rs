@@ -210,6 +210,7 @@ fn kind_prefix(key: &MetaKey) -> Option<MetaPrefix> {
         MetaKey::Job(_) => MetaPrefix::Jobs,
         MetaKey::RevokedToken(_) => MetaPrefix::RevokedTokens,
         MetaKey::DroppedFiles(_) => MetaPrefix::DroppedFiles,
+        MetaKey::View(_) => MetaPrefix::Views,
     })
 }
 
@@ -338,7 +339,7 @@ fn arb_row_key(u: &mut Unstructured) -> arbitrary::Result<RowKey> {
 }
 
 fn arb_meta_key(u: &mut Unstructured) -> arbitrary::Result<MetaKey> {
-    Ok(match u.int_in_range(0u8..=8)? {
+    Ok(match u.int_in_range(0u8..=9)? {
         0 => MetaKey::Namespace(arb_namespace(u)?),
         1 => MetaKey::Table(arb_table(u)?),
         2 => MetaKey::User(arb_user(u)?),
@@ -349,6 +350,7 @@ fn arb_meta_key(u: &mut Unstructured) -> arbitrary::Result<MetaKey> {
         5 => MetaKey::Manifest(arb_table(u)?, arb_partition(u)?),
         6 => MetaKey::Job(arb_text(u)?),
         7 => MetaKey::RevokedToken(u.arbitrary()?),
-        _ => MetaKey::DroppedFiles(arb_table(u)?),
+        8 => MetaKey::DroppedFiles(arb_table(u)?),
+        _ => MetaKey::View(arb_table(u)?),
     })
 }

@@ -38,7 +38,11 @@ fuzz_target!(|data: &[u8]| {
     };
     assert!(!pieces.is_empty());
     if let Some(scanned) = scan_insert_rows(sql) {
-        assert_eq!(pieces, vec![scanned.statement.to_string()], "scanned statement");
+        assert_eq!(
+            pieces,
+            vec![scanned.statement.to_string()],
+            "scanned statement"
+        );
         let rows: Vec<Vec<Expr>> = scanned
             .rows
             .iter()
@@ -50,7 +54,10 @@ fuzz_target!(|data: &[u8]| {
         }
         if let Some(probe) = values_rows(&scanned.probe()) {
             assert_eq!(probe.first(), rows.first(), "the probe's row differs");
-            assert!(whole.is_some(), "the probe parses but the whole text does not");
+            assert!(
+                whole.is_some(),
+                "the probe parses but the whole text does not"
+            );
         }
     }
     let (with_tokens, tokens) = split_statements_with_tokens(sql).expect("splits as before");
@@ -101,14 +108,14 @@ fn values_rows(sql: &str) -> Option<Vec<Vec<Expr>>> {
     Some(v.rows.into_iter().map(|r| r.content).collect())
 }
 
-/// `SUBSCRIBE TO` keeps its query as printed text (`query.to_string()`), which the server
-/// parses and plans again, so that text must parse back to the very same query (sqlparser's
+/// `SUBSCRIBE TO` and `CREATE VIEW` keep their query as printed text (`query.to_string()`),
+/// which the server parses and plans again, so that text must parse back to the very same query (sqlparser's
 /// AST equality ignores source positions). Other statements go to DataFusion as ASTs and are
 /// never re-parsed from their printed form, which sqlparser does not always print faithfully;
 /// their printed form is still parsed, for coverage, but not compared.
 fn check_reparse(stmt: &KalamStatement) {
     match stmt {
-        KalamStatement::SubscribeTo { query, .. } => {
+        KalamStatement::SubscribeTo { query, .. } | KalamStatement::CreateView { query, .. } => {
             let printed = query.to_string();
             match parse_statement(&printed) {
                 Ok(KalamStatement::Standard(reparsed)) => match *reparsed {
@@ -118,7 +125,9 @@ fn check_reparse(stmt: &KalamStatement) {
                     other => panic!("{printed:?} reparsed as another statement: {other}"),
                 },
                 Ok(other) => panic!("{printed:?} reparsed as a KalamDB statement: {other:?}"),
-                Err(err) => panic!("{printed:?} (a subscription's stored SQL) fails: {err}"),
+                Err(err) => {
+                    panic!("{printed:?} (a subscription's or view's stored SQL) fails: {err}")
+                }
             }
         }
         KalamStatement::Standard(ast) => {

@@ -53,6 +53,8 @@ pub enum Capability {
     SystemRoleUsers,
     /// STORAGE FLUSH / COMPACT, and watching their jobs.
     StorageJobs,
+    /// CREATE / DROP VIEW (`sql.md` §2.6a).
+    ManageViews,
     /// ALTER USER self SET PASSWORD / EMAIL.
     AlterOwnAccount,
     /// EXPLAIN, SET, SHOW (DataFusion's own statements).
@@ -94,6 +96,7 @@ pub const MATRIX: &[(Capability, [bool; 4])] = {
         (Administer, [N, N, Y, Y]),
         (SystemRoleUsers, [N, N, N, Y]),
         (StorageJobs, [N, Y, Y, Y]),
+        (ManageViews, [N, Y, Y, Y]),
         (AlterOwnAccount, [Y, Y, Y, Y]),
         (DataFusionMeta, [N, N, Y, Y]),
         (ExecuteAs(Role::User), [N, Y, Y, Y]),
@@ -160,6 +163,8 @@ pub enum Action<'a> {
     StorageJob(&'a str),
     /// `GET /v1/api/jobs/{id}`.
     WatchJobs,
+    /// CREATE VIEW / DROP VIEW, by name.
+    ManageView(&'a str),
     DataFusionMeta,
     /// `verb` ("create", "alter", "drop") a user whose role is `system`.
     ManageSystemUser {
@@ -195,6 +200,7 @@ impl Action<'_> {
             }
             Action::Administer(_) => vec![Capability::Administer],
             Action::StorageJob(_) | Action::WatchJobs => vec![Capability::StorageJobs],
+            Action::ManageView(_) => vec![Capability::ManageViews],
             Action::DataFusionMeta => vec![Capability::DataFusionMeta],
             Action::ManageSystemUser { .. } => vec![Capability::SystemRoleUsers],
             Action::AlterOwnAccount => vec![Capability::AlterOwnAccount],
@@ -237,6 +243,10 @@ impl Action<'_> {
             Action::StorageJob(what) => format!(
                 "Insufficient privileges for {what} (requires role {})",
                 required_roles(Capability::StorageJobs)
+            ),
+            Action::ManageView(what) => format!(
+                "Insufficient privileges for {what} (requires role {})",
+                required_roles(Capability::ManageViews)
             ),
             Action::WatchJobs => format!(
                 "Insufficient privileges to read jobs (requires role {})",

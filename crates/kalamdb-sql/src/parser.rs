@@ -30,6 +30,7 @@ mod tables;
 #[cfg(test)]
 mod tests;
 mod users;
+mod views;
 
 pub use dispatch::{parse_statement, parse_statement_tokens};
 pub use execute_as::execute_as_parts;

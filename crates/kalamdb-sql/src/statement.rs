@@ -52,6 +52,18 @@ pub enum KalamStatement {
         if_exists: bool,
         kind: Option<TableType>,
     },
+    /// `CREATE [OR REPLACE] VIEW [IF NOT EXISTS] v AS <query>` (`sql.md` §2.6a).
+    CreateView {
+        view: ObjectRef,
+        query: Box<Query>,
+        or_replace: bool,
+        if_not_exists: bool,
+    },
+    /// `DROP VIEW [IF EXISTS] v`.
+    DropView {
+        view: ObjectRef,
+        if_exists: bool,
+    },
     /// `SHOW TABLES [IN [NAMESPACE] ns]`.
     ShowTables {
         namespace: Option<String>,
@@ -142,6 +154,8 @@ impl KalamStatement {
             KalamStatement::UseNamespace { .. } => "USE",
             KalamStatement::CreateTable(_) => "CREATE TABLE",
             KalamStatement::DropTable { .. } => "DROP TABLE",
+            KalamStatement::CreateView { .. } => "CREATE VIEW",
+            KalamStatement::DropView { .. } => "DROP VIEW",
             KalamStatement::ShowTables { .. } => "SHOW TABLES",
             KalamStatement::DescribeTable { .. } => "DESCRIBE TABLE",
             KalamStatement::CreateUser { .. } => "CREATE USER",

@@ -54,6 +54,7 @@ const TAG_META_MANIFEST: u8 = 0x06;
 const TAG_META_JOB: u8 = 0x07;
 const TAG_META_REVOKED_TOKEN: u8 = 0x08;
 const TAG_META_DROPPED_FILES: u8 = 0x09;
+const TAG_META_VIEW: u8 = 0x0A;
 const TAG_ROW: u8 = 0x10;
 
 const TAG_PARTITION_SHARED: u8 = 0x00;
@@ -258,6 +259,8 @@ pub enum MetaKey {
     /// The files of a dropped table still to delete: written by the DROP's
     /// commit, removed once they are gone, replayed at startup after a crash.
     DroppedFiles(TableId),
+    /// A view's definition (its SQL), by namespace and name.
+    View(TableId),
 }
 
 impl MetaKey {
@@ -288,6 +291,7 @@ impl MetaKey {
                 w.u8(TAG_META_REVOKED_TOKEN).raw32(digest);
             }
             MetaKey::DroppedFiles(table) => write_table(w.u8(TAG_META_DROPPED_FILES), table),
+            MetaKey::View(view) => write_table(w.u8(TAG_META_VIEW), view),
         }
         w.finish()
     }
@@ -309,6 +313,7 @@ impl MetaKey {
             TAG_META_JOB => MetaKey::Job(r.str()?),
             TAG_META_REVOKED_TOKEN => MetaKey::RevokedToken(r.raw32()?),
             TAG_META_DROPPED_FILES => MetaKey::DroppedFiles(read_table(&mut r)?),
+            TAG_META_VIEW => MetaKey::View(read_table(&mut r)?),
             tag => {
                 return Err(KeyError::UnknownTag {
                     what: "meta key",
@@ -336,6 +341,7 @@ impl fmt::Display for MetaKey {
                 digest.iter().try_for_each(|b| write!(f, "{b:02x}"))
             }
             MetaKey::DroppedFiles(table) => write!(f, "meta/dropped_files/{table}"),
+            MetaKey::View(view) => write!(f, "meta/view/{view}"),
         }
     }
 }
@@ -355,6 +361,7 @@ pub enum MetaPrefix {
     Jobs,
     RevokedTokens,
     DroppedFiles,
+    Views,
 }
 
 impl MetaPrefix {
@@ -375,6 +382,7 @@ impl MetaPrefix {
             MetaPrefix::Jobs => w.u8(TAG_META_JOB),
             MetaPrefix::RevokedTokens => w.u8(TAG_META_REVOKED_TOKEN),
             MetaPrefix::DroppedFiles => w.u8(TAG_META_DROPPED_FILES),
+            MetaPrefix::Views => w.u8(TAG_META_VIEW),
         };
         w.finish()
     }
@@ -474,6 +482,7 @@ mod tests {
             MetaKey::RevokedToken([0x00; 32]),
             MetaKey::RevokedToken([0xAB; 32]),
             MetaKey::DroppedFiles(table("app", "messages")),
+            MetaKey::View(table("app", "recent")),
         ]
     }
 

@@ -138,6 +138,11 @@ fn the_role_matrix_of_the_spec() {
             "- - Y Y",
         ),
         (
+            "create or drop a view",
+            Action::ManageView("CREATE VIEW"),
+            "- Y Y Y",
+        ),
+        (
             "read system.schemas",
             Action::ReadSystemTable("schemas"),
             "- - Y Y",

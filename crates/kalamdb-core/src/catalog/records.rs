@@ -1,9 +1,9 @@
 //! The records the catalog persists in the `meta` keyspace as JSON:
-//! namespaces and users (tables are `kalamdb_types::TableDefinition`), and
+//! namespaces, views and users (tables are `kalamdb_types::TableDefinition`), and
 //! their codec.
 
 use kalamdb_store::MetaKey;
-use kalamdb_types::{NamespaceId, Role, UserId};
+use kalamdb_types::{NamespaceId, Role, TableId, UserId};
 use serde::{Deserialize, Serialize};
 
 use crate::error::{KalamError, Result};
@@ -13,6 +13,16 @@ pub struct NamespaceRecord {
     pub name: NamespaceId,
     pub created_at: i64,
     pub options: serde_json::Value,
+}
+
+/// A view as persisted (`sql.md` §2.6a): its query's text, planned anew
+/// each time a statement names the view, as that statement's caller.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ViewRecord {
+    pub id: TableId,
+    pub sql: String,
+    pub created_at: i64,
+    pub updated_at: i64,
 }
 
 /// A user as persisted (`system.users`).

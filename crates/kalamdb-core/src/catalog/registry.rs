@@ -1,4 +1,4 @@
-//! The persisted catalog ([`Catalog`]): namespaces and table definitions,
+//! The persisted catalog ([`Catalog`]): namespaces, table definitions and views,
 //! persisted in the hot store's `meta` keyspace as JSON and mirrored in
 //! memory, and users, read from the store.
 //!
@@ -27,7 +27,7 @@ use kalamdb_types::{NamespaceId, TableDefinition, TableId, UserId};
 use parking_lot::RwLock;
 
 use crate::catalog::bounded::BoundedMap;
-use crate::catalog::records::{NamespaceRecord, UserRecord, decode_json, user_key};
+use crate::catalog::records::{NamespaceRecord, UserRecord, ViewRecord, decode_json, user_key};
 use crate::catalog::table::{TableDefaults, TableEntry};
 use crate::error::{KalamError, Result};
 
@@ -39,6 +39,7 @@ pub const RECENT_USERS_HALF: usize = 4096;
 struct CatalogState {
     namespaces: BTreeMap<NamespaceId, NamespaceRecord>,
     tables: BTreeMap<TableId, Arc<TableEntry>>,
+    views: BTreeMap<TableId, ViewRecord>,
 }
 
 /// The persisted catalog: namespaces and tables mirrored in memory, users
@@ -77,6 +78,10 @@ impl Catalog {
             let def: TableDefinition = decode_json(&v)?;
             let entry = TableEntry::new(def, session, &defaults)?;
             st.tables.insert(entry.id(), Arc::new(entry));
+        }
+        for (_, v) in scan_all(store.as_ref(), MetaPrefix::Views)? {
+            let view: ViewRecord = decode_json(&v)?;
+            st.views.insert(view.id.clone(), view);
         }
         let users = count_keys(store.as_ref(), MetaPrefix::Users)?;
         Ok(Catalog {
@@ -119,6 +124,21 @@ impl Catalog {
 
     pub fn table(&self, id: &TableId) -> Option<Arc<TableEntry>> {
         self.state.read().tables.get(id).cloned()
+    }
+
+    pub fn view(&self, id: &TableId) -> Option<ViewRecord> {
+        self.state.read().views.get(id).cloned()
+    }
+
+    /// Views in `ns`, or every view.
+    pub fn views(&self, ns: Option<&NamespaceId>) -> Vec<ViewRecord> {
+        self.state
+            .read()
+            .views
+            .values()
+            .filter(|v| ns.is_none_or(|n| &v.id.namespace == n))
+            .cloned()
+            .collect()
     }
 
     /// Checked inside a commit by work planned against `entry`: the table
@@ -194,6 +214,16 @@ impl Catalog {
 
     pub fn put_table(&self, entry: Arc<TableEntry>) {
         self.state.write().tables.insert(entry.id(), entry);
+        self.changed();
+    }
+
+    pub fn put_view(&self, view: ViewRecord) {
+        self.state.write().views.insert(view.id.clone(), view);
+        self.changed();
+    }
+
+    pub fn remove_view(&self, id: &TableId) {
+        self.state.write().views.remove(id);
         self.changed();
     }
 

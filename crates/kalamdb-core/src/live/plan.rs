@@ -130,6 +130,9 @@ pub async fn plan(sessions: &Sessions, caller: &Caller, sql: &str) -> Result<Liv
     let ns_id = NamespaceId::parse(&ns).map_err(|_| not_found())?;
     let table_name = TableName::parse(&r.name).map_err(|_| not_found())?;
     let table = TableId::new(ns_id.clone(), table_name);
+    if shared.catalog.view(&table).is_some() {
+        return Err(unsupported("Subscriptions to views"));
+    }
     let entry = shared.catalog.table(&table).ok_or_else(not_found)?;
     access::allow_table(caller, &entry.def, false).map_err(|e| {
         LiveError::new(

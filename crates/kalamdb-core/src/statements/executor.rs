@@ -29,7 +29,7 @@ use crate::statements::output::{
 };
 use crate::statements::returning::Returning;
 use crate::statements::{
-    describe, dml, namespace, storage_ddl, storage_jobs, subscribe, table_ddl, txn, users,
+    describe, dml, namespace, storage_ddl, storage_jobs, subscribe, table_ddl, txn, users, views,
 };
 use crate::write::shared::Shared;
 use crate::write::txn::{DEFAULT_MAX_BUFFER_BYTES, Txn};
@@ -468,6 +468,32 @@ impl Executor {
                 self.run_standard(*stmt, text, params, namespace, caller, scope)
                     .await
             }
+            KalamStatement::CreateView {
+                view,
+                query,
+                or_replace,
+                if_not_exists,
+            } => {
+                let ns = namespace.clone();
+                views::create_view(
+                    shared,
+                    caller,
+                    &view,
+                    *query,
+                    (or_replace, if_not_exists),
+                    namespace,
+                    |probe| async move {
+                        let mode = ProviderMode::Read;
+                        collect(&self.sessions, probe, None, &[], &ns, caller, mode, None)
+                            .await
+                            .map(|_| ())
+                    },
+                )
+                .await
+            }
+            KalamStatement::DropView { view, if_exists } => {
+                views::drop_view(shared, caller, &view, if_exists, namespace).await
+            }
             KalamStatement::CreateUser {
                 name,
                 password,
@@ -597,6 +623,8 @@ impl Executor {
         caller: &Caller,
         scope: &RequestScope,
     ) -> Result<StatementOutput> {
+        // Views become their queries, as the caller (`views.rs`).
+        views::expand(&self.shared.catalog, &mut stmt, namespace)?;
         let mut mode = ProviderMode::Read;
         let mut returning = None;
         if let SqlStatement::Insert(insert) = &mut stmt {

@@ -147,8 +147,21 @@ pub async fn drop_namespace(
                     .map(|i| records.swap_remove(i).1);
                 stage_table_drop(ctx, id, record);
             }
+            // Its views hold no data: they go with it.
+            let views: Vec<TableId> = s
+                .catalog
+                .views(Some(&ns2))
+                .into_iter()
+                .map(|v| v.id)
+                .collect();
+            for id in &views {
+                ctx.delete(Space::Meta, MetaKey::View(id.clone()).encode());
+            }
             ctx.delete(Space::Meta, MetaKey::Namespace(ns2.clone()).encode());
             ctx.after_commit(move || {
+                for id in &views {
+                    s.catalog.remove_view(id);
+                }
                 for id in &ids {
                     s.catalog.remove_table(id);
                     live.table_gone(id, LiveError::dropped(id));

@@ -160,6 +160,20 @@ fn tables(shared: &Shared) -> Result<SysTable> {
             ts(Some(d.created_at)),
         ]);
     }
+    // Views (sql.md §2.6a): their definition in `options`.
+    for v in shared.catalog.views(None) {
+        t.push(vec![
+            text(v.id.namespace.as_str()),
+            text(v.id.table.as_str()),
+            text("view"),
+            opt_text(None::<String>),
+            ScalarValue::Int32(None),
+            text(serde_json::json!({ "sql": v.sql }).to_string()),
+            opt_text(None::<String>),
+            ts(Some(v.updated_at)),
+            ts(Some(v.created_at)),
+        ]);
+    }
     // The system tables themselves (sql.md §8), whoever may read them.
     let mut system: Vec<&str> = PUBLIC_SYSTEM_TABLES.to_vec();
     system.extend(ADMIN_TABLES);

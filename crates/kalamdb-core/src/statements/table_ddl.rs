@@ -64,6 +64,9 @@ pub async fn create_table(
             "Namespace '{ns}' does not exist. Create it first with CREATE NAMESPACE {ns}"
         )));
     }
+    if shared.catalog.view(&id).is_some() {
+        return Err(KalamError::exec(format!("'{id}' is a view, not a table")));
+    }
     let mut options = ct.options.clone();
     if let Some(storage) = &options.storage_id
         && shared.storages.get(storage).is_none()
@@ -181,6 +184,11 @@ pub async fn drop_table(
         access::allow(caller.role, Action::WriteSystemTable(&id.to_string()))?;
     }
     access::allow(caller.role, Action::Administer("DROP TABLE"))?;
+    if shared.catalog.view(&id).is_some() {
+        return Err(KalamError::exec(format!(
+            "'{id}' is a view, not a table; use DROP VIEW"
+        )));
+    }
     let Some(entry) = shared.catalog.table(&id) else {
         if if_exists {
             return Ok(StatementOutput::Message(format!(

@@ -1423,3 +1423,22 @@ async fn json_operators_filter_a_subscription() {
     assert_eq!(got[0]["id"], "4");
     assert_eq!(got[0]["meta"], r#"{"tool":"search"}"#);
 }
+
+/// A view takes no subscription (sql.md §2.6a): `UNSUPPORTED`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_view_takes_no_subscription() {
+    let server = TestServer::start();
+    setup_messages(&server).await;
+    server
+        .sql("CREATE VIEW app.recent AS SELECT id, body FROM app.messages")
+        .await;
+    let token = login(&server, "root", ROOT_PASSWORD).await;
+    let mut ws = Ws::open(&server, "", Some(&token), None).await.unwrap();
+    assert_eq!(ws.next().await["type"], "auth_success");
+    ws.subscribe("v", "SELECT * FROM app.recent", json!({}))
+        .await;
+    let m = ws.next().await;
+    assert_eq!(m["type"], "error", "{m}");
+    assert_eq!(m["code"], "UNSUPPORTED", "{m}");
+    assert_eq!(m["subscription_id"], "v", "{m}");
+}

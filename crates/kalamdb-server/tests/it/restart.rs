@@ -62,3 +62,29 @@ async fn catalog_and_rows_survive_a_restart() {
         .await;
     assert!(server.rows("SELECT * FROM app.gone").await.is_empty());
 }
+
+/// Views are catalog state: they survive a restart, and one dropped before
+/// it stays dropped.
+#[tokio::test]
+async fn views_survive_a_restart() {
+    let server = TestServer::start();
+    server.sql("CREATE NAMESPACE app").await;
+    server
+        .sql("CREATE TABLE app.items (id BIGINT PRIMARY KEY, title TEXT)")
+        .await;
+    server
+        .sql("INSERT INTO app.items VALUES (1, 'one'), (2, 'two')")
+        .await;
+    server
+        .sql("CREATE VIEW app.firsts AS SELECT id, upper(title) AS t FROM app.items WHERE id < 2")
+        .await;
+    server.sql("CREATE VIEW app.gone AS SELECT 1 AS x").await;
+    server.sql("DROP VIEW app.gone").await;
+    let server = server.restart();
+    let rows = server.rows("SELECT id, t FROM app.firsts").await;
+    assert_eq!(rows, vec![serde_json::json!(["1", "ONE"])]);
+    let views = server
+        .rows("SELECT table_name FROM system.tables WHERE table_type = 'view'")
+        .await;
+    assert_eq!(views, vec![serde_json::json!(["firsts"])]);
+}

@@ -24,6 +24,7 @@ use super::storage_ddl::{parse_alter_storage, parse_create_storage, parse_drop_s
 use super::subscribe::parse_subscribe_to;
 use super::tables::{parse_describe_table, parse_drop_table, parse_show_tables, parse_table_kind};
 use super::users::{parse_alter_user, parse_create_user, parse_drop_user};
+use super::views::{parse_create_view, parse_drop_view};
 use crate::dialect::{BudgetExhausted, DIALECT, with_budget};
 use crate::error::SqlError;
 use crate::split::{is_trivia, tokenize};
@@ -117,6 +118,10 @@ fn parse_kalam_statement(p: &mut Parser, sql: &str) -> Result<Option<KalamStatem
             parse_create_user(p)?
         } else if p.parse_keyword(Keyword::STORAGE) {
             parse_create_storage(p)?
+        } else if p.parse_keyword(Keyword::VIEW) {
+            parse_create_view(p, false)?
+        } else if p.parse_keywords(&[Keyword::OR, Keyword::REPLACE, Keyword::VIEW]) {
+            parse_create_view(p, true)?
         } else {
             return Ok(None);
         }
@@ -129,6 +134,8 @@ fn parse_kalam_statement(p: &mut Parser, sql: &str) -> Result<Option<KalamStatem
             parse_drop_user(p)?
         } else if p.parse_keyword(Keyword::STORAGE) {
             parse_drop_storage(p)?
+        } else if p.parse_keyword(Keyword::VIEW) {
+            parse_drop_view(p)?
         } else {
             return Ok(None);
         }

@@ -656,7 +656,6 @@ fn standard_statements_pass_through() {
 #[test]
 fn ddl_datafusion_must_not_run_is_refused() {
     for (sql, what) in [
-        ("CREATE VIEW v AS SELECT 1", "CREATE VIEW"),
         ("CREATE SCHEMA s", "CREATE SCHEMA"),
         ("CREATE DATABASE d", "CREATE DATABASE"),
         (
@@ -664,8 +663,8 @@ fn ddl_datafusion_must_not_run_is_refused() {
             "CREATE EXTERNAL TABLE",
         ),
         ("CREATE OR REPLACE TABLE t (a INT)", "CREATE TABLE"),
+        ("CREATE MATERIALIZED VIEW v AS SELECT 1", "CREATE VIEW"),
         ("CREATE INDEX i ON t (a)", "CREATE INDEX"),
-        ("DROP VIEW v", "DROP VIEW"),
         ("DROP SCHEMA s", "DROP SCHEMA"),
         ("ALTER TABLE t ADD COLUMN b INT", "ALTER TABLE"),
         ("TRUNCATE TABLE t", "TRUNCATE"),
@@ -729,4 +728,41 @@ fn object_references() {
         "Name 'select' is a reserved SQL keyword and cannot be used"
     );
     assert_eq!(error("SHOW TABLES IN \"a-b\"").kind, SqlErrorKind::Invalid);
+}
+
+#[test]
+fn views() {
+    let KalamStatement::CreateView {
+        view,
+        query,
+        or_replace,
+        if_not_exists,
+    } = parse("CREATE OR REPLACE VIEW app.recent AS SELECT id FROM app.m WHERE id > 1")
+    else {
+        panic!("not a view");
+    };
+    assert_eq!(view, obj(Some("app"), "recent"));
+    assert_eq!(query.to_string(), "SELECT id FROM app.m WHERE id > 1");
+    assert!(or_replace && !if_not_exists);
+    assert!(matches!(
+        parse("create view if not exists v as (select 1)"),
+        KalamStatement::CreateView {
+            if_not_exists: true,
+            or_replace: false,
+            ..
+        }
+    ));
+    assert_eq!(
+        parse("DROP VIEW IF EXISTS app.recent"),
+        KalamStatement::DropView {
+            view: obj(Some("app"), "recent"),
+            if_exists: true
+        }
+    );
+    assert_eq!(error("CREATE VIEW v AS").kind, SqlErrorKind::Parse);
+    assert_eq!(error("CREATE VIEW v SELECT 1").kind, SqlErrorKind::Parse);
+    assert_eq!(
+        error("CREATE OR REPLACE VIEW IF NOT EXISTS v AS SELECT 1").message,
+        "CREATE OR REPLACE VIEW cannot take IF NOT EXISTS"
+    );
 }
