@@ -88,6 +88,7 @@ impl Engine {
             }),
             jobs,
             stream: StreamTtl::default(),
+            user_grace: config.user_deletion_grace,
         });
         let fast = Arc::new(FastPath::new(config.fast_path, seq.clone()));
         let plan_hits = Arc::new(std::sync::atomic::AtomicU64::new(0));
@@ -135,6 +136,16 @@ impl Engine {
         if let Some(every) = config.stream_eviction_interval {
             spawn_periodic(maintenance, every, "STREAM TTL eviction", |m| async move {
                 m.evict_expired().await
+            });
+        }
+        if let Some(every) = config.user_cleanup_interval {
+            // Once now (users whose grace ended while the server was down),
+            // then every interval.
+            if let Err(e) = maintenance.cleanup_due_users(maintenance.user_grace).await {
+                tracing::warn!(error = %e, "dropped-user cleanup pass failed");
+            }
+            spawn_periodic(maintenance, every, "dropped-user cleanup", |m| async move {
+                m.cleanup_due_users(m.user_grace).await
             });
         }
         Ok(engine)

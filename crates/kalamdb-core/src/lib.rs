@@ -52,7 +52,7 @@ pub use kalamdb_types::ParamValue;
 pub use live::LiveConfig;
 pub use maintenance::{
     CompactOutcome, CompactionConfig, FlushOutcome, JobRecord, JobStatus, JobsConfig,
-    StreamEviction,
+    StreamEviction, grace_of_days,
 };
 pub use statements::{DmlKind, ExecuteRequest, StatementError, StatementOutput, StatementResult};
 pub use write::CommitStats;

@@ -22,6 +22,27 @@ pub struct ServerConfig {
     pub websocket: WebsocketSection,
     pub rate_limit: RateLimitSection,
     pub query: QuerySection,
+    pub user_management: UserManagementSection,
+}
+
+/// Dropped users (`sql.md` §5): how long they are kept before the cleanup
+/// job removes them and their rows, and how often it looks for them.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct UserManagementSection {
+    /// 0: DROP USER queues the cleanup job at once.
+    pub deletion_grace_period_days: u64,
+    /// 0 disables the periodic pass (the one at start-up too).
+    pub cleanup_interval_seconds: u64,
+}
+
+impl Default for UserManagementSection {
+    fn default() -> Self {
+        Self {
+            deletion_grace_period_days: 30,
+            cleanup_interval_seconds: 3600,
+        }
+    }
 }
 
 /// The default flush policy of tables that set none, and how often the
@@ -316,16 +337,30 @@ pub struct Overrides {
 impl ServerConfig {
     /// Reads `path` (if given) over the defaults and applies `overrides`.
     pub fn load(path: Option<&Path>, overrides: Overrides) -> Result<Self, ServerError> {
-        let mut config = match path {
+        Self::load_with_env(path, overrides, std::env::vars())
+    }
+
+    /// [`Self::load`] with the environment given (tests).
+    fn load_with_env(
+        path: Option<&Path>,
+        overrides: Overrides,
+        env: impl Iterator<Item = (String, String)>,
+    ) -> Result<Self, ServerError> {
+        let (mut table, source) = match path {
             Some(p) => {
                 let text = std::fs::read_to_string(p).map_err(|e| {
                     ServerError::Config(format!("cannot read {}: {e}", p.display()))
                 })?;
-                toml::from_str(&text)
-                    .map_err(|e| ServerError::Config(format!("{}: {e}", p.display())))?
+                let table: toml::Table = toml::from_str(&text)
+                    .map_err(|e| ServerError::Config(format!("{}: {e}", p.display())))?;
+                (table, p.display().to_string())
             }
-            None => ServerConfig::default(),
+            None => (toml::Table::new(), "the environment".to_string()),
         };
+        env_overlay(&mut table, env);
+        let mut config: ServerConfig = toml::Value::Table(table)
+            .try_into()
+            .map_err(|e| ServerError::Config(format!("{source}: {e}")))?;
         let o = overrides;
         if let Some(v) = o.host {
             config.server.host = v;
@@ -352,9 +387,61 @@ impl ServerConfig {
     }
 }
 
+/// Every key's environment form, between the file and the flags:
+/// `KALAMDB_<SECTION>__<KEY>` (`KALAMDB_USER_MANAGEMENT__DELETION_GRACE_PERIOD_DAYS=0`).
+/// A value that reads as a TOML boolean or number is one; anything else is a
+/// string (quote a numeric string: `'"123"'`). An unknown section or key is
+/// refused like one in the file.
+fn env_overlay(table: &mut toml::Table, env: impl Iterator<Item = (String, String)>) {
+    for (name, raw) in env {
+        let Some(rest) = name.strip_prefix("KALAMDB_") else {
+            continue;
+        };
+        let Some((section, key)) = rest.split_once("__") else {
+            continue;
+        };
+        let (section, key) = (section.to_ascii_lowercase(), key.to_ascii_lowercase());
+        let value = toml::from_str::<toml::Table>(&format!("v = {raw}"))
+            .ok()
+            .and_then(|mut t| t.remove("v"))
+            .filter(|v| !v.is_table() && !v.is_array())
+            .unwrap_or(toml::Value::String(raw));
+        let entry = table
+            .entry(section)
+            .or_insert_with(|| toml::Value::Table(toml::Table::new()));
+        if let toml::Value::Table(t) = entry {
+            t.insert(key, value);
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_key_has_an_environment_form() {
+        let env = [
+            ("KALAMDB_USER_MANAGEMENT__DELETION_GRACE_PERIOD_DAYS", "0"),
+            ("KALAMDB_QUERY__MAX_PARAMS", "7"),
+            ("KALAMDB_LOGGING__LEVEL", "debug"),
+            ("KALAMDB_STORAGE__SYNC_WRITES", "false"),
+            ("KALAMDB_ROOT_PASSWORD", "not-a-section-key"),
+            ("OTHER__X", "1"),
+        ]
+        .map(|(k, v)| (k.to_string(), v.to_string()));
+        let cfg =
+            ServerConfig::load_with_env(None, Overrides::default(), env.into_iter()).expect("load");
+        assert_eq!(cfg.user_management.deletion_grace_period_days, 0);
+        assert_eq!(cfg.user_management.cleanup_interval_seconds, 3600);
+        assert_eq!(cfg.query.max_params, 7);
+        assert_eq!(cfg.logging.level, "debug");
+        assert!(!cfg.storage.sync_writes);
+        let bad = [("KALAMDB_QUERY__NOPE".to_string(), "1".to_string())];
+        let err = ServerConfig::load_with_env(None, Overrides::default(), bad.into_iter())
+            .expect_err("unknown key");
+        assert!(err.to_string().contains("nope"), "{err}");
+    }
 
     #[test]
     fn overrides_beat_the_file_and_the_file_beats_defaults() {

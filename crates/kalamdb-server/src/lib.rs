@@ -125,6 +125,11 @@ pub async fn run_with_hooks(
         max_param_bytes: config.query.max_param_bytes.max(1),
         max_result_rows: config.query.max_result_rows.max(1),
         fast_path: config.query.fast_path,
+        user_deletion_grace: kalamdb_core::grace_of_days(
+            config.user_management.deletion_grace_period_days,
+        ),
+        user_cleanup_interval: (config.user_management.cleanup_interval_seconds > 0)
+            .then(|| Duration::from_secs(config.user_management.cleanup_interval_seconds)),
         max_transaction_buffer_bytes: config.query.max_transaction_buffer_bytes.max(1),
         storage_dir: config.storage.data_dir.join("storage"),
         default_stream_ttl_seconds: config.stream.default_ttl_seconds.max(1),

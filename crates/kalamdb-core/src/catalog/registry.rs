@@ -238,6 +238,15 @@ impl Catalog {
         self.user_changed();
     }
 
+    /// Called after a commit that removed a user record (the cleanup of a
+    /// dropped user).
+    pub fn user_removed(&self) {
+        let _ = self
+            .user_count
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |n| n.checked_sub(1));
+        self.user_changed();
+    }
+
     /// Called after a commit that changed a user record.
     pub fn user_changed(&self) {
         self.users_generation.fetch_add(1, Ordering::AcqRel);

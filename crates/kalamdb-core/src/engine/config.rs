@@ -38,6 +38,13 @@ pub struct EngineConfig {
     /// still hide them).
     pub stream_eviction_interval: Option<Duration>,
     pub live: LiveConfig,
+    /// How long a dropped user is kept before the cleanup job removes it
+    /// and its rows (`user_management.deletion_grace_period_days`; zero:
+    /// DROP USER queues the job at once).
+    pub user_deletion_grace: Duration,
+    /// How often dropped users past their grace are looked for (also once
+    /// at start-up); `None` disables the pass.
+    pub user_cleanup_interval: Option<Duration>,
     /// Point writes and reads skip DataFusion (`statements/fast.rs`);
     /// `false` sends every statement through the planner (`[query] fast_path`).
     pub fast_path: bool,
@@ -63,6 +70,8 @@ impl Default for EngineConfig {
             compaction: CompactionConfig::default(),
             stream_eviction_interval: Some(Duration::from_secs(1)),
             live: LiveConfig::default(),
+            user_deletion_grace: crate::maintenance::user_cleanup::grace_of_days(30),
+            user_cleanup_interval: Some(Duration::from_secs(3600)),
             fast_path: true,
         }
     }

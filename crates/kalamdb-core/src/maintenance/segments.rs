@@ -105,15 +105,34 @@ impl Default for ColdLocks {
 }
 
 impl ColdLocks {
-    pub async fn lock(&self, table: &TableId) -> tokio::sync::MutexGuard<'_, ()> {
+    fn stripe(&self, table: &TableId) -> usize {
         use std::hash::{Hash, Hasher};
         let mut h = std::collections::hash_map::DefaultHasher::new();
         table.hash(&mut h);
-        let stripe = (h.finish() % self.0.len() as u64) as usize;
+        (h.finish() % self.0.len() as u64) as usize
+    }
+
+    pub async fn lock(&self, table: &TableId) -> tokio::sync::MutexGuard<'_, ()> {
         // The index is reduced modulo the length: always in range.
         let [first, ..] = &self.0;
-        let lock = self.0.get(stripe).unwrap_or(first);
+        let lock = self.0.get(self.stripe(table)).unwrap_or(first);
         lock.lock().await
+    }
+
+    /// The turns of several tables at once: each stripe once (two tables
+    /// may share one), in stripe order (two holders never wait on each
+    /// other crosswise).
+    pub async fn lock_all(&self, tables: &[TableId]) -> Vec<tokio::sync::MutexGuard<'_, ()>> {
+        let mut stripes: Vec<usize> = tables.iter().map(|t| self.stripe(t)).collect();
+        stripes.sort_unstable();
+        stripes.dedup();
+        let mut guards = Vec::with_capacity(stripes.len());
+        for i in stripes {
+            if let Some(lock) = self.0.get(i) {
+                guards.push(lock.lock().await);
+            }
+        }
+        guards
     }
 }
 

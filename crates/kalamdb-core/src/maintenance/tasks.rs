@@ -1,6 +1,7 @@
 //! [`Maintenance`]: the background work on table data the engine owns —
 //! flush and compaction jobs (started by statements or by the flush
-//! policy), their turns per table, STREAM TTL eviction — as one handle the
+//! policy), their turns per table, STREAM TTL eviction, the cleanup of
+//! dropped users (`user_cleanup.rs`) — as one handle the
 //! statements and the engine's periodic tasks call.
 
 use std::sync::Arc;
@@ -20,6 +21,9 @@ pub struct Maintenance {
     pub work: Arc<ColdWork>,
     pub jobs: Arc<JobManager>,
     pub stream: StreamTtl,
+    /// How long a dropped user is kept before its cleanup job
+    /// (`user_management.deletion_grace_period_days`; `user_cleanup.rs`).
+    pub user_grace: std::time::Duration,
 }
 
 impl Maintenance {

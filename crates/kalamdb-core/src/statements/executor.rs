@@ -504,7 +504,7 @@ impl Executor {
                 users::alter_user(shared, caller, &name, change).await
             }
             KalamStatement::DropUser { name, if_exists } => {
-                users::drop_user(shared, &self.live, caller, &name, if_exists).await
+                users::drop_user(&self.maintenance, &self.live, caller, &name, if_exists).await
             }
             KalamStatement::ExecuteAsUser { .. } => Err(KalamError::InvalidSql(
                 "EXECUTE AS USER requires exactly one statement".into(),

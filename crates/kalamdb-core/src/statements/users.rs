@@ -16,6 +16,7 @@ use crate::accounts::users::{create_user as store_user, hash_password, update_us
 use crate::catalog::records::UserRecord;
 use crate::error::{KalamError, Result};
 use crate::live::hub::LiveHub;
+use crate::maintenance::tasks::Maintenance;
 use crate::statements::output::StatementOutput;
 use crate::write::shared::Shared;
 
@@ -167,12 +168,13 @@ fn not_found_name(name: &str) -> KalamError {
 }
 
 pub async fn drop_user(
-    shared: &Arc<Shared>,
+    maintenance: &Arc<Maintenance>,
     live: &LiveHub,
     caller: &Caller,
     name: &str,
     if_exists: bool,
 ) -> Result<StatementOutput> {
+    let shared = maintenance.shared();
     access::allow(caller.role, Action::Administer("DROP USER"))?;
     let skipped = || {
         Ok(StatementOutput::Message(format!(
@@ -208,6 +210,10 @@ pub async fn drop_user(
         Some(_) => {
             // Its open WebSocket connections close with 1008 (§6.10).
             live.user_dropped(&id);
+            // Without a grace period the cleanup job starts now (sql.md §5).
+            if maintenance.user_grace.is_zero() {
+                maintenance.submit_user_cleanup(&id).await?;
+            }
             Ok(StatementOutput::Message(format!(
                 "User '{id}' dropped (soft delete)"
             )))

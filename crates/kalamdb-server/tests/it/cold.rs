@@ -20,7 +20,7 @@ fn message(body: &Value) -> String {
 }
 
 /// `STORAGE FLUSH TABLE t` and waits for the job; returns the finished job.
-async fn flush(server: &TestServer, table: &str) -> Value {
+pub(crate) async fn flush(server: &TestServer, table: &str) -> Value {
     let body = ok(server, &format!("STORAGE FLUSH TABLE {table}")).await;
     let msg = message(&body);
     let prefix = format!("Storage flush started for table '{table}'. Job ID: ");
@@ -31,7 +31,7 @@ async fn flush(server: &TestServer, table: &str) -> Value {
     wait_job(server, job).await
 }
 
-async fn wait_job(server: &TestServer, job: &str) -> Value {
+pub(crate) async fn wait_job(server: &TestServer, job: &str) -> Value {
     let resp = server
         .client
         .get(server.url(&format!("/v1/api/jobs/{job}?wait_ms=30000")))

@@ -1033,3 +1033,150 @@ async fn as_user_is_the_target_or_the_caller() {
         "Role 'user' cannot execute as user 'bob'"
     );
 }
+
+/// `DROP USER` with no grace period (sql.md §5): the cleanup job (`UC-`,
+/// `user_cleanup`) removes the user's rows from every USER and STREAM table,
+/// hot and cold (its segment files too), and then the user, so the name can
+/// be taken again; another user's rows are untouched.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_dropped_user_is_removed_with_its_rows_after_the_grace_period() {
+    let data = Arc::new(tempfile::tempdir().unwrap());
+    let server = TestServer::start_with(data, |c| {
+        c.user_management.deletion_grace_period_days = 0;
+    });
+    for sql in [
+        "CREATE NAMESPACE app",
+        "CREATE USER TABLE app.notes (id BIGINT PRIMARY KEY, body TEXT)",
+        "CREATE STREAM TABLE app.ticks (id BIGINT PRIMARY KEY, v INT) WITH (TTL_SECONDS = 3600)",
+        "CREATE USER alice WITH PASSWORD 'Alice-pass-123' ROLE user",
+        "CREATE USER bob WITH PASSWORD 'Bob-pass-12345' ROLE user",
+    ] {
+        server.sql(sql).await;
+    }
+    let as_user = |user: &str, sql: &str| format!("EXECUTE AS USER '{user}' ({sql})");
+    for user in ["alice", "bob"] {
+        server
+            .sql(&as_user(
+                user,
+                "INSERT INTO app.notes VALUES (1, 'cold'), (2, 'cold')",
+            ))
+            .await;
+    }
+    crate::cold::flush(&server, "app.notes").await;
+    for user in ["alice", "bob"] {
+        server
+            .sql(&as_user(user, "INSERT INTO app.notes VALUES (3, 'hot')"))
+            .await;
+        server
+            .sql(&as_user(user, "INSERT INTO app.ticks VALUES (1, 1)"))
+            .await;
+    }
+    let alice_dir = server.data_path().join("storage/app/notes/alice");
+    let files = |dir: &std::path::Path| std::fs::read_dir(dir).map_or(0, |d| d.count());
+    assert!(files(&alice_dir) > 0, "alice's partition was flushed");
+
+    let body = server.sql("DROP USER alice").await;
+    assert_eq!(
+        body["results"][0]["message"],
+        "User 'alice' dropped (soft delete)"
+    );
+    let jobs = server
+        .rows("SELECT job_id, parameters FROM system.jobs WHERE job_type = 'user_cleanup'")
+        .await;
+    assert_eq!(jobs.len(), 1, "{jobs:?}");
+    let job = jobs[0][0].as_str().unwrap().to_string();
+    assert!(job.starts_with("UC-") && job.len() == 15, "{job}");
+    assert!(jobs[0][1].as_str().unwrap().contains("alice"), "{jobs:?}");
+    let done = crate::cold::wait_job(&server, &job).await;
+    assert!(
+        done["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("Removed user 'alice'"),
+        "{done}"
+    );
+
+    assert_eq!(files(&alice_dir), 0, "alice's segment files are gone");
+    // The name is free; the new alice starts with nothing, hot or cold.
+    server
+        .sql("CREATE USER alice WITH PASSWORD 'Alice-pass-456' ROLE user")
+        .await;
+    for table in ["app.notes", "app.ticks"] {
+        let rows = server
+            .rows(&as_user("alice", &format!("SELECT count(*) FROM {table}")))
+            .await;
+        assert_eq!(rows[0][0], "0", "{table}");
+    }
+    let bob = server
+        .rows(&as_user(
+            "bob",
+            "SELECT id, body FROM app.notes ORDER BY id",
+        ))
+        .await;
+    assert_eq!(
+        bob,
+        vec![
+            json!(["1", "cold"]),
+            json!(["2", "cold"]),
+            json!(["3", "hot"])
+        ]
+    );
+    let bob_ticks = server
+        .rows(&as_user("bob", "SELECT count(*) FROM app.ticks"))
+        .await;
+    assert_eq!(bob_ticks[0][0], "1");
+}
+
+/// With the default grace period a dropped user is kept: its name is not
+/// free again, and no cleanup job starts.
+#[tokio::test]
+async fn a_dropped_user_is_kept_during_the_grace_period() {
+    let server = TestServer::start();
+    server
+        .sql("CREATE USER carol WITH PASSWORD 'Carol-pass-123' ROLE user")
+        .await;
+    server.sql("DROP USER carol").await;
+    let (status, body) = server
+        .sql_as(
+            "root",
+            ROOT_PASSWORD,
+            "CREATE USER carol WITH PASSWORD 'Carol-pass-456' ROLE user",
+        )
+        .await;
+    assert_eq!(status, 400, "{body}");
+    assert_eq!(
+        body["error"]["message"], "User 'carol' already exists",
+        "{body}"
+    );
+    let jobs = server
+        .rows("SELECT count(*) FROM system.jobs WHERE job_type = 'user_cleanup'")
+        .await;
+    assert_eq!(jobs[0][0], "0");
+}
+
+/// The pass at start-up: a user dropped under a long grace period is
+/// removed once a restart finds its grace over (here: the grace shortened
+/// to 0 in the configuration).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_start_up_pass_removes_users_whose_grace_is_over() {
+    let data = Arc::new(tempfile::tempdir().unwrap());
+    let mut server = TestServer::start_with(data.clone(), |_| {});
+    server
+        .sql("CREATE USER dave WITH PASSWORD 'Dave-pass-123' ROLE user")
+        .await;
+    server.sql("DROP USER dave").await;
+    server.stop();
+    drop(server);
+    let server = TestServer::start_with(data, |c| {
+        c.user_management.deletion_grace_period_days = 0;
+    });
+    // Submitted before the server answered its first request.
+    let jobs = server
+        .rows("SELECT job_id FROM system.jobs WHERE job_type = 'user_cleanup'")
+        .await;
+    assert_eq!(jobs.len(), 1, "{jobs:?}");
+    crate::cold::wait_job(&server, jobs[0][0].as_str().unwrap()).await;
+    server
+        .sql("CREATE USER dave WITH PASSWORD 'Dave-pass-456' ROLE user")
+        .await;
+}
