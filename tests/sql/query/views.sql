@@ -136,6 +136,47 @@ error 400 SQL_EXECUTION_ERROR: 'app.inbox' is a view, not a table; use DROP VIEW
 sam:> DROP VIEW app.rooms;
 error 400 SQL_EXECUTION_ERROR: 'app.rooms' is a table, not a view
 
+# A view's unqualified table names are its own namespace's (stored
+# qualified), whatever namespace a later statement runs in; CTE names stay.
+namespace: app
+
+sam:> CREATE VIEW room_names AS SELECT room FROM rooms ORDER BY room;
+ok 0: View app.room_names created successfully
+
+sam:> CREATE VIEW app.room_count AS WITH r AS (SELECT room FROM rooms) SELECT count(*) AS c FROM r;
+ok 0: View app.room_count created successfully
+
+namespace:
+
+alice:> SELECT * FROM app.room_names;
+[room Text pk,nn,uq]
+"a"
+"b"
+(2 rows)
+
+alice:> SELECT * FROM app.room_count;
+[c BigInt]
+"2"
+(1 row)
+
+# A view may not lead back to itself.
+sam:> CREATE VIEW app.c1 AS SELECT 1 AS x;
+ok 0: View app.c1 created successfully
+
+sam:> CREATE VIEW app.c2 AS SELECT x FROM app.c1;
+ok 0: View app.c2 created successfully
+
+sam:> CREATE OR REPLACE VIEW app.c1 AS SELECT x FROM app.c2;
+error 400 SQL_EXECUTION_ERROR: View 'app.c1' refers to itself (app.c1 → app.c2 → app.c1)
+
+sam:> CREATE VIEW app.c3 AS SELECT * FROM app.c3;
+error 400 TABLE_NOT_FOUND: Table 'app.c3' not found
+
+alice:> SELECT * FROM app.c2;
+[x BigInt]
+"1"
+(1 row)
+
 # No writes through a view.
 alice:> INSERT INTO app.inbox VALUES (9, 'x', 'y', 'z');
 error 400 SQL_EXECUTION_ERROR: 'app.inbox' is a view: INSERT, UPDATE and DELETE are not supported on views
@@ -148,10 +189,14 @@ error 400 SQL_EXECUTION_ERROR: 'app.room_a' is a view: INSERT, UPDATE and DELETE
 
 root:> SELECT namespace_id, table_name, table_type, options FROM system.tables WHERE table_type = 'view' ORDER BY table_name;
 [namespace_id Text nn | table_name Text nn | table_type Text nn | options Json]
+"app" | "c1" | "view" | "{\"sql\":\"SELECT 1 AS x\"}"
+"app" | "c2" | "view" | "{\"sql\":\"SELECT x FROM app.c1\"}"
 "app" | "hidden" | "view" | "{\"sql\":\"SELECT * FROM app.secrets\"}"
 "app" | "inbox" | "view" | "{\"sql\":\"SELECT m.id, r.title, m.body, m.meta ->> 'tool' AS tool FROM app.messages m JOIN app.rooms r ON m.room = r.room\"}"
 "app" | "room_a" | "view" | "{\"sql\":\"SELECT id FROM app.inbox WHERE title = 'Room A' ORDER BY id\"}"
-(3 rows)
+"app" | "room_count" | "view" | "{\"sql\":\"WITH r AS (SELECT room FROM app.rooms) SELECT count(*) AS c FROM r\"}"
+"app" | "room_names" | "view" | "{\"sql\":\"SELECT room FROM app.rooms ORDER BY room\"}"
+(7 rows)
 
 sam:> DROP VIEW app.room_a;
 ok 0: View app.room_a dropped successfully

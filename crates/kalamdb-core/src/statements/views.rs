@@ -8,7 +8,9 @@
 //! and STREAM tables yield the caller's rows, its SHARED tables follow
 //! their access level, and a caller who may not read a table the view
 //! names gets the error querying that table gives. Views of views expand
-//! in turn, up to [`MAX_DEPTH`]. Views take no INSERT, UPDATE or DELETE
+//! in turn, up to [`MAX_DEPTH`] (a view leading back to itself is refused
+//! when created, and answers an error if one was made through
+//! `OR REPLACE` of another). Views take no INSERT, UPDATE or DELETE
 //! ([`refuse_write`]) and no live subscription (`live/plan.rs`).
 
 use std::ops::ControlFlow;
@@ -18,12 +20,12 @@ use kalamdb_sql::ObjectRef;
 use kalamdb_store::{MetaKey, Space};
 use kalamdb_types::{NamespaceId, TableId};
 use sqlparser::ast::{
-    Ident, Query, Statement as SqlStatement, TableAlias, TableFactor, TableObject, VisitMut,
-    VisitorMut,
+    Ident, ObjectNamePart, Query, Statement as SqlStatement, TableAlias, TableFactor, TableObject,
+    VisitMut, VisitorMut,
 };
 
 use crate::access::{self, Action, Caller};
-use crate::catalog::names::{object_ref, table_id};
+use crate::catalog::names::{fold, object_ref, table_id};
 use crate::catalog::records::{ViewRecord, encode_json};
 use crate::catalog::registry::Catalog;
 use crate::error::{KalamError, Result};
@@ -31,8 +33,7 @@ use crate::read::query::parse_standard;
 use crate::statements::output::StatementOutput;
 use crate::write::shared::Shared;
 
-/// Views within views expanded before the statement is refused (a view
-/// naming itself through others would never end).
+/// Views nested in views expanded before the statement is refused.
 pub const MAX_DEPTH: usize = 16;
 
 fn not_a_view(id: &TableId) -> KalamError {
@@ -74,6 +75,17 @@ fn write_target(stmt: &SqlStatement) -> Option<&sqlparser::ast::ObjectName> {
 /// Replaces every table reference to a view in `stmt` with the view's
 /// query (see the module docs); a write into a view is refused.
 pub fn expand(catalog: &Catalog, stmt: &mut SqlStatement, current: &NamespaceId) -> Result<()> {
+    expand_as(catalog, stmt, current, Vec::new())
+}
+
+/// [`expand`] inside the definition of the views of `chain` (the outermost
+/// first): naming one of them again is a cycle.
+fn expand_as(
+    catalog: &Catalog,
+    stmt: &mut SqlStatement,
+    current: &NamespaceId,
+    chain: Vec<TableId>,
+) -> Result<()> {
     if catalog.views(None).is_empty() {
         return Ok(());
     }
@@ -86,7 +98,7 @@ pub fn expand(catalog: &Catalog, stmt: &mut SqlStatement, current: &NamespaceId)
     let mut expander = Expander {
         catalog,
         current,
-        expanded: 0,
+        chain,
         error: None,
     };
     let _ = stmt.visit(&mut expander);
@@ -99,7 +111,8 @@ pub fn expand(catalog: &Catalog, stmt: &mut SqlStatement, current: &NamespaceId)
 struct Expander<'a> {
     catalog: &'a Catalog,
     current: &'a NamespaceId,
-    expanded: usize,
+    /// The views whose definitions are being expanded, outermost first.
+    chain: Vec<TableId>,
     error: Option<KalamError>,
 }
 
@@ -119,6 +132,40 @@ impl Expander<'_> {
         let view = self.catalog.view(&id)?;
         Some((view, alias.clone()))
     }
+
+    /// The view's query with the views it names expanded in turn: a view
+    /// in its own chain is a cycle, a chain longer than [`MAX_DEPTH`] is
+    /// refused (each level is a level of recursion).
+    fn expanded_query(&self, view: &ViewRecord) -> Result<Box<Query>> {
+        let path = || {
+            let names: Vec<String> = self.chain.iter().map(ToString::to_string).collect();
+            names.join(" → ")
+        };
+        if self.chain.contains(&view.id) {
+            return Err(KalamError::exec(format!(
+                "View '{}' refers to itself ({} → {})",
+                view.id,
+                path(),
+                view.id
+            )));
+        }
+        if self.chain.len() >= MAX_DEPTH {
+            return Err(KalamError::exec(format!(
+                "Views nest more than {MAX_DEPTH} deep ({} → {})",
+                path(),
+                view.id
+            )));
+        }
+        let mut chain = self.chain.clone();
+        chain.push(view.id.clone());
+        // Names inside a view resolve in the view's own namespace.
+        let mut query = SqlStatement::Query(view_query(view)?);
+        expand_as(self.catalog, &mut query, &view.id.namespace, chain)?;
+        match query {
+            SqlStatement::Query(q) => Ok(q),
+            _ => Err(KalamError::internal("a view's query changed kind")),
+        }
+    }
 }
 
 impl VisitorMut for Expander<'_> {
@@ -128,15 +175,9 @@ impl VisitorMut for Expander<'_> {
         let Some((view, alias)) = self.view_of(factor) else {
             return ControlFlow::Continue(());
         };
-        self.expanded += 1;
-        if self.expanded > MAX_DEPTH * 64 {
-            self.error = Some(KalamError::exec(format!(
-                "View '{}' expands too deeply (does it name itself?)",
-                view.id
-            )));
-            return ControlFlow::Break(());
-        }
-        let subquery = match view_query(&view) {
+        // Expanded whole here: the visit then descends into a query that
+        // names no view.
+        let subquery = match self.expanded_query(&view) {
             Ok(q) => q,
             Err(e) => {
                 self.error = Some(e);
@@ -157,6 +198,46 @@ impl VisitorMut for Expander<'_> {
         };
         ControlFlow::Continue(())
     }
+}
+
+/// Qualifies every unqualified table name of `query` with `ns` (the
+/// namespace current when the view is created), so the stored definition
+/// names the same tables whatever namespace a later statement runs in.
+/// Names of the query's own CTEs and table functions are left alone.
+fn qualify_tables(query: &mut Query, ns: &NamespaceId) {
+    struct Ctes(Vec<String>);
+    impl sqlparser::ast::Visitor for Ctes {
+        type Break = ();
+        fn pre_visit_query(&mut self, q: &Query) -> ControlFlow<()> {
+            if let Some(with) = &q.with {
+                self.0
+                    .extend(with.cte_tables.iter().map(|c| fold(&c.alias.name)));
+            }
+            ControlFlow::Continue(())
+        }
+    }
+    struct Qualify<'a> {
+        ctes: Vec<String>,
+        ns: &'a NamespaceId,
+    }
+    impl VisitorMut for Qualify<'_> {
+        type Break = ();
+        fn pre_visit_table_factor(&mut self, factor: &mut TableFactor) -> ControlFlow<()> {
+            if let TableFactor::Table {
+                name, args: None, ..
+            } = factor
+                && let [ObjectNamePart::Identifier(table)] = name.0.as_slice()
+                && !self.ctes.contains(&fold(table))
+            {
+                name.0
+                    .insert(0, ObjectNamePart::Identifier(Ident::new(self.ns.as_str())));
+            }
+            ControlFlow::Continue(())
+        }
+    }
+    let mut ctes = Ctes(Vec::new());
+    let _ = sqlparser::ast::Visit::visit(&*query, &mut ctes);
+    let _ = query.visit(&mut Qualify { ctes: ctes.0, ns });
 }
 
 /// The view's stored query, parsed.
@@ -209,11 +290,14 @@ where
         }
         return Err(KalamError::exec(format!("View '{id}' already exists")));
     }
+    let mut query = query;
+    qualify_tables(&mut query, &id.namespace);
     let sql = query.to_string();
     // Planned over a derived table, as a statement naming the view will be:
     // `SELECT * FROM (<query>) AS v LIMIT 0`.
     let mut probe = parse_standard(&format!("SELECT * FROM ({sql}) AS v LIMIT 0"))?;
-    expand(&shared.catalog, &mut probe, &id.namespace)?;
+    // The new definition may not lead back to the view itself.
+    expand_as(&shared.catalog, &mut probe, &id.namespace, vec![id.clone()])?;
     check(probe).await?;
     let now = kalamdb_types::now_micros();
     let record = ViewRecord {
