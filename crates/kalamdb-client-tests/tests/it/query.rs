@@ -637,24 +637,28 @@ async fn a_failing_statement_in_a_batch_names_its_position() {
     assert_eq!(names, vec!["app".to_string()]);
 }
 
+/// Runs each statement, each of which must succeed.
+async fn run_all(client: &kalam_client::KalamLinkClient, statements: &[&str]) {
+    for sql in statements {
+        let resp = client.execute_query(sql, None, None, None).await.unwrap();
+        assert!(resp.success(), "{sql} -> {resp:?}");
+    }
+}
+
 /// RETURNING (sql.md §3.1–3.3) through the SDK: the result decodes with its schema, rows, count
 /// and message, so an application learns the key and `_seq` the server assigned in one call.
 #[tokio::test]
 async fn returning_gives_the_assigned_key_and_seq() {
     let server = TestServer::start();
     let client = root_client(&server);
-    for sql in [
-        "CREATE NAMESPACE app",
-        "CREATE TABLE app.notes (id BIGINT AUTO_INCREMENT PRIMARY KEY, body TEXT, qty INT DEFAULT 1)",
-    ] {
-        assert!(
-            client
-                .execute_query(sql, None, None, None)
-                .await
-                .unwrap()
-                .success()
-        );
-    }
+    run_all(
+        &client,
+        &[
+            "CREATE NAMESPACE app",
+            "CREATE TABLE app.notes (id BIGINT AUTO_INCREMENT PRIMARY KEY, body TEXT, qty INT DEFAULT 1)",
+        ],
+    )
+    .await;
     let resp = client
         .execute_query(
             "INSERT INTO app.notes (body) VALUES ($1) RETURNING id, qty, _seq",
@@ -715,19 +719,15 @@ async fn returning_gives_the_assigned_key_and_seq() {
 async fn a_transaction_commits_through_the_sdk() {
     let server = TestServer::start();
     let client = root_client(&server);
-    for sql in [
-        "CREATE NAMESPACE app",
-        "CREATE TABLE app.acct (id BIGINT PRIMARY KEY, balance INT)",
-        "INSERT INTO app.acct VALUES (1, 100), (2, 0)",
-    ] {
-        assert!(
-            client
-                .execute_query(sql, None, None, None)
-                .await
-                .unwrap()
-                .success()
-        );
-    }
+    run_all(
+        &client,
+        &[
+            "CREATE NAMESPACE app",
+            "CREATE TABLE app.acct (id BIGINT PRIMARY KEY, balance INT)",
+            "INSERT INTO app.acct VALUES (1, 100), (2, 0)",
+        ],
+    )
+    .await;
     let resp = client
         .execute_query(
             "BEGIN; UPDATE app.acct SET balance = balance - 40 WHERE id = 1; \
