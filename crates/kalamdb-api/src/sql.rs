@@ -9,6 +9,8 @@ use axum::body::Body;
 use axum::extract::{ConnectInfo, State};
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
+use datafusion::arrow::array::RecordBatch;
+use datafusion::arrow::datatypes::SchemaRef;
 use kalamdb_core::{Caller, DmlKind, ExecuteRequest, StatementOutput, StatementResult};
 use kalamdb_types::{ErrorCode, SqlRequestBody};
 use serde_json::{Map, Value, json};
@@ -107,34 +109,14 @@ fn success_body(
         let as_user = r.as_user.to_string();
         match r.output {
             StatementOutput::Rows { schema, batches } => {
-                let rows = encode::encode_rows(&schema, &batches)
-                    .map_err(|e| ApiError::new(ErrorCode::SqlExecutionError, e.to_string()))?;
-                let mut m = Map::new();
-                m.insert("schema".into(), json!(encode::describe_schema(&schema)));
-                m.insert("row_count".into(), json!(rows.len()));
-                m.insert("rows".into(), json!(rows));
-                m.insert("as_user".into(), json!(as_user));
-                out.push(Value::Object(m));
+                out.push(rows_entry(&schema, &batches, None, as_user)?);
             }
+            // Keeps its place in a batch (§3.3): rows and the DML message.
             StatementOutput::Returning {
                 kind,
                 schema,
                 batches,
-            } => {
-                // Keeps its place in a batch (§3.3): rows and the DML message.
-                let rows = encode::encode_rows(&schema, &batches)
-                    .map_err(|e| ApiError::new(ErrorCode::SqlExecutionError, e.to_string()))?;
-                let mut m = Map::new();
-                m.insert("schema".into(), json!(encode::describe_schema(&schema)));
-                m.insert("row_count".into(), json!(rows.len()));
-                m.insert(
-                    "message".into(),
-                    json!(format!("{} {} row(s)", verb(kind), rows.len())),
-                );
-                m.insert("rows".into(), json!(rows));
-                m.insert("as_user".into(), json!(as_user));
-                out.push(Value::Object(m));
-            }
+            } => out.push(rows_entry(&schema, &batches, Some(kind), as_user)?),
             StatementOutput::Dml { kind, count } => {
                 if batch {
                     let [inserted, updated, deleted] = &mut sums;
@@ -173,6 +155,30 @@ fn success_body(
         }
     }
     Ok(json!({"status": "success", "results": out, "took": round3(took_ms)}))
+}
+
+/// A result with rows (§3.3); a DML's (RETURNING) also carries its
+/// message, counting the rows it returns.
+fn rows_entry(
+    schema: &SchemaRef,
+    batches: &[RecordBatch],
+    dml: Option<DmlKind>,
+    as_user: String,
+) -> Result<Value, ApiError> {
+    let rows = encode::encode_rows(schema, batches)
+        .map_err(|e| ApiError::new(ErrorCode::SqlExecutionError, e.to_string()))?;
+    let mut m = Map::new();
+    m.insert("schema".into(), json!(encode::describe_schema(schema)));
+    m.insert("row_count".into(), json!(rows.len()));
+    if let Some(kind) = dml {
+        m.insert(
+            "message".into(),
+            json!(format!("{} {} row(s)", verb(kind), rows.len())),
+        );
+    }
+    m.insert("rows".into(), json!(rows));
+    m.insert("as_user".into(), json!(as_user));
+    Ok(Value::Object(m))
 }
 
 fn verb(kind: DmlKind) -> &'static str {

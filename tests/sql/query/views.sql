@@ -218,3 +218,25 @@ root:> SELECT count(*) AS c FROM system.tables WHERE table_type = 'view';
 [c BigInt]
 "0"
 (1 row)
+
+# A namespace holding only views has no tables: it drops without CASCADE,
+# and its views go with it.
+root:> CREATE NAMESPACE only_views;
+ok 0: Namespace 'only_views' created successfully
+
+sam:> CREATE VIEW only_views.v AS SELECT 1 AS x;
+ok 0: View only_views.v created successfully
+
+root:> DROP NAMESPACE only_views;
+ok 0: Namespace 'only_views' dropped successfully
+
+root:> SELECT count(*) AS c FROM system.tables WHERE namespace_id = 'only_views';
+[c BigInt]
+"0"
+(1 row)
+
+root:> CREATE NAMESPACE only_views;
+ok 0: Namespace 'only_views' created successfully
+
+sam:> SELECT * FROM only_views.v;
+error 400 TABLE_NOT_FOUND: Table 'only_views.v' not found

@@ -130,6 +130,12 @@ impl Catalog {
         self.state.read().views.get(id).cloned()
     }
 
+    /// Whether any view exists: every planned statement asks, to skip
+    /// looking for views in it.
+    pub fn has_views(&self) -> bool {
+        !self.state.read().views.is_empty()
+    }
+
     /// Views in `ns`, or every view.
     pub fn views(&self, ns: Option<&NamespaceId>) -> Vec<ViewRecord> {
         self.state

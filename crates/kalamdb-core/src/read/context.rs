@@ -68,7 +68,16 @@ impl RequestScope {
     /// Neither a transaction nor a setting: a statement may run a plan
     /// kept from another request.
     pub fn is_plain(&self) -> bool {
-        self.txn.is_none() && self.settings().is_empty()
+        self.txn.is_none() && !self.has_settings()
+    }
+
+    /// Any `SET` so far (asked for every statement: no copy).
+    pub fn has_settings(&self) -> bool {
+        !self
+            .settings
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .is_empty()
     }
 }
 

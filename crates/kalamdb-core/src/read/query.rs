@@ -116,7 +116,7 @@ async fn plan_and_run(
     }
     // The shared context has the default configuration; an earlier SET of
     // the request needs one of this state's own.
-    let task = match scope.settings().is_empty() {
+    let task = match !scope.has_settings() {
         true => sessions.task_ctx(),
         false => state.task_ctx(),
     };

@@ -136,8 +136,10 @@ impl Sessions {
         let catalogs = Arc::new(MemoryCatalogProviderList::new());
         let user = ctx.caller.user.clone();
         let role = ctx.caller.role;
-        for (variable, value) in ctx.scope.settings() {
-            state.config_mut().options_mut().set(&variable, &value)?;
+        if ctx.scope.has_settings() {
+            for (variable, value) in ctx.scope.settings() {
+                state.config_mut().options_mut().set(&variable, &value)?;
+            }
         }
         catalogs.register_catalog(
             CATALOG.to_string(),

@@ -86,7 +86,7 @@ fn expand_as(
     current: &NamespaceId,
     chain: Vec<TableId>,
 ) -> Result<()> {
-    if catalog.views(None).is_empty() {
+    if !catalog.has_views() {
         return Ok(());
     }
     if let Some(name) = write_target(stmt)
