@@ -211,6 +211,7 @@ fn kind_prefix(key: &MetaKey) -> Option<MetaPrefix> {
         MetaKey::RevokedToken(_) => MetaPrefix::RevokedTokens,
         MetaKey::DroppedFiles(_) => MetaPrefix::DroppedFiles,
         MetaKey::View(_) => MetaPrefix::Views,
+        MetaKey::Schema(..) => MetaPrefix::Schemas,
     })
 }
 
@@ -339,7 +340,7 @@ fn arb_row_key(u: &mut Unstructured) -> arbitrary::Result<RowKey> {
 }
 
 fn arb_meta_key(u: &mut Unstructured) -> arbitrary::Result<MetaKey> {
-    Ok(match u.int_in_range(0u8..=9)? {
+    Ok(match u.int_in_range(0u8..=10)? {
         0 => MetaKey::Namespace(arb_namespace(u)?),
         1 => MetaKey::Table(arb_table(u)?),
         2 => MetaKey::User(arb_user(u)?),
@@ -351,6 +352,7 @@ fn arb_meta_key(u: &mut Unstructured) -> arbitrary::Result<MetaKey> {
         6 => MetaKey::Job(arb_text(u)?),
         7 => MetaKey::RevokedToken(u.arbitrary()?),
         8 => MetaKey::DroppedFiles(arb_table(u)?),
-        _ => MetaKey::View(arb_table(u)?),
+        9 => MetaKey::View(arb_table(u)?),
+        _ => MetaKey::Schema(arb_table(u)?, u.arbitrary()?),
     })
 }

@@ -140,6 +140,7 @@ mod tests {
             created_at: 7,
             columns,
             checksums: None,
+            schema_version: None,
         }
     }
 

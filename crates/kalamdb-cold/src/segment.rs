@@ -77,9 +77,19 @@ pub struct SegmentMeta {
     /// segments written before format 5, which are read unchecked).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub checksums: Option<SegmentChecksums>,
+    /// The table's schema version the rows were written under (their
+    /// columns are that version's names and types). Absent in entries
+    /// written before schema versions existed: version 1.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub schema_version: Option<u32>,
 }
 
 impl SegmentMeta {
+    /// See [`Self::schema_version`].
+    pub fn version(&self) -> u32 {
+        self.schema_version.unwrap_or(1)
+    }
+
     /// Could the segment hold a row whose `column` equals `key`, judging by
     /// its min/max? `true` when that is unknown.
     pub fn may_contain(&self, column: &str, key: &PkKey) -> bool {
@@ -125,6 +135,7 @@ impl SegmentStats {
             created_at,
             columns: self.columns,
             checksums: self.checksums,
+            schema_version: None,
         }
     }
 }

@@ -154,6 +154,8 @@ pub enum Action<'a> {
     /// `system.<name>`.
     ReadSystemTable(&'a str),
     CreateTable(TableType),
+    /// ALTER TABLE of a table of this kind (the roles that may create it).
+    AlterTable(TableType),
     CreateTableInSystem,
     /// A write to a table of namespace `system`, by its qualified name.
     WriteSystemTable(&'a str),
@@ -194,7 +196,9 @@ impl Action<'_> {
             } else {
                 Capability::OtherSystemTables
             }],
-            Action::CreateTable(kind) => vec![Capability::CreateTable(*kind)],
+            Action::CreateTable(kind) | Action::AlterTable(kind) => {
+                vec![Capability::CreateTable(*kind)]
+            }
             Action::CreateTableInSystem | Action::WriteSystemTable(_) => {
                 vec![Capability::WriteSystemNamespace]
             }
@@ -229,6 +233,9 @@ impl Action<'_> {
             }
             Action::CreateTable(kind) => {
                 format!("Insufficient privileges to create {} tables", kind.upper())
+            }
+            Action::AlterTable(kind) => {
+                format!("Insufficient privileges to alter {} tables", kind.upper())
             }
             Action::CreateTableInSystem => "Tables cannot be created in namespace 'system'".into(),
             Action::WriteSystemTable(name) => format!("System table '{name}' is read-only"),

@@ -8,3 +8,4 @@ pub mod arrow;
 pub mod fit;
 pub mod key;
 pub mod value;
+pub mod versions;

@@ -9,6 +9,7 @@
 //! May import every layer below; nothing below imports it (the `system`
 //! schema reaches sessions through `read::SystemSchemas`).
 
+pub mod alter_table;
 pub mod describe;
 pub mod dml;
 pub mod executor;

@@ -2,7 +2,7 @@
 //!
 //! Owns turning request text into statements: [`split_statements`] cuts a request at
 //! top-level `;` using sqlparser's tokenizer, and [`parse_statement`] parses one statement
-//! into a [`KalamStatement`]. KalamDB's own statements (namespaces, `CREATE/DROP TABLE`
+//! into a [`KalamStatement`]. KalamDB's own statements (namespaces, `CREATE/ALTER/DROP TABLE`
 //! with table kinds and options, users, storages, flush, `KILL`, `EXECUTE AS USER`,
 //! `SUBSCRIBE TO`, transactions, `SHOW`/`DESCRIBE` of our catalog) are parsed here with
 //! sqlparser's `Parser` API — never a hand-rolled SQL parser — and returned fully validated
@@ -24,11 +24,12 @@ mod statement;
 mod values_scan;
 
 pub use error::{SqlError, SqlErrorKind};
+pub use parser::check_default;
 pub use parser::{execute_as_parts, parse_statement, parse_statement_tokens};
 pub use split::{split_statements, split_statements_with_tokens};
 pub use statement::{
-    AlterUserChange, ColumnSpec, CreateStorage, CreateTable, KalamStatement, ObjectRef,
-    SubscribeToOptions,
+    AlterTableChange, AlterUserChange, ColumnSpec, CreateStorage, CreateTable, KalamStatement,
+    ObjectRef, SubscribeToOptions, TableProperties,
 };
 pub use values_scan::{InsertRows, RowCell, scan_insert_rows};
 

@@ -388,6 +388,9 @@ mod token_reuse_tests {
             "INSERT INTO a.t VALUES (1,",
             "UPDATE a.t SET WHERE id = 1",
             "SELECT CURRENT_USER()",
+            "ALTER TABLE a.t ALTER COLUMN b SET DEFAULT CURRENT_USER()",
+            "ALTER TABLE a.t ADD COLUMN b TEXT DEFAULT CURRENT_USER();",
+            "ALTER TABLE a.t OWNER TO alice",
         ] {
             let (statements, tokens) = split_statements_with_tokens(sql).unwrap();
             let text = statements.first().unwrap();

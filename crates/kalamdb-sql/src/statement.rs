@@ -7,8 +7,8 @@
 
 use std::fmt;
 
-use kalamdb_types::{KalamDataType, Role, TableOptions, TableType};
-use sqlparser::ast::{Query, Statement};
+use kalamdb_types::{AccessLevel, FlushPolicy, KalamDataType, Role, TableOptions, TableType};
+use sqlparser::ast::{Expr, Query, Statement};
 
 /// A table reference: `t` or `ns.t` (`kalam.ns.t` arrives as `ns.t`). Names are folded
 /// (unquoted → lowercase) and validated.
@@ -63,6 +63,11 @@ pub enum KalamStatement {
     DropView {
         view: ObjectRef,
         if_exists: bool,
+    },
+    /// `ALTER TABLE [ns.]t <change>` (`sql.md` §2.6).
+    AlterTable {
+        table: ObjectRef,
+        change: AlterTableChange,
     },
     /// `SHOW TABLES [IN [NAMESPACE] ns]`.
     ShowTables {
@@ -156,6 +161,7 @@ impl KalamStatement {
             KalamStatement::DropTable { .. } => "DROP TABLE",
             KalamStatement::CreateView { .. } => "CREATE VIEW",
             KalamStatement::DropView { .. } => "DROP VIEW",
+            KalamStatement::AlterTable { .. } => "ALTER TABLE",
             KalamStatement::ShowTables { .. } => "SHOW TABLES",
             KalamStatement::DescribeTable { .. } => "DESCRIBE TABLE",
             KalamStatement::CreateUser { .. } => "CREATE USER",
@@ -195,6 +201,54 @@ pub enum AlterUserChange {
     Password(String),
     Role(Role),
     Email(String),
+}
+
+/// One change of `ALTER TABLE` (`sql.md` §2.6). Column names are folded and validated
+/// (reserved `_` names refused); whether a column exists, and every check that depends on
+/// the table, are the engine's.
+#[allow(
+    clippy::large_enum_variant,
+    reason = "SetDefault holds the parsed Expr, as the engine's contract; one per statement"
+)]
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AlterTableChange {
+    /// `ADD [COLUMN] c type [NOT NULL | NULL] [DEFAULT expr]`: the column rules of
+    /// `CREATE TABLE` apply (its DEFAULT checked against its type); PRIMARY KEY, UNIQUE and
+    /// AUTO_INCREMENT are refused.
+    AddColumn(ColumnSpec),
+    /// `DROP [COLUMN] c`.
+    DropColumn { column: String },
+    /// `RENAME COLUMN a TO b`.
+    RenameColumn { from: String, to: String },
+    /// `MODIFY [COLUMN] c type [NOT NULL]`.
+    ModifyColumn {
+        column: String,
+        data_type: KalamDataType,
+        not_null: bool,
+    },
+    /// `ALTER [COLUMN] c SET NOT NULL`.
+    SetNotNull { column: String },
+    /// `ALTER [COLUMN] c DROP NOT NULL`.
+    DropNotNull { column: String },
+    /// `ALTER [COLUMN] c SET DEFAULT expr`: the expression as parsed; the engine checks it
+    /// against the column's type with [`check_default`](crate::check_default).
+    SetDefault { column: String, default: Expr },
+    /// `ALTER [COLUMN] c DROP DEFAULT`.
+    DropDefault { column: String },
+    /// `SET ACCESS LEVEL public|private|restricted|dba`.
+    SetAccessLevel(AccessLevel),
+    /// `SET TBLPROPERTIES (…)`: the properties given (at least one).
+    SetProperties(TableProperties),
+}
+
+/// The table options `ALTER TABLE … SET TBLPROPERTIES` may change; `None` = not given.
+/// Values are checked as `CREATE TABLE`'s (`FLUSH_POLICY` syntax, values ≥ 1, retention ≥ 0);
+/// whether one applies to the table's kind is the engine's check.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TableProperties {
+    pub flush_policy: Option<FlushPolicy>,
+    pub ttl_seconds: Option<u64>,
+    pub deleted_retention_hours: Option<u64>,
 }
 
 /// The `OPTIONS (…)` of `SUBSCRIBE TO`, the same three a WebSocket `subscribe` carries

@@ -55,6 +55,7 @@ const TAG_META_JOB: u8 = 0x07;
 const TAG_META_REVOKED_TOKEN: u8 = 0x08;
 const TAG_META_DROPPED_FILES: u8 = 0x09;
 const TAG_META_VIEW: u8 = 0x0A;
+const TAG_META_SCHEMA: u8 = 0x0B;
 const TAG_ROW: u8 = 0x10;
 
 const TAG_PARTITION_SHARED: u8 = 0x00;
@@ -261,6 +262,9 @@ pub enum MetaKey {
     DroppedFiles(TableId),
     /// A view's definition (its SQL), by namespace and name.
     View(TableId),
+    /// One schema version of a table (`system.schemas`): the definition as
+    /// it was at that version. Versions of one table sort in order.
+    Schema(TableId, u32),
 }
 
 impl MetaKey {
@@ -292,6 +296,10 @@ impl MetaKey {
             }
             MetaKey::DroppedFiles(table) => write_table(w.u8(TAG_META_DROPPED_FILES), table),
             MetaKey::View(view) => write_table(w.u8(TAG_META_VIEW), view),
+            MetaKey::Schema(table, version) => {
+                write_table(w.u8(TAG_META_SCHEMA), table);
+                w.u64(u64::from(*version));
+            }
         }
         w.finish()
     }
@@ -314,6 +322,14 @@ impl MetaKey {
             TAG_META_REVOKED_TOKEN => MetaKey::RevokedToken(r.raw32()?),
             TAG_META_DROPPED_FILES => MetaKey::DroppedFiles(read_table(&mut r)?),
             TAG_META_VIEW => MetaKey::View(read_table(&mut r)?),
+            TAG_META_SCHEMA => {
+                let table = read_table(&mut r)?;
+                let version = u32::try_from(r.u64()?).map_err(|_| KeyError::InvalidName {
+                    what: "schema version",
+                    message: "out of range".into(),
+                })?;
+                MetaKey::Schema(table, version)
+            }
             tag => {
                 return Err(KeyError::UnknownTag {
                     what: "meta key",
@@ -342,6 +358,7 @@ impl fmt::Display for MetaKey {
             }
             MetaKey::DroppedFiles(table) => write!(f, "meta/dropped_files/{table}"),
             MetaKey::View(view) => write!(f, "meta/view/{view}"),
+            MetaKey::Schema(table, version) => write!(f, "meta/schema/{table}/{version}"),
         }
     }
 }
@@ -362,6 +379,10 @@ pub enum MetaPrefix {
     RevokedTokens,
     DroppedFiles,
     Views,
+    /// Every stored schema version of every table.
+    Schemas,
+    /// The schema versions of one table.
+    SchemasOf(TableId),
 }
 
 impl MetaPrefix {
@@ -383,6 +404,12 @@ impl MetaPrefix {
             MetaPrefix::RevokedTokens => w.u8(TAG_META_REVOKED_TOKEN),
             MetaPrefix::DroppedFiles => w.u8(TAG_META_DROPPED_FILES),
             MetaPrefix::Views => w.u8(TAG_META_VIEW),
+            MetaPrefix::Schemas => w.u8(TAG_META_SCHEMA),
+            MetaPrefix::SchemasOf(table) => {
+                let w = w.u8(TAG_META_SCHEMA);
+                write_table(w, table);
+                w
+            }
         };
         w.finish()
     }
@@ -483,6 +510,8 @@ mod tests {
             MetaKey::RevokedToken([0xAB; 32]),
             MetaKey::DroppedFiles(table("app", "messages")),
             MetaKey::View(table("app", "recent")),
+            MetaKey::Schema(table("app", "messages"), 1),
+            MetaKey::Schema(table("app", "messages"), u32::MAX),
         ]
     }
 
@@ -491,6 +520,20 @@ mod tests {
         for key in all_row_keys() {
             assert_eq!(RowKey::decode(&key.encode()).unwrap(), key, "{key}");
         }
+    }
+
+    #[test]
+    fn schema_versions_sort_in_order_under_their_table() {
+        let t = table("app", "messages");
+        let keys: Vec<Vec<u8>> = [1u32, 2, 255, 256, 70_000]
+            .iter()
+            .map(|v| MetaKey::Schema(t.clone(), *v).encode())
+            .collect();
+        assert!(keys.windows(2).all(|w| w[0] < w[1]));
+        let own = MetaPrefix::SchemasOf(t).range();
+        assert!(keys.iter().all(|k| own.contains(k)));
+        let other = MetaKey::Schema(table("app", "messages2"), 1).encode();
+        assert!(!own.contains(&other));
     }
 
     #[test]

@@ -151,6 +151,42 @@ pub struct ColumnDefinition {
     /// 1-based position among the user columns.
     pub ordinal: u32,
     pub comment: Option<String>,
+    /// The schema version that added the column (1: created with the table).
+    /// Rows written under an older version have no value for it and read
+    /// [`Self::fill`].
+    #[serde(default = "first_version", skip_serializing_if = "is_first_version")]
+    pub since_version: u32,
+    /// What rows written before the column existed read: the ADD COLUMN's
+    /// DEFAULT, evaluated once at the ALTER, as a SQL literal (`sql.md` §2.6).
+    /// `None`: NULL.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fill: Option<String>,
+}
+
+fn first_version() -> u32 {
+    1
+}
+
+fn is_first_version(v: &u32) -> bool {
+    *v == 1
+}
+
+impl ColumnDefinition {
+    /// A column of a new table (schema version 1).
+    pub fn new(column_id: u32, name: impl Into<String>, data_type: KalamDataType) -> Self {
+        Self {
+            column_id,
+            name: name.into(),
+            data_type,
+            nullable: true,
+            primary_key: false,
+            default: None,
+            ordinal: column_id,
+            comment: None,
+            since_version: 1,
+            fill: None,
+        }
+    }
 }
 
 /// A user table's definition: what the catalog persists and every provider,
@@ -169,6 +205,20 @@ pub struct TableDefinition {
     /// Microseconds since the Unix epoch.
     pub created_at: i64,
     pub updated_at: i64,
+    /// The next `column_id` to give (ids are never reused, also after a
+    /// drop). 0 in definitions written before ALTER TABLE existed: then one
+    /// above the largest id, since no column could have been dropped.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub next_column_id: u32,
+    /// Writes planned under a version older than this are refused at commit
+    /// (the ALTER that set it tightened a constraint they were not checked
+    /// against: `SET NOT NULL`, `MODIFY … NOT NULL`). 0: none.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub writable_since: u32,
+}
+
+fn is_zero(v: &u32) -> bool {
+    *v == 0
 }
 
 impl TableDefinition {
@@ -180,6 +230,12 @@ impl TableDefinition {
     /// by a hidden row id.
     pub fn primary_key(&self) -> Option<(usize, &ColumnDefinition)> {
         self.columns.iter().enumerate().find(|(_, c)| c.primary_key)
+    }
+
+    /// The `column_id` the next added column gets.
+    pub fn fresh_column_id(&self) -> u32 {
+        let above = self.columns.iter().map(|c| c.column_id).max().unwrap_or(0) + 1;
+        self.next_column_id.max(above)
     }
 
     pub fn column(&self, name: &str) -> Option<(usize, &ColumnDefinition)> {

@@ -11,7 +11,7 @@ root:> INSERT INTO app.items VALUES (1, 'a'), (2, 'b');
 ok 2: Inserted 2 row(s)
 
 root:> DROP TABLE app.items;
-ok 0: Table app.items dropped successfully: files_deleted=0, bytes_freed=84
+ok 0: Table app.items dropped successfully: files_deleted=0, bytes_freed=86
 
 root:> SELECT * FROM app.items;
 error 400 TABLE_NOT_FOUND: Table 'app.items' not found
@@ -61,7 +61,7 @@ root:> DROP STREAM TABLE app.items;
 error 400 SQL_EXECUTION_ERROR: Table app.items is a SHARED table, not a STREAM table
 
 root:> DROP SHARED TABLE app.items;
-ok 0: Table app.items dropped successfully: files_deleted=0, bytes_freed=40
+ok 0: Table app.items dropped successfully: files_deleted=0, bytes_freed=41
 
 root:> CREATE USER TABLE app.mine (id BIGINT PRIMARY KEY);
 ok 0: User table app.mine created successfully

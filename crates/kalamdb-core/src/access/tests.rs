@@ -27,6 +27,8 @@ fn table(kind: TableType, level: Option<AccessLevel>) -> TableDefinition {
         comment: None,
         created_at: 0,
         updated_at: 0,
+        next_column_id: 0,
+        writable_since: 0,
     }
 }
 

@@ -74,9 +74,21 @@ impl Catalog {
             let ns: NamespaceRecord = decode_json(&v)?;
             st.namespaces.insert(ns.name.clone(), ns);
         }
+        let mut histories: BTreeMap<TableId, Vec<Arc<TableDefinition>>> = BTreeMap::new();
+        for (_, v) in scan_all(store.as_ref(), MetaPrefix::Schemas)? {
+            let def: TableDefinition = decode_json(&v)?;
+            histories.entry(def.id()).or_default().push(Arc::new(def));
+        }
         for (_, v) in scan_all(store.as_ref(), MetaPrefix::Tables)? {
             let def: TableDefinition = decode_json(&v)?;
-            let entry = TableEntry::new(def, session, &defaults)?;
+            // Keys sort versions in order; the current one is `def` itself.
+            let history = histories
+                .remove(&def.id())
+                .unwrap_or_default()
+                .into_iter()
+                .filter(|h| h.version < def.version && h.created_at == def.created_at)
+                .collect();
+            let entry = TableEntry::new(def, history, session, &defaults)?;
             st.tables.insert(entry.id(), Arc::new(entry));
         }
         for (_, v) in scan_all(store.as_ref(), MetaPrefix::Views)? {
@@ -100,9 +112,21 @@ impl Catalog {
         &self.defaults
     }
 
-    /// The entry of a new or changed definition, with this server's defaults.
+    /// The entry of a new definition, with this server's defaults.
     pub fn entry(&self, def: TableDefinition, session: &SessionState) -> Result<TableEntry> {
-        TableEntry::new(def, session, &self.defaults)
+        TableEntry::new(def, Vec::new(), session, &self.defaults)
+    }
+
+    /// The entry of `def`, the version after `previous`'s (ALTER TABLE).
+    pub fn next_entry(
+        &self,
+        previous: &TableEntry,
+        def: TableDefinition,
+        session: &SessionState,
+    ) -> Result<TableEntry> {
+        let mut history = previous.history.clone();
+        history.push(Arc::new(previous.def.clone()));
+        TableEntry::new(def, history, session, &self.defaults)
     }
 
     /// The current generation (see the field).
@@ -148,12 +172,21 @@ impl Catalog {
     }
 
     /// Checked inside a commit by work planned against `entry`: the table
-    /// must still be that very definition. One dropped and created again
-    /// under the same name must not receive rows, segments or manifests
-    /// meant for the old one.
+    /// must still be that table. One dropped and created again under the
+    /// same name must not receive rows, segments or manifests meant for the
+    /// old one. An ALTER since is fine (rows name the version they were
+    /// written under), unless it tightened a constraint the work was not
+    /// checked against (`writable_since`).
     pub fn ensure_current(&self, entry: &Arc<TableEntry>) -> Result<()> {
         match self.table(&entry.id()) {
             Some(cur) if Arc::ptr_eq(&cur, entry) => Ok(()),
+            Some(cur)
+                if cur.def.created_at == entry.def.created_at
+                    && entry.def.version <= cur.def.version
+                    && entry.def.version >= cur.def.writable_since =>
+            {
+                Ok(())
+            }
             Some(_) => Err(KalamError::exec(format!(
                 "Table {} changed while the statement ran; retry",
                 entry.id()

@@ -17,7 +17,12 @@ use kalamdb_types::{
 
 use crate::catalog::lifetime::{expiry_cutoff, retention_horizon_ms};
 use crate::error::{KalamError, Result};
-use crate::row::arrow::{ROW_ID_COLUMN, arrow_type, described_field};
+use crate::row::arrow::{ROW_ID_COLUMN, arrow_type, described_field, value_from_array};
+use crate::row::value::Value;
+use crate::row::versions::RowLens;
+
+/// Arrow schema metadata key of a segment's schema version.
+pub const SEGMENT_SCHEMA_VERSION: &str = "kalamdb.schema_version";
 
 /// What a table gets when its definition does not say (the server's
 /// `[flush]`, `[storage]` and `[stream]` settings).
@@ -49,10 +54,16 @@ pub struct TableEntry {
     pub insert_schema: SchemaRef,
     /// `schema` plus the hidden row key, for the engine's UPDATE/DELETE reads.
     pub keyed_schema: SchemaRef,
+    /// What segments are written with (see [`Self::segment_schema`]).
+    segment_schema: SchemaRef,
     /// DEFAULT expressions by column name (`CURRENT_USER()` excluded: it is
     /// bound per request).
     pub defaults: HashMap<String, Expr>,
     pub current_user_defaults: Vec<String>,
+    /// How rows of older schema versions read under this one.
+    pub lens: RowLens,
+    /// The table's earlier schema versions, oldest first (`system.schemas`).
+    pub history: Vec<Arc<TableDefinition>>,
     /// STREAM tables: rows live this long after their `_seq` time.
     ttl_seconds: Option<u64>,
     /// Tombstones are kept this long (`DELETED_RETENTION_HOURS`).
@@ -61,7 +72,14 @@ pub struct TableEntry {
 }
 
 impl TableEntry {
-    pub fn new(def: TableDefinition, state: &SessionState, dflt: &TableDefaults) -> Result<Self> {
+    /// The entry of `def`, whose earlier versions are `history` (oldest
+    /// first; empty for a new table).
+    pub fn new(
+        def: TableDefinition,
+        history: Vec<Arc<TableDefinition>>,
+        state: &SessionState,
+        dflt: &TableDefaults,
+    ) -> Result<Self> {
         let mut read_fields = Vec::with_capacity(def.columns.len() + 3);
         let mut insert_fields = Vec::with_capacity(def.columns.len());
         for c in &def.columns {
@@ -103,6 +121,16 @@ impl TableEntry {
         let schema = Arc::new(Schema::new(read_fields.clone()));
         read_fields.push(Field::new(ROW_ID_COLUMN, DataType::Int64, false));
         let keyed_schema = Arc::new(Schema::new(read_fields));
+        let segment_schema = if def.primary_key().is_some() {
+            schema.as_ref()
+        } else {
+            keyed_schema.as_ref()
+        }
+        .clone()
+        .with_metadata(HashMap::from([(
+            SEGMENT_SCHEMA_VERSION.to_string(),
+            def.version.to_string(),
+        )]));
 
         let df_schema = DFSchema::try_from(insert_schema.as_ref().clone())?;
         let mut defaults = HashMap::new();
@@ -122,6 +150,18 @@ impl TableEntry {
             })?;
             defaults.insert(c.name.clone(), expr);
         }
+        let mut fills = HashMap::new();
+        for c in &def.columns {
+            if let Some(text) = &c.fill {
+                fills.insert(c.column_id, fill_value(c, text)?);
+            }
+        }
+        let lens = RowLens::new(
+            def.version,
+            &def.columns,
+            history.iter().map(|h| (h.version, h.columns.clone())),
+            fills,
+        );
         let options = &def.options;
         Ok(Self {
             ttl_seconds: (def.table_type == TableType::Stream)
@@ -134,8 +174,11 @@ impl TableEntry {
             schema,
             insert_schema,
             keyed_schema,
+            segment_schema: Arc::new(segment_schema),
             defaults,
             current_user_defaults,
+            lens,
+            history,
         })
     }
 
@@ -152,13 +195,11 @@ impl TableEntry {
     }
 
     /// The Arrow schema of a segment file: user columns, `_seq`, `_deleted`,
-    /// and the hidden row key for tables without a primary key.
+    /// and the hidden row key for tables without a primary key; its
+    /// metadata names the schema version (kept in the Parquet footer, so a
+    /// file says what it holds; the manifest entry says it too).
     pub fn segment_schema(&self) -> SchemaRef {
-        if self.def.primary_key().is_some() {
-            self.schema.clone()
-        } else {
-            self.keyed_schema.clone()
-        }
+        self.segment_schema.clone()
     }
 
     /// The smallest `_seq` still alive at `now_ms`, or `None` if the rows
@@ -173,8 +214,25 @@ impl TableEntry {
         retention_horizon_ms(self.retention_hours, now_ms)
     }
 
+    /// Every schema version of the table, oldest first, this one last.
+    pub fn versions(&self) -> impl Iterator<Item = &TableDefinition> {
+        self.history
+            .iter()
+            .map(|d| d.as_ref())
+            .chain(std::iter::once(&self.def))
+    }
+
     /// When the flush policy flushes this table.
     pub fn flush_policy(&self) -> FlushPolicy {
         self.flush_policy
     }
+}
+
+/// A column's fill (stored as the value's text, see
+/// [`kalamdb_types::ColumnDefinition::fill`]) as a value of its type.
+pub fn fill_value(col: &kalamdb_types::ColumnDefinition, text: &str) -> Result<Value> {
+    let array = datafusion::arrow::array::StringArray::from(vec![text]);
+    let cast = datafusion::arrow::compute::cast(&array, &arrow_type(&col.data_type)?)
+        .map_err(|e| KalamError::internal(format!("stored fill of column '{}': {e}", col.name)))?;
+    value_from_array(col, cast.as_ref(), 0)
 }

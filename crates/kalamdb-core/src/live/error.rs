@@ -54,6 +54,12 @@ impl LiveError {
         )
     }
 
+    /// What a subscription ends with when an ALTER TABLE changed a column
+    /// it uses, or its subscriber's right to read the table (`sql.md` §2.6).
+    pub fn schema_changed() -> Self {
+        Self::new(LiveErrorKind::Failed, "Table schema changed; re-subscribe")
+    }
+
     /// The HTTP face of a refusal (`SUBSCRIBE TO`, `sql.md` §6).
     pub fn into_kalam(self) -> KalamError {
         match self.kind {

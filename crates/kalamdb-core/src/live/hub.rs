@@ -18,6 +18,7 @@ use kalamdb_types::{Role, TableId, UserId};
 use parking_lot::Mutex;
 use tokio::sync::mpsc;
 
+use crate::catalog::table::TableEntry;
 use crate::error::{KalamError, Result};
 use crate::live::connection::{CloseReason, ConnEvent, LiveConnection, LiveEvent, SubKey};
 use crate::live::error::{LiveError, LiveErrorKind};
@@ -194,6 +195,12 @@ impl LiveHub {
     /// Ends every subscription on a table (dropped or redefined).
     pub fn table_gone(&self, table: &TableId, error: LiveError) {
         let _ = self.router.send(RouterMsg::TableGone(table.clone(), error));
+    }
+
+    /// A table's definition changed (ALTER TABLE, `entry` the new one): the
+    /// subscriptions it breaks end (see `router.rs`), the others go on.
+    pub fn schema_changed(&self, entry: Arc<TableEntry>) {
+        let _ = self.router.send(RouterMsg::SchemaChanged(entry));
     }
 
     /// Closes the connections of a dropped user.

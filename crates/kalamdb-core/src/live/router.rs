@@ -15,9 +15,12 @@ use std::sync::atomic::Ordering;
 
 use datafusion::arrow::array::{Array, BooleanArray, RecordBatch, UInt32Array};
 use datafusion::arrow::compute::take_record_batch;
+use datafusion::physical_expr::utils::collect_columns;
 use kalamdb_store::Partition;
 use kalamdb_types::TableId;
 
+use crate::access::{self, Action};
+use crate::catalog::table::TableEntry;
 use crate::live::change::{ChangeKind, LiveChange};
 use crate::live::connection::{ConnEvent, LiveEvent, SubKey};
 use crate::live::error::LiveError;
@@ -33,6 +36,8 @@ pub enum RouterMsg {
     Unregister(SubKey),
     Changes(ChangeSet),
     TableGone(TableId, LiveError),
+    /// An ALTER TABLE committed; the table's new entry.
+    SchemaChanged(Arc<TableEntry>),
 }
 
 /// The router thread's state: subscriptions indexed by table, partition
@@ -41,12 +46,25 @@ pub struct Router {
     registry: Arc<Registry>,
     subs: HashMap<SubKey, Arc<Sub>>,
     tables: HashMap<TableId, HashMap<Partition, Bucket>>,
+    /// The newest entry of each altered table: a subscription planned
+    /// before an ALTER whose registration arrives after it is checked
+    /// against it.
+    altered: HashMap<TableId, Arc<TableEntry>>,
 }
 
 #[derive(Default)]
 struct Bucket {
     unindexed: HashSet<SubKey>,
-    eq: HashMap<usize, HashMap<IndexKey, HashSet<SubKey>>>,
+    /// By the indexed column's stable `column_id`: subscriptions planned
+    /// under different schema versions of the table share the index.
+    eq: HashMap<u32, HashMap<IndexKey, HashSet<SubKey>>>,
+}
+
+/// The `column_id` a subscription is indexed under, with its key.
+fn index_of(sub: &Sub) -> Option<(u32, &IndexKey)> {
+    let (col, key) = sub.plan.eq_index.as_ref()?;
+    let def = sub.plan.entry.def.columns.get(*col)?;
+    Some((def.column_id, key))
 }
 
 impl Bucket {
@@ -61,6 +79,7 @@ impl Router {
             registry,
             subs: HashMap::new(),
             tables: HashMap::new(),
+            altered: HashMap::new(),
         }
     }
 
@@ -72,24 +91,37 @@ impl Router {
                 RouterMsg::Unregister(key) => self.remove(key),
                 RouterMsg::Changes(set) => self.route(set),
                 RouterMsg::TableGone(table, error) => {
-                    let keys: Vec<SubKey> = self
-                        .subs
-                        .values()
-                        .filter(|s| s.plan.table == table)
-                        .map(|s| s.key)
-                        .collect();
-                    for key in keys {
-                        if let Some(sub) = self.subs.get(&key).cloned() {
-                            sub.conn.send(ConnEvent {
-                                key,
-                                event: LiveEvent::Ended(error.clone()),
-                            });
-                        }
-                        self.remove(key);
-                        self.registry.remove(key);
-                    }
+                    self.altered.remove(&table);
+                    self.end_where(&table, &error, |_| true);
+                }
+                RouterMsg::SchemaChanged(entry) => {
+                    let table = entry.id();
+                    self.end_where(&table, &LiveError::schema_changed(), |sub| {
+                        broken_by(sub, &entry)
+                    });
+                    self.altered.insert(table, entry);
                 }
             }
+        }
+    }
+
+    /// Ends the subscriptions on `table` that `which` picks with `error`.
+    fn end_where(&mut self, table: &TableId, error: &LiveError, which: impl Fn(&Sub) -> bool) {
+        let keys: Vec<SubKey> = self
+            .subs
+            .values()
+            .filter(|s| &s.plan.table == table && which(s))
+            .map(|s| s.key)
+            .collect();
+        for key in keys {
+            if let Some(sub) = self.subs.get(&key).cloned() {
+                sub.conn.send(ConnEvent {
+                    key,
+                    event: LiveEvent::Ended(error.clone()),
+                });
+            }
+            self.remove(key);
+            self.registry.remove(key);
         }
     }
 
@@ -99,17 +131,30 @@ impl Router {
             self.registry.unwatch(&sub.plan.table);
             return;
         }
+        // Planned before an ALTER that breaks it, registered after it.
+        if let Some(latest) = self.altered.get(&sub.plan.table)
+            && latest.def.version > sub.plan.entry.def.version
+            && broken_by(&sub, latest)
+        {
+            sub.conn.send(ConnEvent {
+                key: sub.key,
+                event: LiveEvent::Ended(LiveError::schema_changed()),
+            });
+            self.registry.remove(sub.key);
+            self.registry.unwatch(&sub.plan.table);
+            return;
+        }
         let bucket = self
             .tables
             .entry(sub.plan.table.clone())
             .or_default()
             .entry(sub.plan.partition.clone())
             .or_default();
-        match &sub.plan.eq_index {
+        match index_of(&sub) {
             Some((col, key)) => {
                 bucket
                     .eq
-                    .entry(*col)
+                    .entry(col)
                     .or_default()
                     .entry(key.clone())
                     .or_default()
@@ -132,9 +177,9 @@ impl Router {
             return;
         };
         if let Some(bucket) = parts.get_mut(&sub.plan.partition) {
-            match &sub.plan.eq_index {
+            match index_of(&sub) {
                 Some((col, k)) => {
-                    if let Some(by_value) = bucket.eq.get_mut(col) {
+                    if let Some(by_value) = bucket.eq.get_mut(&col) {
                         if let Some(set) = by_value.get_mut(k) {
                             set.remove(&key);
                             if set.is_empty() {
@@ -142,7 +187,7 @@ impl Router {
                             }
                         }
                         if by_value.is_empty() {
-                            bucket.eq.remove(col);
+                            bucket.eq.remove(&col);
                         }
                     }
                 }
@@ -172,12 +217,17 @@ impl Router {
                 candidates.entry(*key).or_default().push(i);
             }
             for (col, by_value) in &bucket.eq {
-                let Some(def) = set.entry.def.columns.get(*col) else {
-                    continue;
-                };
+                let def = set.entry.def.columns.iter().find(|c| c.column_id == *col);
                 let versions = std::iter::once(&rc.new).chain(rc.old.as_ref());
                 for row in versions {
-                    let Some(k) = index_key(row.value(def.column_id)) else {
+                    // Through the writer's schema version (a row older
+                    // than the column reads its fill); a column the writer
+                    // did not know reads as stored.
+                    let value = match def {
+                        Some(def) => set.entry.lens.cell(row, def),
+                        None => std::borrow::Cow::Borrowed(row.value(*col)),
+                    };
+                    let Some(k) = index_key(&value) else {
                         continue;
                     };
                     for key in by_value.get(&k).into_iter().flatten() {
@@ -192,9 +242,10 @@ impl Router {
         if candidates.is_empty() {
             return;
         }
-        let Some(batches) = VersionBatches::build(&set) else {
-            return;
-        };
+        // Built once per schema version the candidates were planned under
+        // (one, unless an ALTER TABLE happened since some subscribed): a
+        // subscription reads the rows through its own plan's columns.
+        let mut built: Vec<(Arc<TableEntry>, Option<VersionBatches>)> = Vec::new();
         self.registry
             .candidates
             .fetch_add(candidates.len() as u64, Ordering::Relaxed);
@@ -204,12 +255,21 @@ impl Router {
             let Some(sub) = self.subs.get(&key) else {
                 continue;
             };
-            if !Arc::ptr_eq(&sub.plan.entry, &set.entry) {
-                // Planned against another definition of the table; the
-                // ALTER/DROP that replaced it ends the subscription.
+            let at = match built
+                .iter()
+                .position(|(e, _)| Arc::ptr_eq(e, &sub.plan.entry))
+            {
+                Some(at) => at,
+                None => {
+                    let batches = VersionBatches::build(&set, &sub.plan.entry);
+                    built.push((sub.plan.entry.clone(), batches));
+                    built.len() - 1
+                }
+            };
+            let Some((_, Some(batches))) = built.get(at) else {
                 continue;
-            }
-            for change in changes_for(sub, &set, &batches, &rows) {
+            };
+            for change in changes_for(sub, &set, batches, &rows) {
                 if !sub.conn.send(ConnEvent {
                     key,
                     event: LiveEvent::Change(change),
@@ -255,9 +315,10 @@ struct VersionBatches {
 }
 
 impl VersionBatches {
-    fn build(set: &ChangeSet) -> Option<Self> {
-        let def = &set.entry.def;
-        let schema = &set.entry.schema;
+    /// The rows of `set` read through `entry` (a subscription's plan's).
+    fn build(set: &ChangeSet, entry: &TableEntry) -> Option<Self> {
+        let lens = &entry.lens;
+        let schema = &entry.schema;
         let new: Vec<StoredRow> = set.rows.iter().map(|r| r.new.clone()).collect();
         let old: Vec<StoredRow> = set
             .rows
@@ -267,18 +328,61 @@ impl VersionBatches {
         let gone: Vec<StoredRow> = set
             .rows
             .iter()
-            .map(|r| StoredRow {
-                seq: r.new.seq,
-                deleted: false,
-                values: r.old.as_ref().unwrap_or(&r.new).values.clone(),
+            .map(|r| {
+                let before = r.old.as_ref().unwrap_or(&r.new);
+                StoredRow {
+                    seq: r.new.seq,
+                    deleted: false,
+                    version: before.version,
+                    values: before.values.clone(),
+                }
             })
             .collect();
         Some(Self {
-            new: rows_to_batch(def, schema, &new, None).ok()?,
-            old: rows_to_batch(def, schema, &old, None).ok()?,
-            gone: rows_to_batch(def, schema, &gone, None).ok()?,
+            new: rows_to_batch(lens, schema, &new, None).ok()?,
+            old: rows_to_batch(lens, schema, &old, None).ok()?,
+            gone: rows_to_batch(lens, schema, &gone, None).ok()?,
         })
     }
+}
+
+/// Whether the table's new definition `new` breaks `sub` (`sql.md` §2.6):
+/// a column its projection or WHERE uses was dropped, renamed or retyped,
+/// or its subscriber may no longer read the table (a SHARED table's access
+/// level). Other subscriptions go on under the columns they were planned
+/// with: rows of any version read through their plan's entry.
+fn broken_by(sub: &Sub, new: &TableEntry) -> bool {
+    let plan = &sub.plan;
+    if access::allow(sub.conn.role, Action::ReadTable(&new.def)).is_err() {
+        return true;
+    }
+    let mut used: Vec<String> = plan
+        .projection
+        .iter()
+        .filter_map(|i| plan.entry.schema.fields().get(*i))
+        .map(|f| f.name().clone())
+        .collect();
+    if let Some(filter) = &plan.filter {
+        used.extend(
+            collect_columns(filter)
+                .into_iter()
+                .map(|c| c.name().to_string()),
+        );
+    }
+    used.iter().any(|name| {
+        let Some((_, old)) = plan.entry.def.column(name) else {
+            return false; // `_seq`, `_deleted`
+        };
+        match new
+            .def
+            .columns
+            .iter()
+            .find(|c| c.column_id == old.column_id)
+        {
+            None => true,
+            Some(c) => c.name != old.name || c.data_type != old.data_type,
+        }
+    })
 }
 
 /// What `sub` sees of rows `rows` of `set`: consecutive rows of the same

@@ -242,16 +242,14 @@ async fn deleted_since(
         return Ok(Vec::new());
     }
     tombstones.sort_by_key(|(_, row)| row.seq);
-    let def = &plan.entry.def;
     let rows: Vec<StoredRow> = tombstones
         .iter()
         .map(|(_, r)| StoredRow {
-            seq: r.seq,
             deleted: false,
-            values: r.values.clone(),
+            ..r.clone()
         })
         .collect();
-    let batch = rows_to_batch(def, &plan.entry.schema, &rows, None)?;
+    let batch = rows_to_batch(&plan.entry.lens, &plan.entry.schema, &rows, None)?;
     let mask = evaluate(&plan.filter, &batch);
     let idx: Vec<u32> = (0..rows.len())
         .filter(|i| mask.as_ref().is_none_or(|m| m.is_valid(*i) && m.value(*i)))

@@ -331,6 +331,7 @@ mod tests {
             created_at: 0,
             columns: Default::default(),
             checksums: None,
+            schema_version: None,
         }
     }
 

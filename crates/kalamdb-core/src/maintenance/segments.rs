@@ -65,18 +65,22 @@ impl ColdWork {
         pause: &str,
         cancel: &CancelFlag,
     ) -> Result<(Arc<TableEntry>, tokio::sync::MutexGuard<'_, ()>)> {
-        let entry = self
-            .shared
-            .catalog
-            .table(table)
-            .ok_or_else(|| KalamError::TableNotFound(table.to_string()))?;
-        refuse_stream(&entry, what)?;
+        let current = || {
+            self.shared
+                .catalog
+                .table(table)
+                .ok_or_else(|| KalamError::TableNotFound(table.to_string()))
+        };
+        refuse_stream(current()?.as_ref(), what)?;
         let turn = self.locks.lock(table).await;
         failpoint::pause(pause, cancel).await;
         // Cancelled while waiting for the turn (a DROP TABLE meanwhile): stop
         // as cancelled, not run on and "complete" over rows the drop took.
         cancel.check()?;
-        Ok((entry, turn))
+        // The entry as of the turn: an ALTER TABLE takes the turn too, so
+        // the schema version cannot change while this work runs, and rows
+        // written under it are never read through an older one.
+        Ok((current()?, turn))
     }
 }
 
@@ -160,7 +164,7 @@ pub async fn write_segment(
 ) -> Result<SegmentMeta> {
     let schema = entry.segment_schema();
     let with_row_id = entry.def.primary_key().is_none();
-    let batch = rows_to_batch(&entry.def, &schema, rows, with_row_id.then_some(row_ids))?;
+    let batch = rows_to_batch(&entry.lens, &schema, rows, with_row_id.then_some(row_ids))?;
     let (bytes, stats) = kalamdb_cold::encode_segment(&schema, &[batch], Some(entry.key_column()))?;
     let path = format!(
         "{}/{}",
@@ -169,7 +173,11 @@ pub async fn write_segment(
     );
     let size = bytes.len() as u64;
     storage.put_durable(&path, bytes).await?;
-    Ok(stats.into_meta(path, size, kalamdb_types::now_micros()))
+    let mut meta = stats.into_meta(path, size, kalamdb_types::now_micros());
+    // Rows of every version were read through the current one, so the
+    // file holds the current version's columns.
+    meta.schema_version = Some(entry.def.version);
+    Ok(meta)
 }
 
 /// Best-effort removal of a segment that never made it into a manifest.

@@ -97,6 +97,12 @@ impl Maintenance {
         self.work.locks.lock(table).await
     }
 
+    /// The table's turn without stopping its work: ALTER TABLE waits for a
+    /// running flush or compaction and holds the next ones back.
+    pub async fn table_turn(&self, table: &TableId) -> tokio::sync::MutexGuard<'_, ()> {
+        self.work.locks.lock(table).await
+    }
+
     /// One pass of the flush policy (`sql.md` §2.1), run every
     /// `flush.check_interval_seconds`: a table is flushed when it has at
     /// least N hot rows or its oldest hot row is older than S seconds.

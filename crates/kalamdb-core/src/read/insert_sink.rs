@@ -85,6 +85,7 @@ impl DataSink for InsertSink {
             returned.extend(kept.into_iter().zip(seqs).map(|(values, seq)| StoredRow {
                 seq,
                 deleted: false,
+                version: self.entry.def.version,
                 values: stored_values(&self.entry.def.columns, values),
             }));
         }

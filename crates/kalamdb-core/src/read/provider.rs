@@ -163,7 +163,7 @@ impl KalamTableProvider {
                 _ => (0, row),
             })
             .unzip();
-        let staged = rows_to_batch(&self.entry.def, &full, &live, Some(&ids))
+        let staged = rows_to_batch(&self.entry.lens, &full, &live, Some(&ids))
             .map_err(KalamError::into_datafusion)?;
         let exec =
             StreamingTableExec::try_new(full.clone(), vec![Arc::new(scan)], None, [], false, None)?;

@@ -319,7 +319,7 @@ async fn read_cold(
         live.push(row);
     }
     rows_to_batch(
-        &entry.def,
+        &entry.lens,
         schema,
         &live,
         with_row_id.then_some(row_ids.as_slice()),
@@ -392,7 +392,7 @@ fn decode_chunk(
         hot_keys.push(k);
     }
     rows_to_batch(
-        &entry.def,
+        &entry.lens,
         schema,
         &rows,
         with_row_id.then_some(row_ids.as_slice()),

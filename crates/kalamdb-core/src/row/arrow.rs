@@ -16,12 +16,11 @@ use datafusion::arrow::datatypes::{
     DataType, Date32Type, Decimal128Type, Float32Type, Float64Type, Int16Type, Int32Type,
     Int64Type, SchemaRef, Time64MicrosecondType, TimeUnit, TimestampMicrosecondType,
 };
-use kalamdb_types::{
-    ColumnDefinition, KalamDataType, SYSTEM_COLUMN_DELETED, SYSTEM_COLUMN_SEQ, TableDefinition,
-};
+use kalamdb_types::{ColumnDefinition, KalamDataType, SYSTEM_COLUMN_DELETED, SYSTEM_COLUMN_SEQ};
 
 use crate::error::{KalamError, Result};
 use crate::row::value::{StoredRow, Value};
+use crate::row::versions::RowLens;
 
 /// Hidden key column exposed only to the engine's own UPDATE/DELETE reads of
 /// tables without a declared primary key (and stored in their segments).
@@ -57,9 +56,10 @@ pub fn arrow_type(ty: &KalamDataType) -> Result<DataType> {
 }
 
 /// Builds a batch with `schema` — any selection of the table's user
-/// columns, `_seq`, `_deleted` and the hidden row key — from stored rows.
+/// columns, `_seq`, `_deleted` and the hidden row key — from stored rows,
+/// each read under the current schema version through `lens`.
 pub fn rows_to_batch(
-    def: &TableDefinition,
+    lens: &RowLens,
     schema: &SchemaRef,
     rows: &[StoredRow],
     row_ids: Option<&[i64]>,
@@ -77,10 +77,10 @@ pub fn rows_to_batch(
                     .to_vec(),
             )),
             name => {
-                let (_, col) = def.column(name).ok_or_else(|| {
-                    KalamError::internal(format!("no column '{name}' in {}", def.id()))
-                })?;
-                build_column(col, rows)?
+                let col = lens
+                    .column(name)
+                    .ok_or_else(|| KalamError::internal(format!("no column '{name}'")))?;
+                build_column(lens, col, rows)?
             }
         };
         columns.push(array);
@@ -94,10 +94,10 @@ pub fn rows_to_batch(
 }
 
 macro_rules! build {
-    ($builder:ty, $rows:expr, $id:expr, $pat:pat => $v:expr) => {{
+    ($builder:ty, $lens:expr, $rows:expr, $col:expr, $pat:pat => $v:expr) => {{
         let mut b = <$builder>::with_capacity($rows.len());
         for r in $rows {
-            match r.value($id) {
+            match &*$lens.cell(r, $col) {
                 $pat => b.append_value($v),
                 _ => b.append_null(),
             }
@@ -107,10 +107,10 @@ macro_rules! build {
 }
 
 macro_rules! build_var {
-    ($builder:ty, $rows:expr, $id:expr, $pat:pat => $v:expr) => {{
+    ($builder:ty, $lens:expr, $rows:expr, $col:expr, $pat:pat => $v:expr) => {{
         let mut b = <$builder>::with_capacity($rows.len(), $rows.len() * 16);
         for r in $rows {
-            match r.value($id) {
+            match &*$lens.cell(r, $col) {
                 $pat => b.append_value($v),
                 _ => b.append_null(),
             }
@@ -119,38 +119,39 @@ macro_rules! build_var {
     }};
 }
 
-fn build_column(col: &ColumnDefinition, rows: &[StoredRow]) -> Result<ArrayRef> {
-    let id = col.column_id;
+fn build_column(lens: &RowLens, col: &ColumnDefinition, rows: &[StoredRow]) -> Result<ArrayRef> {
     Ok(match &col.data_type {
-        KalamDataType::Boolean => build!(BooleanBuilder, rows, id, Value::Bool(v) => *v),
-        KalamDataType::SmallInt => build!(Int16Builder, rows, id, Value::I16(v) => *v),
-        KalamDataType::Int => build!(Int32Builder, rows, id, Value::I32(v) => *v),
-        KalamDataType::BigInt => build!(Int64Builder, rows, id, Value::I64(v) => *v),
-        KalamDataType::Float => build!(Float32Builder, rows, id, Value::F32(v) => *v),
-        KalamDataType::Double => build!(Float64Builder, rows, id, Value::F64(v) => *v),
+        KalamDataType::Boolean => build!(BooleanBuilder, lens, rows, col, Value::Bool(v) => *v),
+        KalamDataType::SmallInt => build!(Int16Builder, lens, rows, col, Value::I16(v) => *v),
+        KalamDataType::Int => build!(Int32Builder, lens, rows, col, Value::I32(v) => *v),
+        KalamDataType::BigInt => build!(Int64Builder, lens, rows, col, Value::I64(v) => *v),
+        KalamDataType::Float => build!(Float32Builder, lens, rows, col, Value::F32(v) => *v),
+        KalamDataType::Double => build!(Float64Builder, lens, rows, col, Value::F64(v) => *v),
         KalamDataType::Text | KalamDataType::Json => {
-            build_var!(StringBuilder, rows, id, Value::Text(v) => v)
+            build_var!(StringBuilder, lens, rows, col, Value::Text(v) => v)
         }
         KalamDataType::Uuid => {
             let mut b = StringBuilder::with_capacity(rows.len(), rows.len() * 36);
             for r in rows {
-                match r.value(id) {
+                match &*lens.cell(r, col) {
                     Value::Uuid(u) => b.append_value(uuid::Uuid::from_bytes(*u).to_string()),
                     _ => b.append_null(),
                 }
             }
             Arc::new(b.finish())
         }
-        KalamDataType::Bytes => build_var!(BinaryBuilder, rows, id, Value::Bytes(v) => v),
-        KalamDataType::Date => build!(Date32Builder, rows, id, Value::Date(v) => *v),
-        KalamDataType::Time => build!(Time64MicrosecondBuilder, rows, id, Value::Time(v) => *v),
+        KalamDataType::Bytes => build_var!(BinaryBuilder, lens, rows, col, Value::Bytes(v) => v),
+        KalamDataType::Date => build!(Date32Builder, lens, rows, col, Value::Date(v) => *v),
+        KalamDataType::Time => {
+            build!(Time64MicrosecondBuilder, lens, rows, col, Value::Time(v) => *v)
+        }
         KalamDataType::Timestamp => {
-            build!(TimestampMicrosecondBuilder, rows, id, Value::Timestamp(v) => *v)
+            build!(TimestampMicrosecondBuilder, lens, rows, col, Value::Timestamp(v) => *v)
         }
         KalamDataType::DateTime => {
             let mut b = TimestampMicrosecondBuilder::with_capacity(rows.len()).with_timezone("UTC");
             for r in rows {
-                match r.value(id) {
+                match &*lens.cell(r, col) {
                     Value::Timestamp(v) => b.append_value(*v),
                     _ => b.append_null(),
                 }
@@ -160,7 +161,7 @@ fn build_column(col: &ColumnDefinition, rows: &[StoredRow]) -> Result<ArrayRef> 
         KalamDataType::Decimal { precision, scale } => {
             let mut b = Decimal128Builder::with_capacity(rows.len());
             for r in rows {
-                match r.value(id) {
+                match &*lens.cell(r, col) {
                     Value::Decimal(v) => b.append_value(*v),
                     _ => b.append_null(),
                 }

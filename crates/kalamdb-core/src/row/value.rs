@@ -2,9 +2,11 @@
 //! cells as [`Value`]s.
 //!
 //! The hot tier keeps, per primary key, only the newest version of a row:
-//! `RowKey → StoredRow { seq, deleted, values }`. Values are keyed by the
-//! column's stable `column_id`, so a row written under an older schema still
-//! reads through a newer one (dropped columns vanish, added ones read NULL).
+//! `RowKey → StoredRow { seq, deleted, version, values }`. Values are keyed
+//! by the column's stable `column_id` and the row names the schema version
+//! it was written under, so a row written under an older schema reads
+//! through a newer one (`row/versions.rs`: dropped columns vanish, added
+//! ones read their fill, widened ones are converted).
 //! Encoding: one format-version byte, then postcard (a stable, documented
 //! binary format). See docs/storage-format.md.
 
@@ -13,7 +15,11 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{KalamError, Result};
 
+/// Rows written before schema versions existed: `{seq, deleted, values}`,
+/// all under version 1 (no table could be altered then).
 const ROW_FORMAT_V1: u8 = 1;
+/// `{seq, deleted, version, values}`.
+const ROW_FORMAT_V2: u8 = 2;
 
 /// One cell as stored. Timestamps are µs since the Unix epoch (UTC), dates
 /// days since 1970-01-01, times µs since midnight, decimals unscaled i128.
@@ -35,27 +41,47 @@ pub enum Value {
     Timestamp(i64),
 }
 
-/// The newest version of one row in the hot tier.
+/// The newest version of one row in the hot tier (and a cold row read
+/// back, which carries its segment's schema version).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct StoredRow {
     pub seq: i64,
     pub deleted: bool,
+    /// The table's schema version the values were written under.
+    pub version: u32,
     /// `(column_id, value)`, NULLs omitted.
     pub values: Vec<(u32, Value)>,
 }
 
+/// Format 1's body, read as version 1.
+#[derive(Deserialize)]
+struct StoredRowV1 {
+    seq: i64,
+    deleted: bool,
+    values: Vec<(u32, Value)>,
+}
+
 impl StoredRow {
     pub fn encode(&self) -> Result<Vec<u8>> {
-        let mut out = vec![ROW_FORMAT_V1];
+        let mut out = vec![ROW_FORMAT_V2];
         let body = postcard::to_stdvec(self).map_err(KalamError::internal)?;
         out.extend_from_slice(&body);
         Ok(out)
     }
 
     pub fn decode(bytes: &[u8]) -> Result<Self> {
+        let corrupt = |e: postcard::Error| KalamError::internal(format!("corrupt row: {e}"));
         match bytes.split_first() {
-            Some((&ROW_FORMAT_V1, body)) => postcard::from_bytes(body)
-                .map_err(|e| KalamError::internal(format!("corrupt row: {e}"))),
+            Some((&ROW_FORMAT_V2, body)) => postcard::from_bytes(body).map_err(corrupt),
+            Some((&ROW_FORMAT_V1, body)) => {
+                let v1: StoredRowV1 = postcard::from_bytes(body).map_err(corrupt)?;
+                Ok(StoredRow {
+                    seq: v1.seq,
+                    deleted: v1.deleted,
+                    version: 1,
+                    values: v1.values,
+                })
+            }
             Some((v, _)) => Err(KalamError::internal(format!(
                 "unknown row format version {v}"
             ))),
@@ -92,6 +118,7 @@ mod tests {
         let row = StoredRow {
             seq: 42,
             deleted: false,
+            version: 3,
             values: vec![
                 (1, Value::I64(-7)),
                 (2, Value::Text("hé".into())),
@@ -99,8 +126,27 @@ mod tests {
             ],
         };
         let bytes = row.encode().expect("encode");
-        assert_eq!(bytes.first(), Some(&ROW_FORMAT_V1));
+        assert_eq!(bytes.first(), Some(&ROW_FORMAT_V2));
         assert_eq!(StoredRow::decode(&bytes).expect("decode"), row);
+        // A format-1 row (written before schema versions) reads as version 1.
+        #[derive(Serialize)]
+        struct V1<'a> {
+            seq: i64,
+            deleted: bool,
+            values: &'a [(u32, Value)],
+        }
+        let mut old = vec![ROW_FORMAT_V1];
+        old.extend(
+            postcard::to_stdvec(&V1 {
+                seq: 42,
+                deleted: false,
+                values: &row.values,
+            })
+            .expect("encode v1"),
+        );
+        let read = StoredRow::decode(&old).expect("decode v1");
+        assert_eq!(read.version, 1);
+        assert_eq!(read.values, row.values);
         assert!(StoredRow::decode(&[9, 1, 2]).is_err());
         assert!(StoredRow::decode(&[]).is_err());
         assert_eq!(row.value(99), &Value::Null);

@@ -29,7 +29,8 @@ use crate::statements::output::{
 };
 use crate::statements::returning::Returning;
 use crate::statements::{
-    describe, dml, namespace, storage_ddl, storage_jobs, subscribe, table_ddl, txn, users, views,
+    alter_table, describe, dml, namespace, storage_ddl, storage_jobs, subscribe, table_ddl, txn,
+    users, views,
 };
 use crate::write::shared::Shared;
 use crate::write::txn::{DEFAULT_MAX_BUFFER_BYTES, Txn};
@@ -407,6 +408,18 @@ impl Executor {
                     namespace,
                     if_exists,
                     kind,
+                )
+                .await
+            }
+            KalamStatement::AlterTable { table, change } => {
+                alter_table::alter_table(
+                    &self.maintenance,
+                    &self.live,
+                    &self.sessions,
+                    caller,
+                    &table,
+                    change,
+                    namespace,
                 )
                 .await
             }

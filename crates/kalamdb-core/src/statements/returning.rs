@@ -114,7 +114,7 @@ impl Returning {
         if rows.is_empty() {
             return Ok(Vec::new());
         }
-        let batch = rows_to_batch(&self.entry.def, &self.entry.schema, rows, None)?;
+        let batch = rows_to_batch(&self.entry.lens, &self.entry.schema, rows, None)?;
         let columns = self
             .exprs
             .iter()

@@ -194,9 +194,9 @@ fn tables(shared: &Shared) -> Result<SysTable> {
     Ok(t)
 }
 
-/// One row per schema version of every table (sql.md §8). A table has one
-/// version until an ALTER TABLE makes more; its current definition is that
-/// version's row.
+/// One row per schema version of every table (sql.md §8): each ALTER TABLE
+/// adds one; the current definition is the row with `is_latest`. Tables
+/// created before versions were kept show their current version only.
 fn schemas(shared: &Shared) -> Result<SysTable> {
     let mut t = SysTable::new(&[
         ("table_id", KalamDataType::Text, "nn"),
@@ -214,8 +214,12 @@ fn schemas(shared: &Shared) -> Result<SysTable> {
         ("storage_id", KalamDataType::Text, ""),
         ("use_user_storage", KalamDataType::Boolean, "nn"),
     ]);
-    for e in shared.catalog.tables(None) {
-        let d = &e.def;
+    for (e, d) in shared
+        .catalog
+        .tables(None)
+        .iter()
+        .flat_map(|e| e.versions().map(move |d| (e, d)))
+    {
         let columns: Vec<serde_json::Value> = d
             .columns
             .iter()
@@ -229,6 +233,8 @@ fn schemas(shared: &Shared) -> Result<SysTable> {
                     "primary_key": c.primary_key,
                     "default_value": c.default,
                     "comment": c.comment,
+                    "since_version": c.since_version,
+                    "fill": c.fill,
                 })
             })
             .collect();
@@ -244,7 +250,7 @@ fn schemas(shared: &Shared) -> Result<SysTable> {
             ts(Some(d.updated_at)),
             text(d.options_json().to_string()),
             opt_text(d.options.access_level.map(|a| a.as_str().to_string())),
-            ScalarValue::Boolean(Some(true)),
+            ScalarValue::Boolean(Some(d.version == e.def.version)),
             opt_text(d.options.storage_id.as_ref().map(|s| s.to_string())),
             ScalarValue::Boolean(Some(false)),
         ]);

@@ -31,11 +31,13 @@ use crate::write::shared::Shared;
 
 /// Stages what dropping a table removes, in its drop's exclusive commit:
 /// its hot rows, its manifests (a manifest outliving its table would
-/// resurface old rows in a later table of the same name), its definition,
+/// resurface old rows in a later table of the same name), its definition
+/// and schema history,
 /// and records the deletion of its files (`record`), carried out after.
 pub fn stage_table_drop(ctx: &mut CommitContext<'_>, id: &TableId, record: Option<Vec<u8>>) {
     ctx.delete_range(Space::Rows, RowPrefix::Table(id.clone()).range());
     ctx.delete_range(Space::Meta, MetaPrefix::ManifestsOf(id.clone()).range());
+    ctx.delete_range(Space::Meta, MetaPrefix::SchemasOf(id.clone()).range());
     ctx.delete(Space::Meta, MetaKey::Table(id.clone()).encode());
     if let Some(record) = record {
         ctx.put(
@@ -106,6 +108,8 @@ pub async fn create_table(
             default: c.default.clone(),
             ordinal: i as u32 + 1,
             comment: None,
+            since_version: 1,
+            fill: None,
         })
         .collect();
     for c in &ct.columns {
@@ -121,6 +125,8 @@ pub async fn create_table(
         comment: None,
         created_at: now,
         updated_at: now,
+        next_column_id: ct.columns.len() as u32 + 1,
+        writable_since: 0,
     };
     let entry = Arc::new(shared.catalog.entry(def, sessions.base_state())?);
     let value = encode_json(&entry.def)?;
@@ -146,6 +152,12 @@ pub async fn create_table(
             // only if a DROP was torn, which the atomic batch rules out;
             // clearing the range anyway keeps the invariant local.
             ctx.delete_range(Space::Rows, RowPrefix::Table(id2.clone()).range());
+            ctx.delete_range(Space::Meta, MetaPrefix::SchemasOf(id2.clone()).range());
+            ctx.put(
+                Space::Meta,
+                MetaKey::Schema(id2.clone(), 1).encode(),
+                value.clone(),
+            );
             ctx.put(Space::Meta, MetaKey::Table(id2).encode(), value);
             ctx.after_commit(move || s.catalog.put_table(entry));
             Ok(true)
@@ -256,20 +268,11 @@ pub async fn drop_table(
 
 /// A literal DEFAULT must fit its column, or every INSERT relying on it
 /// would fail later; refuse it when the table is created.
-fn check_literal_default(c: &kalamdb_sql::ColumnSpec) -> Result<()> {
+pub(crate) fn check_literal_default(c: &kalamdb_sql::ColumnSpec) -> Result<()> {
     let Some(text) = c.default.as_deref() else {
         return Ok(());
     };
-    let def = ColumnDefinition {
-        column_id: 0,
-        name: c.name.clone(),
-        data_type: c.data_type,
-        nullable: true,
-        primary_key: false,
-        default: None,
-        ordinal: 0,
-        comment: None,
-    };
+    let def = ColumnDefinition::new(0, c.name.clone(), c.data_type);
     let quoted = text.len() >= 2 && text.starts_with('\'') && text.ends_with('\'');
     let numeric = text.parse::<f64>().is_ok();
     let result = if quoted {

@@ -32,9 +32,24 @@ pub struct ColdTier<'a> {
     pub storages: &'a Storages,
 }
 
-/// Converts a segment batch back into keyed stored rows. Columns are matched
-/// by name; a column the file lacks reads as NULL.
-pub fn batch_to_rows(entry: &TableEntry, batch: &RecordBatch) -> Result<Vec<(PkValue, StoredRow)>> {
+/// Converts a batch of `segment` back into keyed stored rows, under the
+/// schema version the segment was written with: its columns are matched by
+/// that version's names and read as that version's types, and the rows name
+/// the version, so they read through the current one like hot rows do. A
+/// column the file lacks reads as NULL.
+pub fn batch_to_rows(
+    entry: &TableEntry,
+    segment: &SegmentMeta,
+    batch: &RecordBatch,
+) -> Result<Vec<(PkValue, StoredRow)>> {
+    let version = segment.version();
+    let layout = entry.lens.columns_at(version).ok_or_else(|| {
+        KalamError::internal(format!(
+            "segment '{}' of {} has schema version {version}, which the table does not know",
+            segment.path,
+            entry.id()
+        ))
+    })?;
     let n = batch.num_rows();
     let col = |name: &str| batch.column_by_name(name);
     let seqs = col(SYSTEM_COLUMN_SEQ)
@@ -44,13 +59,8 @@ pub fn batch_to_rows(entry: &TableEntry, batch: &RecordBatch) -> Result<Vec<(PkV
         .and_then(|a| a.as_boolean_opt())
         .ok_or_else(|| KalamError::internal("segment without _deleted"))?;
     let row_ids = col(ROW_ID_COLUMN).and_then(|a| a.as_primitive_opt::<Int64Type>());
-    let pk_idx = entry.def.primary_key().map(|(i, _)| i);
-    let columns: Vec<_> = entry
-        .def
-        .columns
-        .iter()
-        .map(|c| (c, col(&c.name)))
-        .collect();
+    let pk_idx = layout.iter().position(|c| c.primary_key);
+    let columns: Vec<_> = layout.iter().map(|c| (c, col(&c.name))).collect();
     let mut out = Vec::with_capacity(n);
     for row in 0..n {
         let mut values = Vec::with_capacity(columns.len());
@@ -77,6 +87,7 @@ pub fn batch_to_rows(entry: &TableEntry, batch: &RecordBatch) -> Result<Vec<(PkV
             StoredRow {
                 seq: seqs.value(row),
                 deleted: deleted.value(row),
+                version,
                 values,
             },
         ));
@@ -160,7 +171,7 @@ pub async fn scan_segments(
     segments.sort_by(|a, b| b.max_seq.cmp(&a.max_seq).then(b.min_seq.cmp(&a.min_seq)));
     for seg in segments {
         for batch in kalamdb_cold::read_segment(storage, seg, None).await? {
-            for (pk, row) in batch_to_rows(entry, &batch)? {
+            for (pk, row) in batch_to_rows(entry, seg, &batch)? {
                 if skip.contains(&pk) {
                     continue;
                 }
@@ -229,7 +240,7 @@ async fn lookup_segments(
         }
         let batches = kalamdb_cold::lookup_segment(storage, seg, key_column, &wanted).await?;
         for batch in batches {
-            for (pk, row) in batch_to_rows(entry, &batch)? {
+            for (pk, row) in batch_to_rows(entry, seg, &batch)? {
                 if !wanted_keys.contains(&pk) {
                     continue;
                 }

@@ -165,6 +165,12 @@ impl<'a> CommitContext<'a> {
         self.batch.delete(space, key);
     }
 
+    /// The store itself, for an exclusive closure's reads beyond single
+    /// keys (it runs alone: nothing is staged by other closures).
+    pub fn exclusive_store(&self) -> &dyn HotStore {
+        self.store
+    }
+
     /// Range deletes bypass the overlay, so only exclusive requests (which
     /// run alone) may use them.
     pub fn delete_range(&mut self, space: Space, range: KeyRange) {

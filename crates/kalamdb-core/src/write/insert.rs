@@ -153,6 +153,7 @@ async fn commit_once(
                 let row = StoredRow {
                     seq: seq.as_i64(),
                     deleted: false,
+                    version: entry.def.version,
                     values: stored_values(&entry.def.columns, values),
                 };
                 seqs.push(row.seq);

@@ -66,6 +66,7 @@ pub async fn commit_changes(
                     None if manifest_now == manifest_version => StoredRow {
                         seq: change.read_seq,
                         deleted: false,
+                        version: entry.def.version,
                         values: stored_values(&entry.def.columns, change.old_values),
                     },
                     None => {
@@ -80,7 +81,12 @@ pub async fn commit_changes(
                 let values = change
                     .new_values
                     .map(|values| stored_values(&entry.def.columns, values));
-                let Some(row) = next_version(|| ctx.next_seq().as_i64(), &current, values) else {
+                let Some(row) = next_version(
+                    || ctx.next_seq().as_i64(),
+                    &current,
+                    values,
+                    entry.def.version,
+                ) else {
                     continue;
                 };
                 if keep {
@@ -99,22 +105,26 @@ pub async fn commit_changes(
 /// current ones (such an UPDATE writes nothing and does not count); for a
 /// DELETE (`values: None`) a tombstone keeping the current values.
 /// `next_seq` draws the new version's `_seq` (the commit's, or a
-/// transaction's provisional one).
+/// transaction's provisional one). `version` is the schema version the new
+/// values were computed under; a tombstone keeps the current row's.
 pub(crate) fn next_version(
     next_seq: impl FnOnce() -> i64,
     current: &StoredRow,
     values: Option<Vec<(u32, Value)>>,
+    version: u32,
 ) -> Option<StoredRow> {
     match values {
-        Some(values) if values == current.values => None,
+        Some(values) if values == current.values && version == current.version => None,
         Some(values) => Some(StoredRow {
             seq: next_seq(),
             deleted: false,
+            version,
             values,
         }),
         None => Some(StoredRow {
             seq: next_seq(),
             deleted: true,
+            version: current.version,
             values: current.values.clone(),
         }),
     }
@@ -181,7 +191,7 @@ pub async fn commit_by_keys(
                 let values = set.as_ref().map(|set| {
                     let mut values: Vec<Value> = columns
                         .iter()
-                        .map(|c| current.value(c.column_id).clone())
+                        .map(|c| entry.lens.cell(&current, c).into_owned())
                         .collect();
                     for (idx, v) in set {
                         if let Some(slot) = values.get_mut(*idx) {
@@ -190,7 +200,12 @@ pub async fn commit_by_keys(
                     }
                     stored_values(columns, values)
                 });
-                let Some(row) = next_version(|| ctx.next_seq().as_i64(), &current, values) else {
+                let Some(row) = next_version(
+                    || ctx.next_seq().as_i64(),
+                    &current,
+                    values,
+                    entry.def.version,
+                ) else {
                     continue;
                 };
                 ctx.put_row(&entry, key, Some(current), row)?;

@@ -235,6 +235,7 @@ impl Txn {
                 row: StoredRow {
                     seq,
                     deleted: false,
+                    version: entry.def.version,
                     values: stored_values(&entry.def.columns, values),
                 },
                 base,
@@ -293,6 +294,7 @@ impl Txn {
                             StoredRow {
                                 seq: change.read_seq,
                                 deleted: false,
+                                version: entry.def.version,
                                 values: stored_values(&entry.def.columns, change.old_values),
                             },
                             Base {
@@ -306,7 +308,12 @@ impl Txn {
             let values = change
                 .new_values
                 .map(|values| stored_values(&entry.def.columns, values));
-            let Some(row) = next_version(|| self.seq.next_id().as_i64(), &current, values) else {
+            let Some(row) = next_version(
+                || self.seq.next_id().as_i64(),
+                &current,
+                values,
+                entry.def.version,
+            ) else {
                 continue;
             };
             if keep {

@@ -4,6 +4,7 @@
 
 mod common;
 
+mod alter;
 mod bad_input;
 mod binary;
 mod cold;

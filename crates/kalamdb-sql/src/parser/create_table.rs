@@ -10,6 +10,9 @@
 //! - `defaults.rs`: which DEFAULT a column may have and the text stored for it.
 //! - `clauses.rs`: `USING`, `WITH (…)` and the seed-era clauses, settled per table kind.
 //!
+//! `ALTER TABLE` (`alter_table.rs`) applies the same column and option rules through the
+//! items re-exported here.
+//!
 //! [`CreateTable`]: crate::CreateTable
 
 mod clauses;
@@ -19,4 +22,7 @@ mod syntax;
 #[cfg(test)]
 mod tests;
 
+pub(crate) use clauses::{apply_property, parse_access_level, parse_option_list};
+pub(crate) use columns::{build_column, column_name, is_auto_increment, unique_error};
+pub use defaults::check_default;
 pub(crate) use syntax::parse_create_table;

@@ -11,6 +11,7 @@ use sqlparser::keywords::Keyword;
 use sqlparser::parser::Parser;
 use sqlparser::tokenizer::{Token, TokenWithSpan};
 
+use super::alter_table::parse_alter_table;
 use super::create_table::parse_create_table;
 use super::cursor::ParserExt;
 use super::execute_as::parse_execute_as_user;
@@ -140,7 +141,9 @@ fn parse_kalam_statement(p: &mut Parser, sql: &str) -> Result<Option<KalamStatem
             return Ok(None);
         }
     } else if p.parse_keyword(Keyword::ALTER) {
-        if p.parse_keyword(Keyword::USER) {
+        if p.parse_keyword(Keyword::TABLE) {
+            parse_alter_table(p)?
+        } else if p.parse_keyword(Keyword::USER) {
             parse_alter_user(p)?
         } else if p.parse_keyword(Keyword::STORAGE) {
             parse_alter_storage(p)?

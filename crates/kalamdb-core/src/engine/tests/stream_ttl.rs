@@ -76,6 +76,7 @@ fn put_old_row(
     let row = StoredRow {
         seq,
         deleted: false,
+        version: 1,
         values,
     };
     let mut batch = WriteBatch::new();

@@ -193,6 +193,7 @@ async fn the_buffer_limit_refuses_a_statement_whole() {
     let one = StoredRow {
         seq: engine.seq().next_id().as_i64(),
         deleted: false,
+        version: 1,
         values: vec![(1, Value::I64(100)), (2, Value::I64(100))],
     };
     let key = RowKey {

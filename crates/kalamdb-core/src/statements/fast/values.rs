@@ -175,16 +175,7 @@ mod tests {
     use super::*;
 
     fn col(ty: T) -> ColumnDefinition {
-        ColumnDefinition {
-            column_id: 1,
-            name: "c".into(),
-            data_type: ty,
-            nullable: true,
-            primary_key: false,
-            default: None,
-            ordinal: 1,
-            comment: None,
-        }
+        ColumnDefinition::new(1, "c", ty)
     }
 
     fn expr(sql: &str) -> Expr {

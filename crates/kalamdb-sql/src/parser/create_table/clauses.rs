@@ -13,6 +13,7 @@ use sqlparser::tokenizer::Token;
 
 use crate::error::SqlError;
 use crate::parser::cursor::{ParserExt, expected, set_once};
+use crate::statement::TableProperties;
 
 /// Settings as given, before the table kind is known.
 #[derive(Debug, Default)]
@@ -20,9 +21,8 @@ pub(crate) struct TableClauses {
     table_type: Option<TableType>,
     engine: Option<String>,
     storage_id: Option<StorageId>,
-    flush_policy: Option<FlushPolicy>,
-    ttl_seconds: Option<u64>,
-    deleted_retention_hours: Option<u64>,
+    /// FLUSH_POLICY, TTL_SECONDS, DELETED_RETENTION_HOURS: the ones `ALTER TABLE` may change.
+    properties: TableProperties,
     access_level: Option<AccessLevel>,
     ignored: Vec<String>,
 }
@@ -48,13 +48,13 @@ pub(crate) fn parse_table_clauses(p: &mut Parser) -> Result<TableClauses, SqlErr
             }
             set_once(&mut clauses.engine, engine, "USING")?;
         } else if p.parse_keyword(Keyword::WITH) {
-            parse_with_list(p, &mut clauses)?;
+            parse_option_list(p, |name, value| clauses.apply(name, value))?;
         } else if p.parse_keyword(Keyword::FLUSH) {
             let policy = parse_flush_clause(p)?;
-            set_once(&mut clauses.flush_policy, policy, "FLUSH_POLICY")?;
+            set_once(&mut clauses.properties.flush_policy, policy, "FLUSH_POLICY")?;
         } else if let Some(clause) = ["TTL", "RETENTION"].into_iter().find(|w| p.parse_word(w)) {
             let ttl = parse_duration(p, clause)?;
-            set_once(&mut clauses.ttl_seconds, ttl, "TTL_SECONDS")?;
+            set_once(&mut clauses.properties.ttl_seconds, ttl, "TTL_SECONDS")?;
         } else if let Some(clause) = ["BUFFER_SIZE", "MAX_BUFFER"]
             .into_iter()
             .find(|w| p.parse_word(w))
@@ -73,14 +73,19 @@ pub(crate) fn parse_table_clauses(p: &mut Parser) -> Result<TableClauses, SqlErr
     Ok(clauses)
 }
 
-/// `WITH (name = value, …)`, after `WITH`.
-fn parse_with_list(p: &mut Parser, clauses: &mut TableClauses) -> Result<(), SqlError> {
+/// `(name = value, …)`, at least one, after the word that introduces it (`WITH`, `ALTER
+/// TABLE … SET TBLPROPERTIES`): each option's upper-case name and trimmed value go to
+/// `apply`, in order.
+pub(crate) fn parse_option_list(
+    p: &mut Parser,
+    mut apply: impl FnMut(&str, &str) -> Result<(), SqlError>,
+) -> Result<(), SqlError> {
     p.expect_token(&Token::LParen)?;
     loop {
         let name = p.parse_identifier()?.value.to_ascii_uppercase();
         p.expect_token(&Token::Eq)?;
         let value = parse_option_value(p)?;
-        clauses.apply(&name, &value)?;
+        apply(&name, value.trim())?;
         if !p.consume_token(&Token::Comma) {
             p.expect_token(&Token::RParen)?;
             return Ok(());
@@ -111,7 +116,6 @@ impl TableClauses {
 
     /// One `WITH` option; `name` is upper-case.
     fn apply(&mut self, name: &str, value: &str) -> Result<(), SqlError> {
-        let value = value.trim();
         match name {
             "TYPE" => {
                 let kind = TableType::parse(value).ok_or_else(|| {
@@ -125,30 +129,8 @@ impl TableClauses {
                 let id = StorageId::parse(&value.to_ascii_lowercase())?;
                 set_once(&mut self.storage_id, id, name)
             }
-            "FLUSH_POLICY" => set_once(&mut self.flush_policy, parse_flush_policy(value)?, name),
-            "TTL_SECONDS" => {
-                let ttl = value
-                    .parse::<u64>()
-                    .ok()
-                    .filter(|v| *v >= 1)
-                    .ok_or_else(|| SqlError::invalid("Invalid TTL_SECONDS value"))?;
-                set_once(&mut self.ttl_seconds, ttl, name)
-            }
-            "DELETED_RETENTION_HOURS" => {
-                let hours = value
-                    .parse::<u64>()
-                    .map_err(|_| SqlError::invalid("Invalid DELETED_RETENTION_HOURS value"))?;
-                set_once(&mut self.deleted_retention_hours, hours, name)
-            }
-            "ACCESS_LEVEL" => {
-                let level = AccessLevel::parse(value).ok_or_else(|| {
-                    SqlError::invalid(format!(
-                        "Invalid ACCESS_LEVEL '{value}': expected PUBLIC, PRIVATE, RESTRICTED or DBA"
-                    ))
-                })?;
-                set_once(&mut self.access_level, level, name)
-            }
-            _ => Err(SqlError::invalid(format!("Unknown table option '{name}'"))),
+            "ACCESS_LEVEL" => set_once(&mut self.access_level, parse_access_level(value)?, name),
+            _ => apply_property(&mut self.properties, name, value),
         }
     }
 
@@ -166,6 +148,11 @@ impl TableClauses {
             (Some(kind), _) | (None, Some(kind)) => kind,
             (None, None) => TableType::Shared,
         };
+        let TableProperties {
+            flush_policy,
+            ttl_seconds,
+            deleted_retention_hours,
+        } = self.properties;
         let stream = table_type == TableType::Stream;
         let user_or_shared = "USER and SHARED";
         let misplaced = [
@@ -174,23 +161,19 @@ impl TableClauses {
                 "ACCESS_LEVEL",
                 "SHARED",
             ),
-            (
-                self.ttl_seconds.is_some() && !stream,
-                "TTL_SECONDS",
-                "STREAM",
-            ),
+            (ttl_seconds.is_some() && !stream, "TTL_SECONDS", "STREAM"),
             (
                 stream && self.storage_id.is_some(),
                 "STORAGE_ID",
                 user_or_shared,
             ),
             (
-                stream && self.flush_policy.is_some(),
+                stream && flush_policy.is_some(),
                 "FLUSH_POLICY",
                 user_or_shared,
             ),
             (
-                stream && self.deleted_retention_hours.is_some(),
+                stream && deleted_retention_hours.is_some(),
                 "DELETED_RETENTION_HOURS",
                 user_or_shared,
             ),
@@ -203,14 +186,14 @@ impl TableClauses {
 
         let options = match table_type {
             TableType::Stream => TableOptions {
-                ttl_seconds: self.ttl_seconds,
+                ttl_seconds,
                 ..Default::default()
             },
             _ => TableOptions {
                 storage_id: Some(self.storage_id.unwrap_or_else(StorageId::local)),
-                flush_policy: self.flush_policy,
+                flush_policy,
                 ttl_seconds: None,
-                deleted_retention_hours: self.deleted_retention_hours,
+                deleted_retention_hours,
                 access_level: (table_type == TableType::Shared)
                     .then(|| self.access_level.unwrap_or(AccessLevel::Private)),
             },
@@ -221,6 +204,47 @@ impl TableClauses {
             ignored: self.ignored,
         })
     }
+}
+
+/// One of the options `ALTER TABLE … SET TBLPROPERTIES` may change as well as `CREATE
+/// TABLE`'s `WITH`: `FLUSH_POLICY`, `TTL_SECONDS` (≥ 1), `DELETED_RETENTION_HOURS` (≥ 0), each
+/// once. `name` is upper-case; any other name is an unknown option.
+pub(crate) fn apply_property(
+    properties: &mut TableProperties,
+    name: &str,
+    value: &str,
+) -> Result<(), SqlError> {
+    match name {
+        "FLUSH_POLICY" => set_once(
+            &mut properties.flush_policy,
+            parse_flush_policy(value)?,
+            name,
+        ),
+        "TTL_SECONDS" => {
+            let ttl = value
+                .parse::<u64>()
+                .ok()
+                .filter(|v| *v >= 1)
+                .ok_or_else(|| SqlError::invalid("Invalid TTL_SECONDS value"))?;
+            set_once(&mut properties.ttl_seconds, ttl, name)
+        }
+        "DELETED_RETENTION_HOURS" => {
+            let hours = value
+                .parse::<u64>()
+                .map_err(|_| SqlError::invalid("Invalid DELETED_RETENTION_HOURS value"))?;
+            set_once(&mut properties.deleted_retention_hours, hours, name)
+        }
+        _ => Err(SqlError::invalid(format!("Unknown table option '{name}'"))),
+    }
+}
+
+/// `PUBLIC`, `PRIVATE`, `RESTRICTED` or `DBA`, any case.
+pub(crate) fn parse_access_level(value: &str) -> Result<AccessLevel, SqlError> {
+    AccessLevel::parse(value).ok_or_else(|| {
+        SqlError::invalid(format!(
+            "Invalid ACCESS_LEVEL '{value}': expected PUBLIC, PRIVATE, RESTRICTED or DBA"
+        ))
+    })
 }
 
 /// `'rows:N'`, `'interval:S'` or both, comma-separated, in either order; N, S ≥ 1.

@@ -8,7 +8,7 @@
 use std::collections::HashSet;
 
 use kalamdb_types::{KalamDataType, validate_object_name};
-use sqlparser::ast::{ColumnDef, ColumnOption, Expr, IndexColumn, TableConstraint};
+use sqlparser::ast::{ColumnDef, ColumnOption, Expr, Ident, IndexColumn, TableConstraint};
 use sqlparser::keywords::Keyword;
 use sqlparser::tokenizer::Token;
 
@@ -19,9 +19,10 @@ use crate::parser::names::fold_ident;
 use crate::statement::ColumnSpec;
 
 /// A column while the table-wide rules are still pending.
-struct Draft {
-    spec: ColumnSpec,
-    not_null: bool,
+pub(crate) struct Draft {
+    pub(crate) spec: ColumnSpec,
+    /// `NOT NULL` was given (a PRIMARY KEY is not nullable either).
+    pub(crate) not_null: bool,
     explicit_null: bool,
     inline_pk: bool,
     unique: bool,
@@ -132,7 +133,7 @@ pub(crate) fn build_columns(
         .collect())
 }
 
-fn unique_error() -> SqlError {
+pub(crate) fn unique_error() -> SqlError {
     SqlError::invalid("UNIQUE is only supported on the PRIMARY KEY")
 }
 
@@ -144,15 +145,22 @@ fn constraint_column(column: &IndexColumn) -> Result<String, SqlError> {
     }
 }
 
-/// One column's own rules: name, type, options, AUTO_INCREMENT and DEFAULT.
-fn build_column(def: &ColumnDef) -> Result<Draft, SqlError> {
-    let name = fold_ident(&def.name);
+/// A column's name, folded and checked: names starting with `_` are the system columns'.
+pub(crate) fn column_name(ident: &Ident) -> Result<String, SqlError> {
+    let name = fold_ident(ident);
     if name.starts_with('_') {
         return Err(SqlError::invalid(format!(
             "Column name '{name}' is reserved and cannot be used"
         )));
     }
     validate_object_name(&name)?;
+    Ok(name)
+}
+
+/// One column's own rules: name, type, options, AUTO_INCREMENT and DEFAULT. The column's
+/// `nullable` is settled by the table-wide rules (see [`Draft::not_null`]).
+pub(crate) fn build_column(def: &ColumnDef) -> Result<Draft, SqlError> {
+    let name = column_name(&def.name)?;
     let ColumnType {
         mut data_type,
         serial,
@@ -227,7 +235,7 @@ fn build_column(def: &ColumnDef) -> Result<Draft, SqlError> {
 }
 
 /// sqlparser gives MySQL's `AUTO_INCREMENT` and SQLite's `AUTOINCREMENT` as dialect tokens.
-fn is_auto_increment(tokens: &[Token]) -> bool {
+pub(crate) fn is_auto_increment(tokens: &[Token]) -> bool {
     matches!(
         tokens,
         [Token::Word(w)] if matches!(w.keyword, Keyword::AUTO_INCREMENT | Keyword::AUTOINCREMENT)

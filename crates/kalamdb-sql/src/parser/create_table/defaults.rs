@@ -10,8 +10,21 @@ use crate::error::SqlError;
 /// The DEFAULT an AUTO_INCREMENT column gets, and may also be given explicitly.
 pub(crate) const SNOWFLAKE_ID: &str = "SNOWFLAKE_ID()";
 
-/// Checks a DEFAULT against the column type and returns its stored SQL text.
-pub(crate) fn check_default(
+/// Checks a column's DEFAULT against the column's type and returns the SQL text stored for
+/// it: a literal as written (`'abc'`, `-1.5`) or the canonical call of a DEFAULT function
+/// (`NOW()` for `CURRENT_TIMESTAMP`, `SNOWFLAKE_ID()`, `UUID_V7()`, `ULID()`,
+/// `CURRENT_USER()`), as [`ColumnSpec::default`] holds it (`sql.md` §2.4). `column` names the
+/// column in messages.
+///
+/// # Errors
+///
+/// [`SqlErrorKind::Invalid`]: an expression that is neither a literal nor one of those
+/// functions, or a function the column's type cannot hold (`"DEFAULT SNOWFLAKE_ID() requires
+/// a BIGINT column"`).
+///
+/// [`ColumnSpec::default`]: crate::ColumnSpec::default
+/// [`SqlErrorKind::Invalid`]: crate::SqlErrorKind::Invalid
+pub fn check_default(
     column: &str,
     data_type: KalamDataType,
     expr: &Expr,
