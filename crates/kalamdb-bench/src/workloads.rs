@@ -3,6 +3,7 @@
 //! from the start; one without an implementation reports "n/a" so a table
 //! never looks more complete than the tool is.
 
+pub mod ddl;
 pub mod keyed;
 pub mod live;
 pub mod memory;
@@ -29,6 +30,7 @@ pub enum Kind {
     ScanCold,
     ColdQuery,
     Flush,
+    Alter,
     LiveIdleMemory,
     /// Insert→notification latency with this many subscriptions.
     LiveLatency(usize),
@@ -83,6 +85,7 @@ pub const ALL: &[Spec] = &[
     spec("scan_agg_1m_cold", Kind::ScanCold),
     spec("cold_query_200k_20f", Kind::ColdQuery),
     spec("flush_throughput", Kind::Flush),
+    spec("alter_1m_10f", Kind::Alter),
     // First of the live ones: the server's memory is least disturbed by
     // earlier workloads' buffers.
     spec("live_idle_memory", Kind::LiveIdleMemory),
@@ -134,6 +137,7 @@ pub async fn run(spec: Spec, ctx: &mut Ctx) -> Row {
                 Kind::ScanCold => sql::scan_cold(ctx).await,
                 Kind::ColdQuery => sql::cold_query(ctx).await,
                 Kind::Flush => sql::flush_throughput(ctx).await,
+                Kind::Alter => ddl::alter(ctx).await,
                 Kind::LiveIdleMemory => live::idle_memory(ctx).await,
                 Kind::LiveLatency(subs) => live::latency(ctx, subs).await,
                 Kind::LiveFanout => live::fanout(ctx).await,

@@ -367,3 +367,74 @@ alice:> SELECT options FROM system.tables WHERE table_name = 'typing';
 [options Json]
 "{\"ttl_seconds\":60}"
 (1 row)
+
+# DDL is refused inside a transaction (sql.md §3.7).
+alice:> BEGIN; ALTER TABLE chat.notes ADD COLUMN late INT; COMMIT;
+error 400 SQL_EXECUTION_ERROR: Statement 2 failed: ALTER TABLE is not allowed inside a transaction
+
+# MODIFY converts every stored value, hot or flushed, on read: DECIMAL to a
+# larger precision, and any type to TEXT as CAST(x AS TEXT) writes it
+# (BYTES as \x and hex, as PostgreSQL does).
+root:> CREATE SHARED TABLE chat.kinds (id INT PRIMARY KEY, d DECIMAL(5,2), f FLOAT, t TIMESTAMP, b BOOLEAN, raw BYTES, u UUID, day DATE) WITH (ACCESS_LEVEL = 'PUBLIC');
+ok 0: Shared table chat.kinds created successfully
+
+root:> INSERT INTO chat.kinds VALUES (1, 123.45, 1.5, '2026-01-02 03:04:05.678', true, 'hi', '0190b4c2-7a3e-7000-8000-000000000001', '2026-12-07'), (2, NULL, NULL, NULL, NULL, NULL, NULL, NULL);
+ok 2: Inserted 2 row(s)
+
+root:> ALTER TABLE chat.kinds MODIFY COLUMN d DECIMAL(10,2);
+ok 0: Table chat.kinds altered successfully: MODIFY COLUMN d DECIMAL(10,2) (version 2)
+
+root:> ALTER TABLE chat.kinds MODIFY COLUMN d DECIMAL(12,3);
+error 400 SQL_EXECUTION_ERROR: Cannot change column 'd' from DECIMAL(10,2) to DECIMAL(12,3)
+
+root:> ALTER TABLE chat.kinds MODIFY COLUMN f TEXT;
+ok 0: Table chat.kinds altered successfully: MODIFY COLUMN f TEXT (version 3)
+
+root:> ALTER TABLE chat.kinds MODIFY COLUMN t TEXT;
+ok 0: Table chat.kinds altered successfully: MODIFY COLUMN t TEXT (version 4)
+
+root:> ALTER TABLE chat.kinds MODIFY COLUMN b TEXT;
+ok 0: Table chat.kinds altered successfully: MODIFY COLUMN b TEXT (version 5)
+
+root:> ALTER TABLE chat.kinds MODIFY COLUMN raw TEXT;
+ok 0: Table chat.kinds altered successfully: MODIFY COLUMN raw TEXT (version 6)
+
+root:> ALTER TABLE chat.kinds MODIFY COLUMN u TEXT;
+ok 0: Table chat.kinds altered successfully: MODIFY COLUMN u TEXT (version 7)
+
+root:> ALTER TABLE chat.kinds MODIFY COLUMN day TEXT NOT NULL;
+error 400 SQL_EXECUTION_ERROR: Column 'day' contains NULL values
+
+root:> ALTER TABLE chat.kinds MODIFY COLUMN day TEXT;
+ok 0: Table chat.kinds altered successfully: MODIFY COLUMN day TEXT (version 8)
+
+root:> ALTER TABLE chat.kinds MODIFY COLUMN id BIGINT;
+error 400 SQL_EXECUTION_ERROR: Cannot drop, rename or change the PRIMARY KEY column 'id'
+
+root:> INSERT INTO chat.kinds VALUES (3, 99999999.99, 'three', 'later', 'no', 'x', 'not-a-uuid', 'any day');
+ok 1: Inserted 1 row(s)
+
+root:> SELECT * FROM chat.kinds ORDER BY id;
+[id Int pk,nn,uq | d {"Decimal":{"precision":10,"scale":2}} | f Text | t Text | b Text | raw Text | u Text | day Text | _seq BigInt nn | _deleted Boolean nn]
+1 | "123.45" | "1.5" | "2026-01-02T03:04:05.678" | "true" | "\\x6869" | "0190b4c2-7a3e-7000-8000-000000000001" | "2026-12-07" | <seq> | false
+2 | null | null | null | null | null | null | null | <seq> | false
+3 | "99999999.99" | "three" | "later" | "no" | "x" | "not-a-uuid" | "any day" | <seq> | false
+(3 rows)
+
+root:> SELECT id FROM chat.kinds WHERE f = '1.5' AND b = 'true' AND raw = '\x6869';
+[id Int pk,nn,uq]
+1
+(1 row)
+
+# Not supported, or not for ALTER TABLE.
+root:> ALTER TABLE chat.kinds ADD COLUMN k2 INT PRIMARY KEY;
+error 400 SQL_EXECUTION_ERROR: Cannot add a PRIMARY KEY column with ALTER TABLE
+
+root:> ALTER TABLE chat.kinds ADD COLUMN k3 BIGSERIAL;
+error 400 SQL_EXECUTION_ERROR: Cannot add an AUTO_INCREMENT column with ALTER TABLE
+
+root:> ALTER TABLE chat.kinds OWNER TO bob;
+error 400 INVALID_SQL: Unsupported ALTER TABLE operation: expected ADD, DROP, RENAME COLUMN, MODIFY, ALTER COLUMN, SET ACCESS LEVEL or SET TBLPROPERTIES
+
+root:> ALTER TABLE chat.kinds ALTER COLUMN nope SET NOT NULL;
+error 400 SQL_EXECUTION_ERROR: Column 'nope' not found in table 'chat.kinds'

@@ -641,7 +641,7 @@ pub async fn flush_throughput(ctx: &mut Ctx) -> anyhow::Result<Measurement> {
 
 /// `STORAGE FLUSH TABLE` and the wait for its job; returns the finished job
 /// and the time from sending the statement to the job's completion.
-async fn flush_table(http: &Http, table: &str) -> anyhow::Result<(Value, Duration)> {
+pub(super) async fn flush_table(http: &Http, table: &str) -> anyhow::Result<(Value, Duration)> {
     let started = Instant::now();
     let body = http.sql(&format!("STORAGE FLUSH TABLE {table}")).await?;
     let message = body
@@ -679,14 +679,14 @@ fn job_id_of(message: &str) -> Option<&str> {
 /// What a flush job's message (`Flushed N rows, B bytes, F file(s)`) says
 /// it wrote.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-struct FlushStats {
+pub(super) struct FlushStats {
     rows: u64,
     bytes: u64,
-    files: usize,
+    pub(super) files: usize,
 }
 
 impl FlushStats {
-    fn parse(job: &Value) -> Option<FlushStats> {
+    pub(super) fn parse(job: &Value) -> Option<FlushStats> {
         let message = job.get("message").and_then(Value::as_str)?;
         let number_before = |unit: &str| -> Option<u64> {
             let (head, _) = message.split_once(unit)?;

@@ -5,7 +5,6 @@
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::time::Instant;
 
 use serde_json::{Value, json};
 
@@ -377,28 +376,24 @@ async fn flush_if_any(server: &TestServer, table: &str) {
     }
 }
 
-/// What ALTER TABLE costs on a table of 1M rows in 10 flushed segments:
-/// it writes one definition and reads no segment, so it takes what any
-/// small DDL commit takes. Not a timed assertion: the cost is printed for
-/// the closing note; the test checks that no segment was rewritten.
+/// ALTER TABLE rewrites no segment (`sql.md` §2.6): a table flushed into
+/// three files keeps exactly those files, byte for byte in size, through
+/// ADD, RENAME, MODIFY, DROP and SET NOT NULL, and answers as before. What
+/// it costs on 1M rows in 10 files is `kalamdb-bench`'s `alter_1m_10f`.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "measurement: 1M rows; run with --run-ignored"]
-async fn alter_on_a_million_flushed_rows_rewrites_nothing() {
+async fn alter_rewrites_no_segment() {
     let server = TestServer::start();
     ok(&server, "CREATE NAMESPACE app").await;
-    ok(&server, "CREATE SHARED TABLE app.big (id BIGINT PRIMARY KEY, body TEXT, n INT) WITH (ACCESS_LEVEL = 'PUBLIC', FLUSH_POLICY = 'rows:100000000')").await;
-    for seg in 0..10u64 {
-        for chunk in 0..20u64 {
-            let base = seg * 100_000 + chunk * 5_000;
-            let values: Vec<String> = (base..base + 5_000)
-                .map(|i| format!("({i}, 'body {i}', {})", i % 1000))
-                .collect();
-            ok(
-                &server,
-                &format!("INSERT INTO app.big VALUES {}", values.join(",")),
-            )
-            .await;
-        }
+    ok(&server, "CREATE SHARED TABLE app.big (id BIGINT PRIMARY KEY, body TEXT, n INT) WITH (ACCESS_LEVEL = 'PUBLIC')").await;
+    for seg in 0..3u64 {
+        let values: Vec<String> = (seg * 1000..(seg + 1) * 1000)
+            .map(|i| format!("({i}, 'body {i}', {})", i % 100))
+            .collect();
+        ok(
+            &server,
+            &format!("INSERT INTO app.big VALUES {}", values.join(",")),
+        )
+        .await;
         flush(&server, "app.big").await;
     }
     let files = || {
@@ -410,7 +405,9 @@ async fn alter_on_a_million_flushed_rows_rewrites_nothing() {
         v
     };
     let before = files();
-    assert_eq!(before.len(), 10, "{before:?}");
+    assert_eq!(before.len(), 3, "{before:?}");
+    let sum = "SELECT count(*), sum(n), count(DISTINCT body) FROM app.big";
+    let expected = server.rows(sum).await;
     for sql in [
         "ALTER TABLE app.big ADD COLUMN lang TEXT DEFAULT 'en'",
         "ALTER TABLE app.big RENAME COLUMN body TO text",
@@ -418,13 +415,16 @@ async fn alter_on_a_million_flushed_rows_rewrites_nothing() {
         "ALTER TABLE app.big DROP COLUMN lang",
         "ALTER TABLE app.big ALTER COLUMN n SET NOT NULL",
     ] {
-        let t = Instant::now();
         ok(&server, sql).await;
-        println!("{sql}: {:.2} ms", t.elapsed().as_secs_f64() * 1000.0);
     }
     assert_eq!(files(), before, "no segment was written or rewritten");
-    let count = server.rows("SELECT count(*), sum(n) FROM app.big").await;
-    assert_eq!(count[0][0], "1000000");
+    let after = server
+        .rows("SELECT count(*), sum(n), count(DISTINCT text) FROM app.big")
+        .await;
+    assert_eq!(after[0][0], expected[0][0]);
+    // n is BIGINT now: the sum is the same number, now a JSON string too.
+    assert_eq!(after[0][1], expected[0][1]);
+    assert_eq!(after[0][2], expected[0][2]);
 }
 
 fn walk(dir: &std::path::Path) -> Vec<(String, u64)> {
