@@ -23,7 +23,7 @@ const ROUNDS: usize = 10;
 
 pub async fn alter(ctx: &mut Ctx) -> anyhow::Result<Measurement> {
     let http = &ctx.http;
-    let table = fresh_table(http, "alter", "SHARED").await?;
+    let table = fresh_table(http, "schema_change", "SHARED").await?;
     let rows = ctx.plan.scan_rows as u64;
     let per_file = rows / FILES;
     let mut files = 0;

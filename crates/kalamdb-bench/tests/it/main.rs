@@ -31,6 +31,7 @@ const SMOKE: &[&str] = &[
     "scan_agg_1m_cold",
     "cold_query_200k_20f",
     "flush_throughput",
+    "alter_1m_10f",
     "live_idle_memory",
     "live_latency_1",
     "live_latency_100",

@@ -16,6 +16,16 @@
 //! Closures are short (point reads and encoding); scans happen before
 //! submission, outside the thread.
 //!
+//! A request that finds the pipeline idle and nobody queued commits on its
+//! own thread, as a group of one (`Committer::submit`): a sequential writer
+//! then pays no hand-off to the committer thread and back (two thread
+//! wake-ups, about 0.05 ms on this 2-core machine, a sixth of a durable
+//! single-row INSERT). Only one group is ever being committed (`busy`), so
+//! commit order, `_seq` order, hooks and publication order stay those of
+//! one thread; the committer thread takes everything that queues meanwhile.
+//! On a current-thread runtime (tests) and for exclusive requests, which
+//! may scan, the thread always commits.
+//!
 //! An *exclusive* request (DDL) runs alone in its own group, and its
 //! after-commit hooks (updating the in-memory catalog) run after its write
 //! is durable and before any later request's closure — so a later INSERT
@@ -36,8 +46,11 @@
 //! UPDATE matching no row) still run, and reads never pass through here,
 //! so the server keeps answering queries.
 
+use std::collections::VecDeque;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, OnceLock, mpsc};
+use std::sync::{Arc, OnceLock};
+
+use parking_lot::{Condvar, Mutex};
 
 use kalamdb_store::{HotStore, MetaKey, Space, WriteBatch};
 use kalamdb_types::{SeqId, SnowflakeGenerator};
@@ -86,15 +99,54 @@ pub struct CommitStats {
     pub requests: AtomicU64,
 }
 
-/// Handle to the committer thread. Dropping every handle stops the thread
-/// after it drains its queue.
+/// Handle to the commit pipeline. Dropping every handle stops the
+/// committer thread after it drains its queue.
 #[derive(Clone)]
 pub struct Committer {
-    tx: mpsc::Sender<Request>,
+    queue: Arc<Queue>,
+    pipeline: Arc<Pipeline>,
     stats: Arc<CommitStats>,
     /// The first failed write's error, once there was one (see the module
     /// docs): set once, never cleared.
     poison: Arc<OnceLock<String>>,
+    /// Closes the queue when the last handle goes.
+    _closer: Arc<Closer>,
+}
+
+/// Requests waiting for a group, and whether a group is being committed.
+struct Queue {
+    state: Mutex<QueueState>,
+    /// Signalled when a request is queued, a group ends, or the queue closes.
+    changed: Condvar,
+}
+
+#[derive(Default)]
+struct QueueState {
+    waiting: VecDeque<Request>,
+    /// A group is being committed (by the thread or by a submitter).
+    busy: bool,
+    /// Every handle is gone: the thread drains the queue and stops.
+    closed: bool,
+}
+
+struct Closer(Arc<Queue>);
+
+impl Drop for Closer {
+    fn drop(&mut self) {
+        self.0.state.lock().closed = true;
+        self.0.changed.notify_all();
+    }
+}
+
+/// Ends a group committed by a submitter, also if it panicked: the
+/// pipeline is free again, and the thread takes what queued meanwhile.
+struct Release<'a>(&'a Queue);
+
+impl Drop for Release<'_> {
+    fn drop(&mut self) {
+        self.0.state.lock().busy = false;
+        self.0.changed.notify_all();
+    }
 }
 
 /// Bound on one group, so a burst cannot build an unbounded batch.
@@ -108,21 +160,31 @@ impl Committer {
         seq: Arc<SnowflakeGenerator>,
         sink: Arc<dyn ChangeSink>,
     ) -> Result<Self> {
-        let (tx, rx) = mpsc::channel::<Request>();
         let stats = Arc::new(CommitStats::default());
         let poison = Arc::new(OnceLock::new());
-        let pipeline = Pipeline {
+        let pipeline = Arc::new(Pipeline {
             store,
             seq,
             sink,
             stats: stats.clone(),
             poison: poison.clone(),
-        };
+        });
+        let queue = Arc::new(Queue {
+            state: Mutex::new(QueueState::default()),
+            changed: Condvar::new(),
+        });
+        let (q, p) = (queue.clone(), pipeline.clone());
         std::thread::Builder::new()
             .name("kalamdb-committer".into())
-            .spawn(move || run(rx, &pipeline))
+            .spawn(move || run(&q, &p))
             .map_err(KalamError::internal)?;
-        Ok(Self { tx, stats, poison })
+        Ok(Self {
+            _closer: Arc::new(Closer(queue.clone())),
+            queue,
+            pipeline,
+            stats,
+            poison,
+        })
     }
 
     pub fn stats(&self) -> &CommitStats {
@@ -173,13 +235,34 @@ impl Committer {
                 None
             }
         });
-        self.tx
-            .send(Request {
-                job,
-                exclusive,
-                now_micros: kalamdb_types::now_micros(),
-            })
-            .map_err(|_| KalamError::internal("the committer has stopped"))?;
+        let request = Request {
+            job,
+            exclusive,
+            now_micros: kalamdb_types::now_micros(),
+        };
+        // Commit here when nothing else is being committed or waits, on a
+        // runtime whose other workers keep serving meanwhile.
+        let inline = !exclusive
+            && tokio::runtime::Handle::try_current()
+                .is_ok_and(|h| h.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread);
+        let own = {
+            let mut st = self.queue.state.lock();
+            if st.closed {
+                return Err(KalamError::internal("the committer has stopped"));
+            }
+            if inline && !st.busy && st.waiting.is_empty() {
+                st.busy = true;
+                Some(request)
+            } else {
+                st.waiting.push_back(request);
+                self.queue.changed.notify_all();
+                None
+            }
+        };
+        if let Some(request) = own {
+            let _release = Release(&self.queue);
+            commit_group(vec![request], &self.pipeline);
+        }
         // The reply is dropped unanswered only when the closure panicked
         // (the pipeline catches the panic and carries on).
         rx.await
@@ -203,31 +286,45 @@ fn refused(cause: &str) -> KalamError {
     ))
 }
 
-fn run(rx: mpsc::Receiver<Request>, pipeline: &Pipeline) {
-    let mut pending: Option<Request> = None;
+/// The committer thread: takes every request waiting once the pipeline is
+/// free as one group (an exclusive one alone), until the queue is closed
+/// and empty.
+fn run(queue: &Queue, pipeline: &Pipeline) {
     loop {
-        let first = match pending.take() {
-            Some(r) => r,
-            None => match rx.recv() {
-                Ok(r) => r,
-                Err(_) => return,
-            },
-        };
-        let mut group = vec![first];
-        if !group.iter().any(|r| r.exclusive) {
+        let group = {
+            let mut st = queue.state.lock();
+            loop {
+                if !st.busy && !st.waiting.is_empty() {
+                    break;
+                }
+                if st.closed && !st.busy && st.waiting.is_empty() {
+                    return;
+                }
+                queue.changed.wait(&mut st);
+            }
+            let mut group = Vec::new();
             while group.len() < MAX_GROUP {
-                match rx.try_recv() {
-                    // An exclusive request waits for the next group so it runs alone.
-                    Ok(r) if r.exclusive => {
-                        pending = Some(r);
-                        break;
-                    }
-                    Ok(r) => group.push(r),
-                    Err(_) => break,
+                let Some(next) = st.waiting.front() else {
+                    break;
+                };
+                // An exclusive request runs alone: it ends a group, or is one.
+                if next.exclusive && !group.is_empty() {
+                    break;
+                }
+                let Some(r) = st.waiting.pop_front() else {
+                    break;
+                };
+                let exclusive = r.exclusive;
+                group.push(r);
+                if exclusive {
+                    break;
                 }
             }
-        }
+            st.busy = true;
+            group
+        };
         commit_group(group, pipeline);
+        queue.state.lock().busy = false;
     }
 }
 

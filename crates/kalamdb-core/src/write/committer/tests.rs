@@ -1,6 +1,6 @@
 //! Tests of the commit pipeline alone: group commit, poisoning.
 
-#![allow(clippy::unwrap_used)]
+#![allow(clippy::unwrap_used, clippy::indexing_slicing)]
 
 use std::sync::mpsc as std_mpsc;
 
@@ -125,6 +125,17 @@ fn message(r: Result<u64>) -> String {
 
 #[tokio::test]
 async fn a_failed_fsync_poisons_the_committer_until_restart() {
+    failed_fsync_poisons().await;
+}
+
+/// The same on a multi-threaded runtime, where a writer finding the
+/// pipeline idle commits its group of one itself.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failed_fsync_poisons_the_committer_also_when_the_writer_commits() {
+    failed_fsync_poisons().await;
+}
+
+async fn failed_fsync_poisons() {
     let mem = Arc::new(MemoryStore::new());
     let (store, switch) = FaultyStore::wrap(mem.clone());
     let committer = Committer::start(
@@ -224,4 +235,93 @@ async fn a_failed_write_applies_nothing_of_its_group() {
     );
     assert_eq!(switch.writes_failed(), 1);
     assert!(committer.storage_failed());
+}
+
+/// Which thread ran a commit closure.
+fn thread_name() -> String {
+    std::thread::current()
+        .name()
+        .unwrap_or_default()
+        .to_string()
+}
+
+/// On a multi-threaded runtime a writer that finds the pipeline idle runs
+/// its own group on its own thread (no hand-off); DDL (exclusive) still
+/// goes to the committer thread; `_seq` keeps increasing across both.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_idle_pipeline_lets_the_writer_commit_itself() {
+    let store = Arc::new(MemoryStore::new());
+    let committer = Committer::start(
+        store.clone(),
+        Arc::new(SnowflakeGenerator::new(0)),
+        Arc::new(NoChanges),
+    )
+    .unwrap();
+    let mut seqs = Vec::new();
+    for i in 0..5u8 {
+        let (name, seq) = committer
+            .write(move |ctx| {
+                ctx.put(Space::Rows, vec![i], vec![i]);
+                Ok((thread_name(), ctx.next_seq().as_i64()))
+            })
+            .await
+            .unwrap();
+        assert_ne!(name, "kalamdb-committer", "write {i} was handed off");
+        seqs.push(seq);
+    }
+    let (name, seq) = committer
+        .exclusive(|ctx| Ok((thread_name(), ctx.next_seq().as_i64())))
+        .await
+        .unwrap();
+    assert_eq!(name, "kalamdb-committer");
+    seqs.push(seq);
+    assert!(seqs.windows(2).all(|w| w[0] < w[1]), "{seqs:?}");
+    assert_eq!(committer.stats().groups.load(Ordering::SeqCst), 6);
+    for i in 0..5u8 {
+        assert_eq!(store.get(Space::Rows, &[i]).unwrap(), Some(vec![i]));
+    }
+}
+
+/// Requests arriving while a writer commits its own group queue up, and
+/// the committer thread commits them together once it is done.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn requests_behind_a_writer_committing_itself_share_the_next_group() {
+    let (entered_tx, entered_rx) = std_mpsc::channel();
+    let (gate_tx, gate_rx) = std_mpsc::channel();
+    let store = Arc::new(GatedStore {
+        inner: MemoryStore::new(),
+        entered: parking_lot::Mutex::new(Some(entered_tx)),
+        gate: parking_lot::Mutex::new(Some(gate_rx)),
+        writes: AtomicU64::new(0),
+    });
+    let committer = Committer::start(
+        store.clone(),
+        Arc::new(SnowflakeGenerator::new(0)),
+        Arc::new(NoChanges),
+    )
+    .unwrap();
+    let first = tokio::spawn({
+        let c = committer.clone();
+        async move { c.write(|ctx| Ok((put(0)(ctx)?, thread_name()))).await }
+    });
+    tokio::task::spawn_blocking(move || entered_rx.recv().unwrap())
+        .await
+        .unwrap();
+    let mut rest: Vec<_> = (1..10u8)
+        .map(|i| Box::pin(committer.write(move |ctx| Ok((put(i)(ctx)?, thread_name())))))
+        .collect();
+    for f in &mut rest {
+        assert!(futures::poll!(f.as_mut()).is_pending());
+    }
+    gate_tx.send(()).unwrap();
+    let (n, name) = first.await.unwrap().unwrap();
+    assert_eq!(n, 1);
+    assert_ne!(name, "kalamdb-committer");
+    for f in rest {
+        let (n, name) = f.await.unwrap();
+        assert_eq!(n, 1);
+        assert_eq!(name, "kalamdb-committer");
+    }
+    assert_eq!(committer.stats().groups.load(Ordering::SeqCst), 2);
+    assert_eq!(store.writes.load(Ordering::SeqCst), 2);
 }
