@@ -67,8 +67,11 @@ fn put(i: u8) -> impl FnOnce(&mut CommitContext<'_>) -> Result<u64> + Send + 'st
     }
 }
 
-#[tokio::test]
-async fn requests_queued_behind_a_write_share_the_next_group() {
+/// Nine requests arriving while a group is being written (held inside the
+/// store's write) are committed together in the next group, by the
+/// committer thread: ten writers, two syncs. Returns the thread that
+/// committed the first request.
+async fn requests_queued_behind_a_write() -> String {
     let (entered_tx, entered_rx) = std_mpsc::channel();
     let (gate_tx, gate_rx) = std_mpsc::channel();
     let store = Arc::new(GatedStore {
@@ -83,9 +86,10 @@ async fn requests_queued_behind_a_write_share_the_next_group() {
         Arc::new(NoChanges),
     )
     .unwrap();
+    let named = |i: u8| move |ctx: &mut CommitContext<'_>| Ok((put(i)(ctx)?, thread_name()));
     let first = tokio::spawn({
         let c = committer.clone();
-        async move { c.write(put(0)).await }
+        async move { c.write(named(0)).await }
     });
     // The first group is inside `write`, held there.
     tokio::task::spawn_blocking(move || entered_rx.recv().unwrap())
@@ -93,15 +97,16 @@ async fn requests_queued_behind_a_write_share_the_next_group() {
         .unwrap();
     // Nine more requests: a commit is queued on its first poll.
     let mut rest: Vec<_> = (1..10u8)
-        .map(|i| Box::pin(committer.write(put(i))))
+        .map(|i| Box::pin(committer.write(named(i))))
         .collect();
     for f in &mut rest {
         assert!(futures::poll!(f.as_mut()).is_pending());
     }
     gate_tx.send(()).unwrap();
-    assert_eq!(first.await.unwrap().unwrap(), 1);
+    let (n, first_thread) = first.await.unwrap().unwrap();
+    assert_eq!(n, 1);
     for f in rest {
-        assert_eq!(f.await.unwrap(), 1);
+        assert_eq!(f.await.unwrap(), (1, "kalamdb-committer".to_string()));
     }
     let stats = committer.stats();
     assert_eq!(stats.requests.load(Ordering::SeqCst), 10);
@@ -111,6 +116,19 @@ async fn requests_queued_behind_a_write_share_the_next_group() {
         "nine writers, one sync"
     );
     assert_eq!(store.writes.load(Ordering::SeqCst), 2);
+    first_thread
+}
+
+#[tokio::test]
+async fn requests_queued_behind_a_write_share_the_next_group() {
+    assert_eq!(requests_queued_behind_a_write().await, "kalamdb-committer");
+}
+
+/// The same when the first writer found the pipeline idle and commits its
+/// own group on its own thread.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn requests_behind_a_writer_committing_itself_share_the_next_group() {
+    assert_ne!(requests_queued_behind_a_write().await, "kalamdb-committer");
 }
 
 fn message(r: Result<u64>) -> String {
@@ -280,48 +298,4 @@ async fn an_idle_pipeline_lets_the_writer_commit_itself() {
     for i in 0..5u8 {
         assert_eq!(store.get(Space::Rows, &[i]).unwrap(), Some(vec![i]));
     }
-}
-
-/// Requests arriving while a writer commits its own group queue up, and
-/// the committer thread commits them together once it is done.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn requests_behind_a_writer_committing_itself_share_the_next_group() {
-    let (entered_tx, entered_rx) = std_mpsc::channel();
-    let (gate_tx, gate_rx) = std_mpsc::channel();
-    let store = Arc::new(GatedStore {
-        inner: MemoryStore::new(),
-        entered: parking_lot::Mutex::new(Some(entered_tx)),
-        gate: parking_lot::Mutex::new(Some(gate_rx)),
-        writes: AtomicU64::new(0),
-    });
-    let committer = Committer::start(
-        store.clone(),
-        Arc::new(SnowflakeGenerator::new(0)),
-        Arc::new(NoChanges),
-    )
-    .unwrap();
-    let first = tokio::spawn({
-        let c = committer.clone();
-        async move { c.write(|ctx| Ok((put(0)(ctx)?, thread_name()))).await }
-    });
-    tokio::task::spawn_blocking(move || entered_rx.recv().unwrap())
-        .await
-        .unwrap();
-    let mut rest: Vec<_> = (1..10u8)
-        .map(|i| Box::pin(committer.write(move |ctx| Ok((put(i)(ctx)?, thread_name())))))
-        .collect();
-    for f in &mut rest {
-        assert!(futures::poll!(f.as_mut()).is_pending());
-    }
-    gate_tx.send(()).unwrap();
-    let (n, name) = first.await.unwrap().unwrap();
-    assert_eq!(n, 1);
-    assert_ne!(name, "kalamdb-committer");
-    for f in rest {
-        let (n, name) = f.await.unwrap();
-        assert_eq!(n, 1);
-        assert_eq!(name, "kalamdb-committer");
-    }
-    assert_eq!(committer.stats().groups.load(Ordering::SeqCst), 2);
-    assert_eq!(store.writes.load(Ordering::SeqCst), 2);
 }
