@@ -206,10 +206,6 @@ pub enum AlterUserChange {
 /// One change of `ALTER TABLE` (`sql.md` §2.6). Column names are folded and validated
 /// (reserved `_` names refused); whether a column exists, and every check that depends on
 /// the table, are the engine's.
-#[allow(
-    clippy::large_enum_variant,
-    reason = "SetDefault holds the parsed Expr, as the engine's contract; one per statement"
-)]
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum AlterTableChange {
     /// `ADD [COLUMN] c type [NOT NULL | NULL] [DEFAULT expr]`: the column rules of
@@ -232,7 +228,7 @@ pub enum AlterTableChange {
     DropNotNull { column: String },
     /// `ALTER [COLUMN] c SET DEFAULT expr`: the expression as parsed; the engine checks it
     /// against the column's type with [`check_default`](crate::check_default).
-    SetDefault { column: String, default: Expr },
+    SetDefault { column: String, default: Box<Expr> },
     /// `ALTER [COLUMN] c DROP DEFAULT`.
     DropDefault { column: String },
     /// `SET ACCESS LEVEL public|private|restricted|dba`.

@@ -163,7 +163,7 @@ fn parse_alter_column(p: &mut Parser) -> Result<AlterTableChange, SqlError> {
     } else if p.parse_keywords(&[Keyword::SET, Keyword::DEFAULT]) {
         AlterTableChange::SetDefault {
             column,
-            default: p.parse_expr()?,
+            default: Box::new(p.parse_expr()?),
         }
     } else if p.parse_keywords(&[Keyword::DROP, Keyword::DEFAULT]) {
         AlterTableChange::DropDefault { column }

@@ -328,7 +328,7 @@ fn rename_and_defaults() {
         &def,
         C::SetDefault {
             column: "body".into(),
-            default: expr,
+            default: Box::new(expr),
         },
     )
     .unwrap();
