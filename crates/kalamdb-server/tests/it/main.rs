@@ -5,6 +5,7 @@
 mod common;
 
 mod alter;
+mod alter_model;
 mod bad_input;
 mod binary;
 mod cold;
