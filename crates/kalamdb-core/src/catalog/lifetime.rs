@@ -69,9 +69,12 @@ mod tests {
         assert_eq!(expiry_cutoff(u64::MAX, SNOWFLAKE_EPOCH_MS + 5_000), 0);
         assert_eq!(expiry_cutoff(1, 0), 0);
         assert_eq!(expiry_cutoff(0, i64::MAX), i64::MAX);
-        // A real clock: rows committed now are alive under a 1 s TTL.
-        let now = now_millis();
+        // A real clock: rows committed now are alive under a 1 s TTL, and
+        // expired a second later. `now` is read after the id is drawn: the
+        // clock may tick between the two (this once failed under load when
+        // `now` was read first and the id fell in the next millisecond).
         let seq = kalamdb_types::SnowflakeGenerator::new(0).next_id();
+        let now = now_millis();
         assert!(seq.as_i64() >= expiry_cutoff(1, now));
         assert!(seq.as_i64() < expiry_cutoff(1, now + 1_000));
     }
