@@ -65,8 +65,12 @@ struct Column {
 #[derive(Default)]
 struct Model {
     columns: Vec<Column>,
-    rows: BTreeMap<i64, BTreeMap<String, Option<Cell>>>,
+    /// By (owner, id): in a USER table, `alice` runs the sequence and
+    /// `bob`'s row only goes through the ALTERs.
+    rows: BTreeMap<(&'static str, i64), BTreeMap<String, Option<Cell>>>,
     next_name: usize,
+    /// Who runs the statements: (user, password).
+    who: (&'static str, &'static str),
 }
 
 impl Model {
@@ -86,11 +90,12 @@ impl Model {
         })
     }
 
-    /// `SELECT *`'s rows as the model has them (user columns only).
-    fn expected(&self) -> Vec<Vec<Value>> {
+    /// `SELECT *`'s rows for `owner` as the model has them.
+    fn expected(&self, owner: &str) -> Vec<Vec<Value>> {
         self.rows
             .iter()
-            .map(|(id, row)| {
+            .filter(|((o, _), _)| *o == owner)
+            .map(|((_, id), row)| {
                 let mut out = vec![json!(id.to_string())];
                 for c in &self.columns {
                     out.push(match row.get(&c.name).cloned().flatten() {
@@ -104,9 +109,14 @@ impl Model {
     }
 }
 
-async fn run(server: &TestServer, sql: &str) {
-    let (status, body) = server.sql_as("root", ROOT_PASSWORD, sql).await;
+async fn run_as(server: &TestServer, (user, password): (&str, &str), sql: &str) -> Value {
+    let (status, body) = server.sql_as(user, password, sql).await;
     assert_eq!(status, 200, "{sql}: {body}");
+    body
+}
+
+async fn run(server: &TestServer, sql: &str) {
+    run_as(server, ("root", ROOT_PASSWORD), sql).await;
 }
 
 /// One step of the sequence, applied to the server and the model.
@@ -117,7 +127,13 @@ async fn step(
     next_id: &mut i64,
 ) -> String {
     let roll = rng.random_range(0..100);
-    let ids: Vec<i64> = model.rows.keys().copied().collect();
+    let me = model.who.0;
+    let ids: Vec<i64> = model
+        .rows
+        .keys()
+        .filter(|(o, _)| *o == me)
+        .map(|(_, id)| *id)
+        .collect();
     if roll < 35 || ids.is_empty() {
         // INSERT naming a random subset of the columns: the rest take
         // their DEFAULT (or NULL).
@@ -136,13 +152,13 @@ async fn step(
                 row.insert(c.name.clone(), c.default.clone());
             }
         }
-        model.rows.insert(id, row);
+        model.rows.insert((me, id), row);
         let sql = format!(
             "INSERT INTO app.t ({}) VALUES ({})",
             names.join(", "),
             values.join(", ")
         );
-        run(server, &sql).await;
+        run_as(server, model.who, &sql).await;
         return sql;
     }
     let id = ids[rng.random_range(0..ids.len())];
@@ -155,14 +171,14 @@ async fn step(
             v.as_ref().map_or("NULL".into(), Cell::literal)
         );
         let name = c.name.clone();
-        model.rows.get_mut(&id).unwrap().insert(name, v);
-        run(server, &sql).await;
+        model.rows.get_mut(&(me, id)).unwrap().insert(name, v);
+        run_as(server, model.who, &sql).await;
         return sql;
     }
     if roll < 62 {
-        model.rows.remove(&id);
+        model.rows.remove(&(me, id));
         let sql = format!("DELETE FROM app.t WHERE id = {id}");
-        run(server, &sql).await;
+        run_as(server, model.who, &sql).await;
         return sql;
     }
     if roll < 72 || model.columns.len() < 2 {
@@ -184,7 +200,7 @@ async fn step(
             row.insert(name.clone(), default.clone());
         }
         model.columns.push(Column { name, ty, default });
-        run(server, &sql).await;
+        run_as(server, model.who, &sql).await;
         return sql;
     }
     let at = rng.random_range(0..model.columns.len());
@@ -194,7 +210,7 @@ async fn step(
             row.remove(&c.name);
         }
         let sql = format!("ALTER TABLE app.t DROP COLUMN {}", c.name);
-        run(server, &sql).await;
+        run_as(server, model.who, &sql).await;
         return sql;
     }
     if roll < 84 {
@@ -206,7 +222,7 @@ async fn step(
             }
         }
         let sql = format!("ALTER TABLE app.t RENAME COLUMN {from} TO {to}");
-        run(server, &sql).await;
+        run_as(server, model.who, &sql).await;
         return sql;
     }
     if roll < 90 {
@@ -231,7 +247,7 @@ async fn step(
             c.default = as_text(c.default.take());
         }
         model.columns[at].ty = to;
-        run(server, &sql).await;
+        run_as(server, model.who, &sql).await;
         return sql;
     }
     if roll < 97 {
@@ -253,37 +269,74 @@ async fn step(
     "compact".into()
 }
 
+/// Reads `owner`'s rows of app.t with the model's columns, as `who`.
+async fn read(server: &TestServer, model: &Model, who: (&str, &str)) -> Vec<Vec<Value>> {
+    let names: Vec<String> = std::iter::once("id".to_string())
+        .chain(model.columns.iter().map(|c| c.name.clone()))
+        .collect();
+    let sql = format!("SELECT {} FROM app.t ORDER BY id", names.join(", "));
+    let body = run_as(server, who, &sql).await;
+    body["results"][0]["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r.as_array().unwrap().clone())
+        .collect()
+}
+
+/// A SHARED table written by root, and a USER table written by alice in
+/// which bob's one row goes through every ALTER untouched otherwise.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn random_alters_writes_flushes_and_compactions_match_a_model() {
-    for seed in [7u64, 2026] {
+    const ALICE: (&str, &str) = ("alice", "Alice-pass-123");
+    const BOB: (&str, &str) = ("bob", "Bob-pass-12345");
+    for (seed, kind) in [(7u64, "SHARED"), (2026, "USER")] {
         let server = TestServer::start();
         run(&server, "CREATE NAMESPACE app").await;
-        run(
-            &server,
-            "CREATE SHARED TABLE app.t (id BIGINT PRIMARY KEY) WITH (ACCESS_LEVEL = 'PUBLIC')",
-        )
-        .await;
-        let mut model = Model::default();
+        let mut model = Model {
+            who: ("root", ROOT_PASSWORD),
+            ..Model::default()
+        };
+        if kind == "USER" {
+            run(
+                &server,
+                "CREATE USER alice WITH PASSWORD 'Alice-pass-123' ROLE user",
+            )
+            .await;
+            run(
+                &server,
+                "CREATE USER bob WITH PASSWORD 'Bob-pass-12345' ROLE user",
+            )
+            .await;
+            run(&server, "CREATE USER TABLE app.t (id BIGINT PRIMARY KEY)").await;
+            run_as(&server, BOB, "INSERT INTO app.t (id) VALUES (1)").await;
+            model.rows.insert(("bob", 1), BTreeMap::new());
+            model.who = ALICE;
+        } else {
+            run(
+                &server,
+                "CREATE SHARED TABLE app.t (id BIGINT PRIMARY KEY) WITH (ACCESS_LEVEL = 'PUBLIC')",
+            )
+            .await;
+        }
         let mut rng = StdRng::seed_from_u64(seed);
         let mut next_id = 1;
         let mut log = Vec::new();
         for n in 0..150 {
             log.push(step(&server, &mut model, &mut rng, &mut next_id).await);
-            let names: Vec<String> = std::iter::once("id".to_string())
-                .chain(model.columns.iter().map(|c| c.name.clone()))
-                .collect();
-            let got = server
-                .rows(&format!(
-                    "SELECT {} FROM app.t ORDER BY id",
-                    names.join(", ")
-                ))
-                .await;
-            let got: Vec<Vec<Value>> = got.iter().map(|r| r.as_array().unwrap().clone()).collect();
+            let got = read(&server, &model, model.who).await;
             let tail: Vec<&String> = log.iter().rev().take(8).collect();
             assert_eq!(
                 got,
-                model.expected(),
-                "seed {seed}, step {n}; last steps (newest first): {tail:#?}"
+                model.expected(model.who.0),
+                "{kind} seed {seed}, step {n}; last steps (newest first): {tail:#?}"
+            );
+        }
+        if kind == "USER" {
+            assert_eq!(
+                read(&server, &model, BOB).await,
+                model.expected("bob"),
+                "bob's row"
             );
         }
     }
