@@ -27,8 +27,8 @@ use kalamdb_store::{KeyRange, Partition, PkValue, RowKey, RowPrefix, Space};
 use crate::catalog::lifetime::now_millis;
 use crate::catalog::table::TableEntry;
 use crate::error::{KalamError, Result};
-use crate::row::arrow::rows_to_batch;
-use crate::row::value::StoredRow;
+use crate::row::arrow::{row_refs_to_batch, rows_to_batch};
+use crate::row::value::{StoredRow, StoredRowRef};
 use crate::tiers::cold_read::{lookup_cold, scan_cold};
 use crate::tiers::hot::scan_chunk;
 use crate::tiers::manifest::load_manifest;
@@ -365,6 +365,10 @@ fn fetch_entries(shared: &Shared, cursor: Cursor) -> Result<(Entries, Cursor)> {
 /// Decodes hot rows, dropping tombstones and rows with a `_seq` below
 /// `expired_below` (STREAM rows past their TTL); every key read, tombstones
 /// too (a hot tombstone hides older cold versions), goes to `hot_keys`.
+/// Rows are decoded in place (text and bytes borrowed from the values read)
+/// when every row of the chunk is of the table's current schema version —
+/// the usual case; a chunk with an older row is decoded into owned rows and
+/// read through the lens.
 fn decode_chunk(
     entry: &TableEntry,
     schema: &SchemaRef,
@@ -373,28 +377,61 @@ fn decode_chunk(
     expired_below: Option<i64>,
     hot_keys: &mut Vec<Vec<u8>>,
 ) -> Result<RecordBatch> {
-    let mut rows = Vec::with_capacity(entries.len());
+    let live = |deleted: bool, seq: i64| !deleted && expired_below.is_none_or(|c| seq >= c);
+    let row_id = |k: &[u8]| -> Result<i64> {
+        Ok(match RowKey::decode(k)?.pk {
+            PkValue::RowId(id) => id,
+            // Keyed tables carry their key in a column; the row id column is unused.
+            _ => 0,
+        })
+    };
+    let (keys, values): (Vec<Vec<u8>>, Vec<Vec<u8>>) = entries.into_iter().unzip();
     let mut row_ids = Vec::new();
-    hot_keys.reserve(entries.len());
-    for (k, v) in entries {
-        let row = StoredRow::decode(&v)?;
-        if !row.deleted && expired_below.is_none_or(|cutoff| row.seq >= cutoff) {
-            if with_row_id {
-                let key = RowKey::decode(&k)?;
-                row_ids.push(match key.pk {
-                    PkValue::RowId(id) => id,
-                    // Keyed tables carry their key in a column; the row id column is unused.
-                    _ => 0,
-                });
+    let mut refs = Vec::with_capacity(values.len());
+    let mut in_place = true;
+    for (k, v) in keys.iter().zip(&values) {
+        match StoredRowRef::decode(v)? {
+            Some(row) if row.version == entry.lens.current() => {
+                if live(row.deleted, row.seq) {
+                    if with_row_id {
+                        row_ids.push(row_id(k)?);
+                    }
+                    refs.push(row);
+                }
             }
-            rows.push(row);
+            _ => {
+                in_place = false;
+                break;
+            }
         }
-        hot_keys.push(k);
     }
-    rows_to_batch(
-        &entry.lens,
-        schema,
-        &rows,
-        with_row_id.then_some(row_ids.as_slice()),
-    )
+    let batch = if in_place {
+        row_refs_to_batch(
+            &entry.lens,
+            schema,
+            &refs,
+            with_row_id.then_some(row_ids.as_slice()),
+        )?
+    } else {
+        row_ids.clear();
+        let mut rows = Vec::with_capacity(values.len());
+        for (k, v) in keys.iter().zip(&values) {
+            let row = StoredRow::decode(v)?;
+            if live(row.deleted, row.seq) {
+                if with_row_id {
+                    row_ids.push(row_id(k)?);
+                }
+                rows.push(row);
+            }
+        }
+        rows_to_batch(
+            &entry.lens,
+            schema,
+            &rows,
+            with_row_id.then_some(row_ids.as_slice()),
+        )?
+    };
+    drop(refs);
+    hot_keys.extend(keys);
+    Ok(batch)
 }

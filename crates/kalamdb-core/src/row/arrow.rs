@@ -19,7 +19,7 @@ use datafusion::arrow::datatypes::{
 use kalamdb_types::{ColumnDefinition, KalamDataType, SYSTEM_COLUMN_DELETED, SYSTEM_COLUMN_SEQ};
 
 use crate::error::{KalamError, Result};
-use crate::row::value::{StoredRow, Value};
+use crate::row::value::{StoredRow, StoredRowRef, Value, ValueRef};
 use crate::row::versions::RowLens;
 
 /// Hidden key column exposed only to the engine's own UPDATE/DELETE reads of
@@ -64,13 +64,49 @@ pub fn rows_to_batch(
     rows: &[StoredRow],
     row_ids: Option<&[i64]>,
 ) -> Result<RecordBatch> {
+    let cells = Owned { lens, rows };
+    let seqs = || rows.iter().map(|r| r.seq);
+    let deleted = || rows.iter().map(|r| r.deleted);
+    to_batch(lens, schema, &cells, seqs, deleted, row_ids)
+}
+
+/// [`rows_to_batch`] of rows decoded in place, all of the current schema
+/// version (`lens.current()`): their cells read as stored, so text and
+/// bytes go from the encoded rows into the builders without a copy of
+/// their own. The caller falls back to [`rows_to_batch`] otherwise.
+pub fn row_refs_to_batch(
+    lens: &RowLens,
+    schema: &SchemaRef,
+    rows: &[StoredRowRef<'_>],
+    row_ids: Option<&[i64]>,
+) -> Result<RecordBatch> {
+    if rows.iter().any(|r| r.version != lens.current()) {
+        return Err(KalamError::internal(
+            "a row of an older version read in place",
+        ));
+    }
+    let seqs = || rows.iter().map(|r| r.seq);
+    let deleted = || rows.iter().map(|r| r.deleted);
+    to_batch(lens, schema, &rows, seqs, deleted, row_ids)
+}
+
+fn to_batch<S, D>(
+    lens: &RowLens,
+    schema: &SchemaRef,
+    cells: &impl Cells,
+    seqs: impl Fn() -> S,
+    deleted: impl Fn() -> D,
+    row_ids: Option<&[i64]>,
+) -> Result<RecordBatch>
+where
+    S: Iterator<Item = i64>,
+    D: Iterator<Item = bool>,
+{
     let mut columns: Vec<ArrayRef> = Vec::with_capacity(schema.fields().len());
     for field in schema.fields() {
         let array: ArrayRef = match field.name().as_str() {
-            SYSTEM_COLUMN_SEQ => Arc::new(Int64Array::from_iter_values(rows.iter().map(|r| r.seq))),
-            SYSTEM_COLUMN_DELETED => Arc::new(BooleanArray::from_iter(
-                rows.iter().map(|r| Some(r.deleted)),
-            )),
+            SYSTEM_COLUMN_SEQ => Arc::new(Int64Array::from_iter_values(seqs())),
+            SYSTEM_COLUMN_DELETED => Arc::new(BooleanArray::from_iter(deleted().map(Some))),
             ROW_ID_COLUMN => Arc::new(Int64Array::from(
                 row_ids
                     .ok_or_else(|| KalamError::internal("row ids were not read"))?
@@ -80,7 +116,7 @@ pub fn rows_to_batch(
                 let col = lens
                     .column(name)
                     .ok_or_else(|| KalamError::internal(format!("no column '{name}'")))?;
-                build_column(lens, col, rows)?
+                build_column(cells, col)?
             }
         };
         columns.push(array);
@@ -88,86 +124,125 @@ pub fn rows_to_batch(
     RecordBatch::try_new_with_options(
         schema.clone(),
         columns,
-        &RecordBatchOptions::new().with_row_count(Some(rows.len())),
+        &RecordBatchOptions::new().with_row_count(Some(cells.len())),
     )
     .map_err(KalamError::internal)
 }
 
+/// The cells of some rows, one column at a time, as [`ValueRef`]s.
+trait Cells {
+    fn len(&self) -> usize;
+    /// Calls `f` with cell (`row`, `col`): what that row reads under the
+    /// current version (NULL for a row index out of range).
+    fn with<R>(&self, row: usize, col: &ColumnDefinition, f: impl FnOnce(ValueRef<'_>) -> R) -> R;
+}
+
+/// Owned rows of any version, read through the lens.
+struct Owned<'a> {
+    lens: &'a RowLens,
+    rows: &'a [StoredRow],
+}
+
+impl Cells for Owned<'_> {
+    fn len(&self) -> usize {
+        self.rows.len()
+    }
+
+    fn with<R>(&self, row: usize, col: &ColumnDefinition, f: impl FnOnce(ValueRef<'_>) -> R) -> R {
+        match self.rows.get(row) {
+            Some(r) => f(self.lens.cell(r, col).as_value_ref()),
+            None => f(ValueRef::Null),
+        }
+    }
+}
+
+/// Rows decoded in place, of the current version: cells as stored.
+impl Cells for &[StoredRowRef<'_>] {
+    fn len(&self) -> usize {
+        <[StoredRowRef<'_>]>::len(self)
+    }
+
+    fn with<R>(&self, row: usize, col: &ColumnDefinition, f: impl FnOnce(ValueRef<'_>) -> R) -> R {
+        f(self
+            .get(row)
+            .map_or(ValueRef::Null, |r| r.value(col.column_id)))
+    }
+}
+
 macro_rules! build {
-    ($builder:ty, $lens:expr, $rows:expr, $col:expr, $pat:pat => $v:expr) => {{
-        let mut b = <$builder>::with_capacity($rows.len());
-        for r in $rows {
-            match &*$lens.cell(r, $col) {
+    ($b:expr, $cells:expr, $col:expr, $pat:pat => $v:expr) => {{
+        let mut b = $b;
+        for i in 0..$cells.len() {
+            $cells.with(i, $col, |cell| match cell {
                 $pat => b.append_value($v),
                 _ => b.append_null(),
-            }
+            });
         }
         Arc::new(b.finish()) as ArrayRef
     }};
 }
 
-macro_rules! build_var {
-    ($builder:ty, $lens:expr, $rows:expr, $col:expr, $pat:pat => $v:expr) => {{
-        let mut b = <$builder>::with_capacity($rows.len(), $rows.len() * 16);
-        for r in $rows {
-            match &*$lens.cell(r, $col) {
-                $pat => b.append_value($v),
-                _ => b.append_null(),
-            }
-        }
-        Arc::new(b.finish()) as ArrayRef
-    }};
-}
-
-fn build_column(lens: &RowLens, col: &ColumnDefinition, rows: &[StoredRow]) -> Result<ArrayRef> {
+fn build_column(cells: &impl Cells, col: &ColumnDefinition) -> Result<ArrayRef> {
+    let n = cells.len();
     Ok(match &col.data_type {
-        KalamDataType::Boolean => build!(BooleanBuilder, lens, rows, col, Value::Bool(v) => *v),
-        KalamDataType::SmallInt => build!(Int16Builder, lens, rows, col, Value::I16(v) => *v),
-        KalamDataType::Int => build!(Int32Builder, lens, rows, col, Value::I32(v) => *v),
-        KalamDataType::BigInt => build!(Int64Builder, lens, rows, col, Value::I64(v) => *v),
-        KalamDataType::Float => build!(Float32Builder, lens, rows, col, Value::F32(v) => *v),
-        KalamDataType::Double => build!(Float64Builder, lens, rows, col, Value::F64(v) => *v),
+        KalamDataType::Boolean => {
+            build!(BooleanBuilder::with_capacity(n), cells, col, ValueRef::Bool(v) => v)
+        }
+        KalamDataType::SmallInt => {
+            build!(Int16Builder::with_capacity(n), cells, col, ValueRef::I16(v) => v)
+        }
+        KalamDataType::Int => {
+            build!(Int32Builder::with_capacity(n), cells, col, ValueRef::I32(v) => v)
+        }
+        KalamDataType::BigInt => {
+            build!(Int64Builder::with_capacity(n), cells, col, ValueRef::I64(v) => v)
+        }
+        KalamDataType::Float => {
+            build!(Float32Builder::with_capacity(n), cells, col, ValueRef::F32(v) => v)
+        }
+        KalamDataType::Double => {
+            build!(Float64Builder::with_capacity(n), cells, col, ValueRef::F64(v) => v)
+        }
         KalamDataType::Text | KalamDataType::Json => {
-            build_var!(StringBuilder, lens, rows, col, Value::Text(v) => v)
+            build!(StringBuilder::with_capacity(n, n * 16), cells, col, ValueRef::Text(v) => v)
         }
-        KalamDataType::Uuid => {
-            let mut b = StringBuilder::with_capacity(rows.len(), rows.len() * 36);
-            for r in rows {
-                match &*lens.cell(r, col) {
-                    Value::Uuid(u) => b.append_value(uuid::Uuid::from_bytes(*u).to_string()),
-                    _ => b.append_null(),
-                }
-            }
-            Arc::new(b.finish())
+        KalamDataType::Uuid => build!(
+            StringBuilder::with_capacity(n, n * 36),
+            cells,
+            col,
+            ValueRef::Uuid(u) => uuid::Uuid::from_bytes(u).to_string()
+        ),
+        KalamDataType::Bytes => {
+            build!(BinaryBuilder::with_capacity(n, n * 16), cells, col, ValueRef::Bytes(v) => v)
         }
-        KalamDataType::Bytes => build_var!(BinaryBuilder, lens, rows, col, Value::Bytes(v) => v),
-        KalamDataType::Date => build!(Date32Builder, lens, rows, col, Value::Date(v) => *v),
-        KalamDataType::Time => {
-            build!(Time64MicrosecondBuilder, lens, rows, col, Value::Time(v) => *v)
+        KalamDataType::Date => {
+            build!(Date32Builder::with_capacity(n), cells, col, ValueRef::Date(v) => v)
         }
-        KalamDataType::Timestamp => {
-            build!(TimestampMicrosecondBuilder, lens, rows, col, Value::Timestamp(v) => *v)
-        }
-        KalamDataType::DateTime => {
-            let mut b = TimestampMicrosecondBuilder::with_capacity(rows.len()).with_timezone("UTC");
-            for r in rows {
-                match &*lens.cell(r, col) {
-                    Value::Timestamp(v) => b.append_value(*v),
-                    _ => b.append_null(),
-                }
-            }
-            Arc::new(b.finish())
-        }
+        KalamDataType::Time => build!(
+            Time64MicrosecondBuilder::with_capacity(n),
+            cells,
+            col,
+            ValueRef::Time(v) => v
+        ),
+        KalamDataType::Timestamp => build!(
+            TimestampMicrosecondBuilder::with_capacity(n),
+            cells,
+            col,
+            ValueRef::Timestamp(v) => v
+        ),
+        KalamDataType::DateTime => build!(
+            TimestampMicrosecondBuilder::with_capacity(n).with_timezone("UTC"),
+            cells,
+            col,
+            ValueRef::Timestamp(v) => v
+        ),
         KalamDataType::Decimal { precision, scale } => {
-            let mut b = Decimal128Builder::with_capacity(rows.len());
-            for r in rows {
-                match &*lens.cell(r, col) {
-                    Value::Decimal(v) => b.append_value(*v),
-                    _ => b.append_null(),
-                }
-            }
+            let array =
+                build!(Decimal128Builder::with_capacity(n), cells, col, ValueRef::Decimal(v) => v);
             Arc::new(
-                b.finish()
+                array
+                    .as_primitive::<Decimal128Type>()
+                    .clone()
                     .with_precision_and_scale(*precision, *scale)
                     .map_err(KalamError::internal)?,
             )
@@ -321,3 +396,6 @@ pub fn described_field(
     }
     datafusion::arrow::datatypes::Field::new(name, arrow, nullable).with_metadata(meta)
 }
+
+#[cfg(test)]
+mod tests;

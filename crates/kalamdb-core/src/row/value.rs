@@ -98,6 +98,81 @@ impl StoredRow {
     }
 }
 
+/// One cell borrowed from the encoded row or from a [`Value`]: what Arrow
+/// builders read, without a `String` per text cell. The variants mirror
+/// [`Value`]'s in order (postcard encodes the variant index), and borrowed
+/// text and bytes have the same encoding as owned ones.
+#[derive(Debug, Clone, Copy, PartialEq, Deserialize)]
+pub enum ValueRef<'a> {
+    Null,
+    Bool(bool),
+    I16(i16),
+    I32(i32),
+    I64(i64),
+    F32(f32),
+    F64(f64),
+    Decimal(i128),
+    Text(&'a str),
+    Bytes(&'a [u8]),
+    Uuid([u8; 16]),
+    Date(i32),
+    Time(i64),
+    Timestamp(i64),
+}
+
+impl Value {
+    pub fn as_value_ref(&self) -> ValueRef<'_> {
+        match self {
+            Value::Null => ValueRef::Null,
+            Value::Bool(v) => ValueRef::Bool(*v),
+            Value::I16(v) => ValueRef::I16(*v),
+            Value::I32(v) => ValueRef::I32(*v),
+            Value::I64(v) => ValueRef::I64(*v),
+            Value::F32(v) => ValueRef::F32(*v),
+            Value::F64(v) => ValueRef::F64(*v),
+            Value::Decimal(v) => ValueRef::Decimal(*v),
+            Value::Text(v) => ValueRef::Text(v),
+            Value::Bytes(v) => ValueRef::Bytes(v),
+            Value::Uuid(v) => ValueRef::Uuid(*v),
+            Value::Date(v) => ValueRef::Date(*v),
+            Value::Time(v) => ValueRef::Time(*v),
+            Value::Timestamp(v) => ValueRef::Timestamp(*v),
+        }
+    }
+}
+
+/// A stored row decoded in place: its text and bytes borrow the encoded
+/// value (a hot scan turns them into Arrow without an allocation per cell).
+#[derive(Debug, Deserialize)]
+pub struct StoredRowRef<'a> {
+    pub seq: i64,
+    pub deleted: bool,
+    pub version: u32,
+    #[serde(borrow)]
+    pub values: Vec<(u32, ValueRef<'a>)>,
+}
+
+impl<'a> StoredRowRef<'a> {
+    /// The row in `bytes` if it is of format 2 (format-1 rows: `None`; read
+    /// them with [`StoredRow::decode`]).
+    pub fn decode(bytes: &'a [u8]) -> Result<Option<Self>> {
+        match bytes.split_first() {
+            Some((&ROW_FORMAT_V2, body)) => postcard::from_bytes(body)
+                .map(Some)
+                .map_err(|e| KalamError::internal(format!("corrupt row: {e}"))),
+            Some(_) => Ok(None),
+            None => Err(KalamError::internal("empty row value")),
+        }
+    }
+
+    pub fn value(&self, column_id: u32) -> ValueRef<'a> {
+        self.values
+            .iter()
+            .find(|(id, _)| *id == column_id)
+            .map_or(ValueRef::Null, |(_, v)| *v)
+    }
+}
+
 /// A row's values in column order as stored: keyed by `column_id`, NULLs
 /// omitted.
 pub fn stored_values(columns: &[ColumnDefinition], values: Vec<Value>) -> Vec<(u32, Value)> {
