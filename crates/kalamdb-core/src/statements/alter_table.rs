@@ -121,6 +121,7 @@ pub async fn alter_table(
     let current_def = encode_json(&next.def)?;
     let previous = encode_json(&entry.def)?;
     let s = shared.clone();
+    let name = id.to_string();
     let live = live.clone();
     let check = planned.check.clone();
     shared
@@ -159,8 +160,7 @@ pub async fn alter_table(
         .await?;
     Ok(StatementOutput::Message(format!(
         "Table {} altered successfully: {} (version {version})",
-        table_id(table, current)?,
-        planned.text
+        name, planned.text
     )))
 }
 

@@ -253,10 +253,7 @@ async fn versions_survive_a_restart_and_compaction() {
     assert_eq!(versions[4], json!([5, true]));
 
     flush(&server, "app.notes").await;
-    let table = kalamdb_types::TableId::new(
-        kalamdb_types::NamespaceId::parse("app").unwrap(),
-        kalamdb_types::TableName::parse("notes").unwrap(),
-    );
+    let table = app_table("notes");
     server.engine().compact_now(&table).await.unwrap();
     assert_eq!(read(&server).await, before, "compaction changes no answer");
 }
@@ -361,9 +358,17 @@ async fn alter_under_concurrent_writes_and_flushes_loses_nothing() {
     }
 }
 
+/// Table `app.<name>`, for the engine's own flush and compaction calls.
+pub(crate) fn app_table(name: &str) -> kalamdb_types::TableId {
+    kalamdb_types::TableId::new(
+        kalamdb_types::NamespaceId::parse("app").unwrap(),
+        kalamdb_types::TableName::parse(name).unwrap(),
+    )
+}
+
 /// `STORAGE FLUSH TABLE t`, waiting for its job when there was anything
 /// to flush.
-async fn flush_if_any(server: &TestServer, table: &str) {
+pub(crate) async fn flush_if_any(server: &TestServer, table: &str) {
     let body = ok(server, &format!("STORAGE FLUSH TABLE {table}")).await;
     let msg = body["results"][0]["message"]
         .as_str()

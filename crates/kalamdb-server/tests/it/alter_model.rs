@@ -251,20 +251,10 @@ async fn step(
         return sql;
     }
     if roll < 97 {
-        let body = server.sql("STORAGE FLUSH TABLE app.t").await;
-        let msg = body["results"][0]["message"]
-            .as_str()
-            .unwrap_or_default()
-            .to_string();
-        if let Some((_, job)) = msg.split_once("Job ID: ") {
-            crate::cold::wait_job(server, job).await;
-        }
+        crate::alter::flush_if_any(server, "app.t").await;
         return "flush".into();
     }
-    let table = kalamdb_types::TableId::new(
-        kalamdb_types::NamespaceId::parse("app").unwrap(),
-        kalamdb_types::TableName::parse("t").unwrap(),
-    );
+    let table = crate::alter::app_table("t");
     server.engine().compact_now(&table).await.unwrap();
     "compact".into()
 }
