@@ -4,7 +4,7 @@
 //! damaged (`Corrupt`), or fix the calling code (`InvalidSegment`). Every message is complete and meant for users; none
 //! is a `Debug` dump.
 
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error)]
 pub enum ColdError {
     /// A storage definition or path template is wrong (the spec's messages,
     /// e.g. "USER_TABLES_TEMPLATE must contain {userId}").

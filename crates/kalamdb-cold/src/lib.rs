@@ -34,7 +34,10 @@ pub use checksum::{
 };
 pub use error::ColdError;
 pub use manifest::Manifest;
-pub use read::{LookupStats, SegmentRef, lookup_segment, lookup_segment_with_stats, read_segment};
+pub use read::{
+    LookupStats, SegmentFileReader, SegmentRef, lookup_segment, lookup_segment_with_stats,
+    read_segment,
+};
 pub use segment::{
     ColumnStats, DELETED_COLUMN, PkKey, ROW_GROUP_ROWS, SEQ_COLUMN, SegmentMeta, SegmentStats,
     compacted_segment_file_name, encode_segment, is_segment_file_name, segment_file_name,

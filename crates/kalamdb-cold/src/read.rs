@@ -22,16 +22,20 @@
 //!   goes through;
 //! - `footer`: loading a footer through the cache;
 //! - `scan`: [`read_segment`];
+//! - `file_reader`: [`SegmentFileReader`], a segment for a Parquet scan the
+//!   engine drives (DataFusion's);
 //! - `keys`: the keys of a lookup and how each pruning step narrows them;
 //! - `lookup`: [`lookup_segment`] and [`LookupStats`].
 
 mod damage;
+mod file_reader;
 mod footer;
 mod keys;
 mod lookup;
 mod reader;
 mod scan;
 
+pub use file_reader::SegmentFileReader;
 pub use lookup::{LookupStats, lookup_segment, lookup_segment_with_stats};
 pub use reader::SegmentRef;
 pub use scan::read_segment;

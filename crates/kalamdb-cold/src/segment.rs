@@ -90,6 +90,20 @@ impl SegmentMeta {
         self.schema_version.unwrap_or(1)
     }
 
+    /// The least and greatest key in `column` (a key column: integers or
+    /// text), if the segment's statistics know them.
+    pub fn key_bounds(&self, column: &str) -> Option<(PkKey, PkKey)> {
+        let stats = self.columns.get(column)?;
+        let (min, max) = (stats.min.as_ref()?, stats.max.as_ref()?);
+        match (min.as_i64(), max.as_i64()) {
+            (Some(lo), Some(hi)) => Some((PkKey::Int(lo), PkKey::Int(hi))),
+            _ => Some((
+                PkKey::Text(min.as_str()?.to_string()),
+                PkKey::Text(max.as_str()?.to_string()),
+            )),
+        }
+    }
+
     /// Could the segment hold a row whose `column` equals `key`, judging by
     /// its min/max? `true` when that is unknown.
     pub fn may_contain(&self, column: &str, key: &PkKey) -> bool {

@@ -134,8 +134,18 @@ impl From<DataFusionError> for KalamError {
                         Some(k) => k.clone(),
                         None => KalamError::Execution(inner.to_string()),
                     },
+                    DataFusionError::ParquetError(e) => match cold_error(e) {
+                        Some(cold) => KalamError::from(cold),
+                        None => KalamError::Execution(format!("Parquet error: {e}")),
+                    },
                     other => KalamError::from(DataFusionError::Execution(other.to_string())),
                 },
+            },
+            // A segment read by DataFusion's Parquet scan failed: the
+            // reader classified it as our own reads do (`cold_scan.rs`).
+            DataFusionError::ParquetError(e) => match cold_error(&e) {
+                Some(cold) => KalamError::from(cold),
+                None => KalamError::Execution(format!("Parquet error: {e}")),
             },
             DataFusionError::Plan(msg) => plan_error(msg),
             DataFusionError::SQL(err, _) => KalamError::InvalidSql(err.to_string()),
@@ -144,6 +154,17 @@ impl From<DataFusionError> for KalamError {
             DataFusionError::ObjectStore(err) => KalamError::Internal(err.to_string()),
             other => KalamError::Execution(other.to_string()),
         }
+    }
+}
+
+/// The classified failure of a segment read that DataFusion's Parquet scan
+/// reports (`kalamdb_cold::SegmentFileReader` puts it there).
+fn cold_error(e: &datafusion::parquet::errors::ParquetError) -> Option<kalamdb_cold::ColdError> {
+    match e {
+        datafusion::parquet::errors::ParquetError::External(inner) => {
+            inner.downcast_ref::<kalamdb_cold::ColdError>().cloned()
+        }
+        _ => None,
     }
 }
 

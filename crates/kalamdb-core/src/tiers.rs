@@ -10,4 +10,5 @@
 
 pub mod cold_read;
 pub mod hot;
+pub mod leases;
 pub mod manifest;

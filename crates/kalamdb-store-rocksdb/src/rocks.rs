@@ -35,13 +35,11 @@ use std::ops::Range;
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use kalamdb_store::{
-    Direction, HotStore, KeyRange, KvPair, Space, StoreError, WriteBatch, WriteOp,
-};
+use kalamdb_store::{Direction, KeyRange, KvPair, Space, StoreError, WriteBatch, WriteOp};
 use rocksdb::statistics::Ticker;
 use rocksdb::{
     BlockBasedOptions, Cache, ColumnFamily, ColumnFamilyDescriptor, DB, DBCompressionType,
-    DBRecoveryMode, Options, ReadOptions, WriteOptions,
+    DBRecoveryMode, Options, ReadOptions,
 };
 
 /// How to open a [`RocksStore`].
@@ -64,12 +62,12 @@ impl Default for RocksOptions {
 
 /// A [`HotStore`] on RocksDB; see the module docs for its guarantees.
 pub struct RocksStore {
-    db: DB,
+    pub(crate) db: DB,
     // RocksDB's statistics object lives in the options it was opened with;
     // keeping them is how the tickers stay readable.
     db_opts: Options,
-    sync_writes: bool,
-    poisoned: AtomicBool,
+    pub(crate) sync_writes: bool,
+    pub(crate) poisoned: AtomicBool,
 }
 
 impl std::fmt::Debug for RocksStore {
@@ -82,7 +80,7 @@ impl std::fmt::Debug for RocksStore {
     }
 }
 
-fn io(op: &'static str) -> impl FnOnce(rocksdb::Error) -> StoreError {
+pub(crate) fn io(op: &'static str) -> impl FnOnce(rocksdb::Error) -> StoreError {
     move |err| StoreError::Io {
         op,
         message: err.into_string(),
@@ -126,6 +124,10 @@ impl RocksStore {
         })
     }
 
+    pub(crate) fn db(&self) -> &DB {
+        &self.db
+    }
+
     /// Number of WAL fsyncs since open (RocksDB ticker `rocksdb.wal.synced`).
     pub fn wal_syncs(&self) -> u64 {
         self.db_opts.get_ticker_count(Ticker::WalFileSynced)
@@ -152,7 +154,7 @@ impl RocksStore {
         Ok(())
     }
 
-    fn cf(&self, space: Space) -> Result<&ColumnFamily, StoreError> {
+    pub(crate) fn cf(&self, space: Space) -> Result<&ColumnFamily, StoreError> {
         self.db.cf_handle(space.name()).ok_or_else(|| {
             StoreError::Corruption(format!("column family '{}' is missing", space.name()))
         })
@@ -195,7 +197,7 @@ impl RocksStore {
     /// `range` as the finite `[start, end)` that range deletes and size
     /// queries take (an open end closed by [`Self::end_past_last`]); `None`
     /// when no key can be in it.
-    fn finite_range(
+    pub(crate) fn finite_range(
         &self,
         space: Space,
         range: &KeyRange,
@@ -215,7 +217,7 @@ impl RocksStore {
         Ok(Some(start..end))
     }
 
-    fn build_batch(&self, batch: WriteBatch) -> Result<rocksdb::WriteBatch, StoreError> {
+    pub(crate) fn build_batch(&self, batch: WriteBatch) -> Result<rocksdb::WriteBatch, StoreError> {
         let ops = batch.into_ops();
         let mut out = rocksdb::WriteBatch::default();
         for (i, op) in ops.iter().enumerate() {
@@ -234,26 +236,45 @@ impl RocksStore {
     }
 }
 
-impl HotStore for RocksStore {
-    fn get(&self, space: Space, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
-        self.db.get_cf(self.cf(space)?, key).map_err(io("get"))
+/// The read options of one read: of the live store, or of `snapshot`.
+fn read_options(snapshot: Option<&rocksdb::Snapshot<'_>>) -> ReadOptions {
+    let mut opts = ReadOptions::default();
+    if let Some(snap) = snapshot {
+        opts.set_snapshot(snap);
+    }
+    opts
+}
+
+/// The reads, of the live store (`snapshot: None`) or of a snapshot.
+impl RocksStore {
+    pub(crate) fn get_at(
+        &self,
+        snapshot: Option<&rocksdb::Snapshot<'_>>,
+        space: Space,
+        key: &[u8],
+    ) -> Result<Option<Vec<u8>>, StoreError> {
+        self.db
+            .get_cf_opt(self.cf(space)?, key, &read_options(snapshot))
+            .map_err(io("get"))
     }
 
-    fn multi_get(
+    pub(crate) fn multi_get_at(
         &self,
+        snapshot: Option<&rocksdb::Snapshot<'_>>,
         space: Space,
         keys: &[Vec<u8>],
     ) -> Result<Vec<Option<Vec<u8>>>, StoreError> {
         let cf = self.cf(space)?;
         self.db
-            .multi_get_cf(keys.iter().map(|k| (cf, k)))
+            .multi_get_cf_opt(keys.iter().map(|k| (cf, k)), &read_options(snapshot))
             .into_iter()
             .map(|r| r.map_err(io("multi_get")))
             .collect()
     }
 
-    fn scan(
+    pub(crate) fn scan_at(
         &self,
+        snapshot: Option<&rocksdb::Snapshot<'_>>,
         space: Space,
         range: &KeyRange,
         direction: Direction,
@@ -263,7 +284,7 @@ impl HotStore for RocksStore {
             return Ok(Vec::new());
         }
         let (start, end) = range.half_open();
-        let mut read_opts = ReadOptions::default();
+        let mut read_opts = read_options(snapshot);
         read_opts.set_iterate_lower_bound(start);
         if let Some(end) = end {
             read_opts.set_iterate_upper_bound(end);
@@ -292,46 +313,17 @@ impl HotStore for RocksStore {
         it.status().map_err(io("scan"))?;
         Ok(out)
     }
-
-    fn write(&self, batch: WriteBatch) -> Result<(), StoreError> {
-        if self.is_poisoned() {
-            return Err(StoreError::Poisoned);
-        }
-        if batch.is_empty() {
-            return Ok(());
-        }
-        let batch = self.build_batch(batch)?;
-        let mut write_opts = WriteOptions::default();
-        write_opts.set_sync(self.sync_writes);
-        self.db.write_opt(batch, &write_opts).map_err(|err| {
-            self.poisoned.store(true, Ordering::SeqCst);
-            let err = io("write")(err);
-            tracing::error!(error = %err, "hot store write failed; refusing further writes");
-            err
-        })
-    }
-
-    fn approximate_size(&self, space: Space, range: &KeyRange) -> Result<u64, StoreError> {
-        let Some(Range { start, end }) = self.finite_range(space, range, &[])? else {
-            return Ok(0);
-        };
-        let sizes = self
-            .db
-            .get_approximate_sizes_cf(self.cf(space)?, &[rocksdb::Range::new(&start, &end)]);
-        Ok(sizes.into_iter().sum())
-    }
-
-    fn is_durable(&self) -> bool {
-        self.sync_writes
-    }
 }
 
 #[cfg(test)]
 #[allow(clippy::unwrap_used, clippy::indexing_slicing)]
 mod tests {
+    use std::sync::Arc;
+
+    use kalamdb_store::{HotRead, HotStore};
+
     use super::*;
     use std::ops::Bound;
-    use std::sync::Arc;
 
     fn open(dir: &Path, sync_writes: bool) -> RocksStore {
         RocksStore::open(
@@ -399,6 +391,54 @@ mod tests {
                 .multi_get(Space::Rows, &[key("t", 2), key("t", 1)])
                 .unwrap(),
             vec![None, Some(b"one".to_vec())]
+        );
+    }
+
+    /// A snapshot keeps one state of both spaces: later puts, deletes and
+    /// range deletes (in one batch across spaces) are not in it, and it
+    /// outlives the handle it was taken from.
+    #[test]
+    fn a_snapshot_sees_one_state_of_every_space() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Arc::new(open(dir.path(), false));
+        put_all(
+            &store,
+            Space::Rows,
+            &[(key("t", 1), "one"), (key("t", 2), "two")],
+        );
+        put_all(&store, Space::Meta, &[(b"manifest".to_vec(), "v1")]);
+        let snap = store.clone().snapshot().unwrap();
+        let mut batch = WriteBatch::new();
+        batch.delete_range(Space::Rows, KeyRange::prefix(b"t\0"));
+        batch.put(Space::Rows, key("t", 3), "three");
+        batch.put(Space::Meta, b"manifest".to_vec(), "v2");
+        store.write(batch).unwrap();
+        let all = |r: &dyn HotRead, space| {
+            keys_of(
+                &r.scan(space, &KeyRange::all(), Direction::Forward, 10)
+                    .unwrap(),
+            )
+        };
+        assert_eq!(
+            all(snap.as_ref(), Space::Rows),
+            vec![key("t", 1), key("t", 2)]
+        );
+        assert_eq!(all(store.as_ref(), Space::Rows), vec![key("t", 3)]);
+        assert_eq!(
+            snap.get(Space::Meta, b"manifest").unwrap(),
+            Some(b"v1".to_vec())
+        );
+        assert_eq!(
+            snap.multi_get(Space::Rows, &[key("t", 3), key("t", 2)])
+                .unwrap(),
+            vec![None, Some(b"two".to_vec())]
+        );
+        drop(store);
+        assert_eq!(
+            snap.scan(Space::Rows, &KeyRange::all(), Direction::Reverse, 1)
+                .unwrap()
+                .len(),
+            1
         );
     }
 

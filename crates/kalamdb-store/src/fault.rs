@@ -20,7 +20,7 @@ use std::sync::atomic::{AtomicU8, AtomicU64, Ordering};
 use parking_lot::Mutex;
 
 use crate::error::StoreError;
-use crate::store::{Direction, HotStore, KeyRange, KvPair, Space, WriteBatch};
+use crate::store::{Direction, HotRead, HotStore, KeyRange, KvPair, Space, WriteBatch};
 
 /// How an injected failure behaves.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -196,7 +196,7 @@ impl FaultyStore {
     }
 }
 
-impl HotStore for FaultyStore {
+impl HotRead for FaultyStore {
     fn get(&self, space: Space, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
         self.inner.get(space, key)
     }
@@ -218,7 +218,9 @@ impl HotStore for FaultyStore {
     ) -> Result<Vec<KvPair>, StoreError> {
         self.inner.scan(space, range, direction, limit)
     }
+}
 
+impl HotStore for FaultyStore {
     fn write(&self, batch: WriteBatch) -> Result<(), StoreError> {
         match self.switch.decide(&batch) {
             None => self.inner.write(batch),
@@ -236,6 +238,14 @@ impl HotStore for FaultyStore {
 
     fn is_durable(&self) -> bool {
         self.inner.is_durable()
+    }
+
+    fn snapshot(self: Arc<Self>) -> Result<Arc<dyn HotRead>, StoreError> {
+        self.inner.clone().snapshot()
+    }
+
+    fn compact_range(&self, space: Space, range: &KeyRange) -> Result<(), StoreError> {
+        self.inner.compact_range(space, range)
     }
 }
 

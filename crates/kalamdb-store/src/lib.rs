@@ -27,4 +27,4 @@ pub use fault::{Fault, FaultSwitch, FaultyStore};
 pub use key::{MetaKey, MetaPrefix, Partition, PkValue, RowKey, RowPrefix};
 pub use keycode::{KeyReader, KeyWriter};
 pub use memory::MemoryStore;
-pub use store::{Direction, HotStore, KeyRange, KvPair, Space, WriteBatch, WriteOp};
+pub use store::{Direction, HotRead, HotStore, KeyRange, KvPair, Space, WriteBatch, WriteOp};

@@ -10,17 +10,18 @@
 
 use std::collections::BTreeMap;
 use std::ops::Bound;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 use parking_lot::RwLock;
 
 use crate::error::StoreError;
 use crate::fault::Fault;
-use crate::store::{Direction, HotStore, KeyRange, KvPair, Space, WriteBatch, WriteOp};
+use crate::store::{Direction, HotRead, HotStore, KeyRange, KvPair, Space, WriteBatch, WriteOp};
 
 type Tree = BTreeMap<Vec<u8>, Vec<u8>>;
 
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 struct Trees {
     meta: Tree,
     rows: Tree,
@@ -101,9 +102,41 @@ fn as_slice_bound(bound: &Bound<Vec<u8>>) -> Bound<&[u8]> {
     }
 }
 
-impl HotStore for MemoryStore {
+impl Trees {
+    fn get(&self, space: Space, key: &[u8]) -> Option<Vec<u8>> {
+        self.tree(space).get(key).cloned()
+    }
+
+    fn multi_get(&self, space: Space, keys: &[Vec<u8>]) -> Vec<Option<Vec<u8>>> {
+        let tree = self.tree(space);
+        keys.iter().map(|k| tree.get(k).cloned()).collect()
+    }
+
+    fn scan(
+        &self,
+        space: Space,
+        range: &KeyRange,
+        direction: Direction,
+        limit: usize,
+    ) -> Vec<KvPair> {
+        // BTreeMap::range panics on inverted or doubly-excluded-equal bounds.
+        if range.is_empty() || limit == 0 {
+            return Vec::new();
+        }
+        let entries = self
+            .tree(space)
+            .range::<[u8], _>(range_bounds(range))
+            .map(|(k, v)| (k.clone(), v.clone()));
+        match direction {
+            Direction::Forward => entries.take(limit).collect(),
+            Direction::Reverse => entries.rev().take(limit).collect(),
+        }
+    }
+}
+
+impl HotRead for MemoryStore {
     fn get(&self, space: Space, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
-        Ok(self.trees.read().tree(space).get(key).cloned())
+        Ok(self.trees.read().get(space, key))
     }
 
     fn multi_get(
@@ -111,9 +144,7 @@ impl HotStore for MemoryStore {
         space: Space,
         keys: &[Vec<u8>],
     ) -> Result<Vec<Option<Vec<u8>>>, StoreError> {
-        let trees = self.trees.read();
-        let tree = trees.tree(space);
-        Ok(keys.iter().map(|k| tree.get(k).cloned()).collect())
+        Ok(self.trees.read().multi_get(space, keys))
     }
 
     fn scan(
@@ -123,21 +154,39 @@ impl HotStore for MemoryStore {
         direction: Direction,
         limit: usize,
     ) -> Result<Vec<KvPair>, StoreError> {
-        // BTreeMap::range panics on inverted or doubly-excluded-equal bounds.
-        if range.is_empty() || limit == 0 {
-            return Ok(Vec::new());
-        }
-        let trees = self.trees.read();
-        let entries = trees
-            .tree(space)
-            .range::<[u8], _>(range_bounds(range))
-            .map(|(k, v)| (k.clone(), v.clone()));
-        Ok(match direction {
-            Direction::Forward => entries.take(limit).collect(),
-            Direction::Reverse => entries.rev().take(limit).collect(),
-        })
+        Ok(self.trees.read().scan(space, range, direction, limit))
+    }
+}
+
+/// A [`MemoryStore`]'s snapshot: a copy of its trees (it serves tests, where
+/// stores are small).
+struct MemorySnapshot(Trees);
+
+impl HotRead for MemorySnapshot {
+    fn get(&self, space: Space, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
+        Ok(self.0.get(space, key))
     }
 
+    fn multi_get(
+        &self,
+        space: Space,
+        keys: &[Vec<u8>],
+    ) -> Result<Vec<Option<Vec<u8>>>, StoreError> {
+        Ok(self.0.multi_get(space, keys))
+    }
+
+    fn scan(
+        &self,
+        space: Space,
+        range: &KeyRange,
+        direction: Direction,
+        limit: usize,
+    ) -> Result<Vec<KvPair>, StoreError> {
+        Ok(self.0.scan(space, range, direction, limit))
+    }
+}
+
+impl HotStore for MemoryStore {
     fn write(&self, batch: WriteBatch) -> Result<(), StoreError> {
         if self.take_armed_failure() {
             self.poisoned.store(true, Ordering::SeqCst);
@@ -188,6 +237,10 @@ impl HotStore for MemoryStore {
 
     fn is_durable(&self) -> bool {
         false
+    }
+
+    fn snapshot(self: Arc<Self>) -> Result<Arc<dyn HotRead>, StoreError> {
+        Ok(Arc::new(MemorySnapshot(self.trees.read().clone())))
     }
 }
 

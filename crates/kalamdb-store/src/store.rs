@@ -14,6 +14,7 @@
 
 use std::fmt;
 use std::ops::Bound;
+use std::sync::Arc;
 
 use crate::error::StoreError;
 use crate::keycode::prefix_successor;
@@ -206,8 +207,10 @@ pub enum Direction {
     Reverse,
 }
 
-/// An ordered key-value store with one keyspace per [`Space`].
-pub trait HotStore: Send + Sync + 'static {
+/// Reads of an ordered key-value store with one keyspace per [`Space`]:
+/// the live store ([`HotStore`]) or a snapshot of it
+/// ([`HotStore::snapshot`]).
+pub trait HotRead: Send + Sync + 'static {
     fn get(&self, space: Space, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError>;
 
     /// One answer per key, in the order of `keys`.
@@ -222,7 +225,10 @@ pub trait HotStore: Send + Sync + 'static {
         direction: Direction,
         limit: usize,
     ) -> Result<Vec<KvPair>, StoreError>;
+}
 
+/// An ordered key-value store with one keyspace per [`Space`].
+pub trait HotStore: HotRead {
     /// Applies the batch atomically. When it returns Ok, the batch is durable
     /// if the store was opened durable (fsync'd WAL). After a failed write the
     /// store is poisoned: every later write returns [`StoreError::Poisoned`]
@@ -235,6 +241,22 @@ pub trait HotStore: Send + Sync + 'static {
 
     /// True when writes fsync before returning.
     fn is_durable(&self) -> bool;
+
+    /// Rewrites the store's files under `range` so that what deletes left
+    /// there (tombstones, which every later scan of the range would step
+    /// over one by one) is gone. For after a delete of many keys (a flush);
+    /// writes and reads go on meanwhile. A store without such leftovers
+    /// does nothing.
+    fn compact_range(&self, _space: Space, _range: &KeyRange) -> Result<(), StoreError> {
+        Ok(())
+    }
+
+    /// Every space as of now, unchanged by later writes: a batch is in it
+    /// whole or not at all. Readers that must see one state of several keys
+    /// (a table's manifest and the rows it does not cover) read from one
+    /// snapshot. Cheap to take; holding it keeps old versions alive, so
+    /// hold it for one read, not for good.
+    fn snapshot(self: Arc<Self>) -> Result<Arc<dyn HotRead>, StoreError>;
 }
 
 #[cfg(test)]

@@ -12,9 +12,10 @@
 //! 3. commit the manifest with the group replaced by the new segment;
 //! 4. delete the group's files.
 //!
-//! Readers that loaded the manifest before step 3 may find a file of the
-//! group gone: they reload the manifest and read again
-//! (`tiers/cold_read.rs`, `read_current`). A crash before 3 leaves an unlisted file, after 3
+//! Step 4 skips files a running scan may still open (`tiers/leases.rs`);
+//! they are unlisted, and a later sweep (step 0) deletes them. Point reads,
+//! which take no lease, may find a file of the group gone: they reload the
+//! manifest and read again (`tiers/cold_read.rs`, `read_current`). A crash before 3 leaves an unlisted file, after 3
 //! unlisted inputs; the next compaction of the scope deletes both (step 0,
 //! `sweep_orphans`), which is safe because nothing else writes the scope's
 //! directory while the table's turn is held. The crash analysis is in
@@ -38,7 +39,12 @@ use crate::maintenance::segments::{
 use crate::row::key::pk_key;
 use crate::row::value::StoredRow;
 use crate::tiers::cold_read::scan_segments;
+use crate::tiers::leases::ReadLeases;
 use crate::tiers::manifest::{load_manifest, manifest_key, manifests_of};
+
+/// How long a compaction waits for the scans that may still open the
+/// files it replaced before it leaves them to the next sweep.
+const LEASE_PATIENCE: std::time::Duration = std::time::Duration::from_secs(5);
 
 /// What one compaction did.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -161,7 +167,8 @@ async fn compact_partition(
     let (storage, def) = shared.storages.for_table(&entry.def)?;
     let mut outcome = CompactOutcome::default();
     let manifest = load_manifest(shared.store.as_ref(), &table, partition)?;
-    outcome.orphans = sweep_orphans(entry, partition, &storage, &def, &manifest).await;
+    let leases = &shared.read_leases;
+    outcome.orphans = sweep_orphans(entry, partition, &storage, &def, &manifest, leases).await;
     for group in plan_groups(&manifest.segments, work.compaction.target_bytes) {
         cancel.check()?;
         outcome.add(merge_group(work, entry, partition, &storage, &def, group).await?);
@@ -255,6 +262,16 @@ async fn merge_group(
     }
     failpoint::crash(failpoint::COMPACT_AFTER_COMMIT);
     for path in removed {
+        let leases = &shared.read_leases;
+        if !leases
+            .wait_deletable(&table, partition, &path, LEASE_PATIENCE)
+            .await
+        {
+            // A running scan may still open it (`tiers/leases.rs`): unlisted
+            // now, the next compaction's sweep deletes it.
+            tracing::debug!(%table, %path, "a compacted segment is kept for a running scan");
+            continue;
+        }
         if let Err(e) = storage.delete(&path).await {
             // Unlisted now: the next compaction's sweep retries.
             tracing::warn!(%table, %path, error = %e, "could not delete a compacted segment");
@@ -275,6 +292,7 @@ async fn sweep_orphans(
     storage: &kalamdb_cold::ColdStore,
     def: &kalamdb_cold::StorageDef,
     manifest: &kalamdb_cold::Manifest,
+    leases: &ReadLeases,
 ) -> u64 {
     let template = match partition {
         Partition::Shared => &def.shared_tables_template,
@@ -305,7 +323,10 @@ async fn sweep_orphans(
         };
         let ours = kalamdb_cold::is_segment_file_name(name)
             || (name.starts_with(".seg-") && !name.contains('/'));
-        if !ours || listed.contains(path.as_str()) {
+        if !ours
+            || listed.contains(path.as_str())
+            || !leases.may_delete(&entry.id(), partition, &path)
+        {
             continue;
         }
         match storage.delete(&path).await {

@@ -4,9 +4,10 @@
 //! `Arc`s), carrying the request's [`QueryContext`]: that is how a USER
 //! table resolves to the caller's partition without any per-user object.
 //!
-//! `scan()` describes the read (partition, optional point keys) and returns
-//! a streaming plan over a [`HotScan`]; rows are fetched as DataFusion pulls
-//! batches (`scan.rs`). Its only store reads estimate a range scan's size
+//! `scan()` describes the read (partition, optional point keys): a range
+//! scan is planned from one store snapshot (`range_scan.rs`); point reads
+//! and a transaction's scans are a streaming plan over a [`HotScan`] of the
+//! live store. Rows are fetched as DataFusion pulls batches (`scan.rs`). Its only store reads estimate a range scan's size
 //! (`estimate_rows`: up to [`FIRST_CHUNK`] keys and the manifest), so a
 //! small table is not spread over the cores (`scan_exec.rs`).
 //! Equality and `IN` filters on the primary key are pushed down as point
@@ -32,11 +33,14 @@ use kalamdb_types::{KalamDataType, SYSTEM_COLUMN_SEQ};
 use crate::access;
 use crate::catalog::table::TableEntry;
 use crate::error::KalamError;
+use crate::read::cold_scan::pruning_predicate;
 use crate::read::context::{ProviderMode, QueryContext};
 use crate::read::insert_sink::InsertSink;
 use crate::read::overlay::{KeyColumn, OverlayExec};
-use crate::read::scan::{FIRST_CHUNK, HotScan};
+use crate::read::range_scan::RangeScan;
+use crate::read::scan::{ColdPart, FIRST_CHUNK, HotScan};
 use crate::read::scan_exec::SizedScanExec;
+use crate::read::table_scan_exec::TableScanExec;
 use crate::row::arrow::{ROW_ID_COLUMN, rows_to_batch};
 use crate::row::key::pk_from_scalar;
 use crate::row::value::StoredRow;
@@ -180,29 +184,40 @@ impl KalamTableProvider {
 /// A scan of at most this many rows is one batch: not worth spreading.
 const SMALL_SCAN: u64 = 8192;
 
-/// The rows a range scan of `partition` reads, if it is small (at most
-/// [`FIRST_CHUNK`] hot keys and [`SMALL_SCAN`] rows with the cold tier's);
-/// `None`: larger. Tombstones and versions a newer one hides count too: an
-/// upper bound, which is all planning needs. A plan kept for reuse keeps
-/// the choice made here (`ARCHITECTURE.md`, known limits).
+/// What planning learns of a range scan's size.
+struct ScanSize {
+    /// The rows it reads, if it is small (at most [`FIRST_CHUNK`] hot keys
+    /// and [`SMALL_SCAN`] rows with the cold tier's); `None`: larger.
+    /// Tombstones and versions a newer one hides count too: an upper
+    /// bound, which is all planning needs.
+    rows: Option<usize>,
+    /// Whether the partition had segments.
+    cold: bool,
+}
+
+/// The size of a range scan of `partition` (reads up to [`FIRST_CHUNK`]
+/// keys and the manifest). A plan kept for reuse keeps the choices made
+/// from it (`ARCHITECTURE.md`, known limits).
 fn estimate_rows(
     shared: &Shared,
     entry: &TableEntry,
     partition: &Partition,
-) -> crate::error::Result<Option<usize>> {
+) -> crate::error::Result<ScanSize> {
     let table = entry.id();
+    let manifest = load_manifest(shared.store.as_ref(), &table, partition)?;
+    let cold_rows: u64 = manifest.segments.iter().map(|s| s.rows).sum();
+    let cold = !manifest.segments.is_empty();
     let range = RowPrefix::Partition(table.clone(), partition.clone()).range();
     let hot = shared
         .store
         .scan(Space::Rows, &range, Direction::Forward, FIRST_CHUNK + 1)?
         .len();
     if hot > FIRST_CHUNK {
-        return Ok(None);
+        return Ok(ScanSize { rows: None, cold });
     }
-    let manifest = load_manifest(shared.store.as_ref(), &table, partition)?;
-    let cold: u64 = manifest.segments.iter().map(|s| s.rows).sum();
-    let total = cold.saturating_add(hot as u64);
-    Ok((total <= SMALL_SCAN).then(|| usize::try_from(total).unwrap_or(usize::MAX)))
+    let total = cold_rows.saturating_add(hot as u64);
+    let rows = (total <= SMALL_SCAN).then(|| usize::try_from(total).unwrap_or(usize::MAX));
+    Ok(ScanSize { rows, cold })
 }
 
 /// The `_seq` a pushed-down filter requires rows to exceed, if it is
@@ -262,21 +277,16 @@ impl TableProvider for KalamTableProvider {
         &self,
         filters: &[&Expr],
     ) -> DfResult<Vec<TableProviderFilterPushDown>> {
-        Ok(filters
-            .iter()
-            .map(|f| {
-                if self.point_keys(f).is_some() || seq_after(f).is_some() {
-                    TableProviderFilterPushDown::Inexact
-                } else {
-                    TableProviderFilterPushDown::Unsupported
-                }
-            })
-            .collect())
+        // Every filter: key equalities become point reads, `_seq` bounds
+        // skip segments, and all of them prune row groups and pages of the
+        // segments read by Parquet (`cold_scan.rs`). `Inexact`: DataFusion
+        // applies them again above the scan.
+        Ok(vec![TableProviderFilterPushDown::Inexact; filters.len()])
     }
 
     async fn scan(
         &self,
-        _state: &dyn Session,
+        state: &dyn Session,
         projection: Option<&Vec<usize>>,
         filters: &[Expr],
         limit: Option<usize>,
@@ -289,11 +299,15 @@ impl TableProvider for KalamTableProvider {
         let seq_after = filters.iter().filter_map(seq_after).max();
         let schema = self.schema();
         let partition = self.ctx.partition_for(self.entry.def.table_type);
-        let rows = match &points {
-            Some(keys) => Some(keys.len()),
+        let size = match &points {
+            Some(keys) => ScanSize {
+                rows: Some(keys.len()),
+                cold: false,
+            },
             None => estimate_rows(&self.shared, &self.entry, &partition)
                 .map_err(KalamError::into_datafusion)?,
         };
+        let rows = size.rows;
         let staged = match self.ctx.txn() {
             Some(txn) => txn.overlay(&self.entry.id(), &partition),
             None => Vec::new(),
@@ -305,14 +319,41 @@ impl TableProvider for KalamTableProvider {
             (false, Some(_)) => self.entry.schema.clone(),
             (false, None) => self.entry.keyed_schema.clone(),
         };
+        let with_row_id = read.field_with_name(ROW_ID_COLUMN).is_ok();
+        if points.is_none() && staged.is_empty() {
+            let scan = RangeScan {
+                shared: self.shared.clone(),
+                entry: self.entry.clone(),
+                partition,
+                schema: read,
+                projection: projection.cloned(),
+                seq_after,
+                with_row_id,
+                predicate: pruning_predicate(state, &self.entry, filters),
+            };
+            // A small scan is one stream (`scan_exec.rs` says why). A large
+            // one with segments decodes them on every core; a large one of
+            // hot rows only is one stream, which DataFusion spreads over the
+            // cores with a round-robin repartition.
+            let partitions = match size {
+                ScanSize {
+                    rows: None,
+                    cold: true,
+                } => state.config().target_partitions(),
+                _ => 1,
+            };
+            return Ok(Arc::new(TableScanExec::try_new(scan, rows, partitions)?));
+        }
         let scan = HotScan {
             shared: self.shared.clone(),
             entry: self.entry.clone(),
             partition,
             points,
             seq_after,
-            with_row_id: read.field_with_name(ROW_ID_COLUMN).is_ok(),
+            with_row_id,
             schema: read,
+            snapshot: None,
+            cold: ColdPart::Current,
         };
         if !staged.is_empty() {
             return self.overlaid(scan, rows, staged, &schema, projection);

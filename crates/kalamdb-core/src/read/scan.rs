@@ -22,15 +22,18 @@ use datafusion::execution::{SendableRecordBatchStream, TaskContext};
 use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
 use datafusion::physical_plan::streaming::PartitionStream;
 use futures::StreamExt;
-use kalamdb_store::{KeyRange, Partition, PkValue, RowKey, RowPrefix, Space};
+use kalamdb_cold::SegmentMeta;
+use kalamdb_store::{HotRead, KeyRange, Partition, PkValue, RowKey, RowPrefix, Space};
 
 use crate::catalog::lifetime::now_millis;
+use crate::catalog::storage_registry::storage_of;
 use crate::catalog::table::TableEntry;
 use crate::error::{KalamError, Result};
 use crate::row::arrow::{row_refs_to_batch, rows_to_batch};
 use crate::row::value::{StoredRow, StoredRowRef};
-use crate::tiers::cold_read::{lookup_cold, scan_cold};
+use crate::tiers::cold_read::{lookup_cold, scan_cold, scan_segments};
 use crate::tiers::hot::scan_chunk;
+use crate::tiers::leases::FilesLease;
 use crate::tiers::manifest::load_manifest;
 use crate::write::shared::Shared;
 
@@ -51,6 +54,36 @@ pub struct HotScan {
     pub seq_after: Option<i64>,
     pub schema: SchemaRef,
     pub with_row_id: bool,
+    /// Where the hot rows are read: the snapshot the scan was planned from
+    /// (`range_scan.rs`), or, if `None`, the live store.
+    pub snapshot: Option<Arc<dyn HotRead>>,
+    /// What this stream reads of the cold tier once the hot rows are done.
+    pub cold: ColdPart,
+}
+
+/// The cold tier's part in a [`HotScan`].
+#[derive(Clone)]
+pub enum ColdPart {
+    /// Every segment of the partition under the manifest current when the
+    /// hot rows are done, merged (point reads; scans of a transaction's
+    /// tables).
+    Current,
+    /// These segments of the snapshot's manifest, merged with each other
+    /// and beneath the hot rows (`range_scan.rs` gives the others to
+    /// Parquet); the lease keeps their files until the run is dropped
+    /// (held, never read).
+    Segments(Arc<Vec<SegmentMeta>>, #[allow(dead_code)] Arc<FilesLease>),
+}
+
+impl ColdPart {
+    /// Whether the keys the hot tier answered must be kept: only to hide
+    /// older versions in the segments this stream merges.
+    fn needs_hot_keys(&self) -> bool {
+        match self {
+            ColdPart::Current => true,
+            ColdPart::Segments(segments, _) => !segments.is_empty(),
+        }
+    }
 }
 
 impl fmt::Debug for HotScan {
@@ -83,6 +116,8 @@ struct ScanState {
     /// The stored keys of the hot rows read (tombstones too), decoded only
     /// if the cold tier has segments to filter.
     hot_keys: Vec<Vec<u8>>,
+    /// Whether `hot_keys` are wanted at all ([`ColdPart::needs_hot_keys`]).
+    keep_keys: bool,
     /// A point read (only `missing` keys are looked up in the cold tier).
     points: bool,
     /// Point keys the hot tier did not hold.
@@ -107,8 +142,14 @@ impl PartitionStream for HotScan {
             points: matches!(cursor, Cursor::Points(_)),
             cursor,
             hot_keys: Vec::new(),
+            keep_keys: self.cold.needs_hot_keys(),
             missing: Vec::new(),
         };
+        let hot: Arc<dyn HotRead> = match &self.snapshot {
+            Some(snap) => snap.clone(),
+            None => self.shared.store.clone(),
+        };
+        let cold = self.cold.clone();
         let shared = self.shared.clone();
         let entry = self.entry.clone();
         let schema = self.schema.clone();
@@ -123,20 +164,18 @@ impl PartitionStream for HotScan {
             let entry = entry.clone();
             let schema = schema.clone();
             let partition = partition.clone();
+            let hot = hot.clone();
+            let cold = cold.clone();
             async move {
                 let step = match std::mem::replace(&mut state.cursor, Cursor::Done) {
                     Cursor::Done => return None,
                     Cursor::Cold => {
-                        read_cold(
-                            &shared,
-                            &entry,
-                            &schema,
-                            &partition,
-                            &state,
+                        let read = ColdRead {
+                            part: &cold,
                             with_row_id,
                             seq_after,
-                        )
-                        .await
+                        };
+                        read_cold(&shared, &entry, &schema, &partition, &state, read).await
                     }
                     cursor => {
                         let wanted = match &cursor {
@@ -145,21 +184,26 @@ impl PartitionStream for HotScan {
                         };
                         let fetched = match cursor {
                             inline @ (Cursor::Points(_) | Cursor::Range { first: true, .. }) => {
-                                fetch_chunk(&shared, inline)
+                                fetch_chunk(&shared, hot.as_ref(), inline)
                             }
-                            later => shared.blocking(move |s| fetch_chunk(s, later)).await,
+                            later => {
+                                shared
+                                    .blocking(move |s| fetch_chunk(s, hot.as_ref(), later))
+                                    .await
+                            }
                         };
                         match fetched {
                             Ok((entries, next)) => {
                                 state.cursor = next;
                                 note_missing(&mut state, &entries, wanted).and_then(|()| {
+                                    let keys = state.keep_keys.then_some(&mut state.hot_keys);
                                     decode_chunk(
                                         &entry,
                                         &schema,
                                         entries,
                                         with_row_id,
                                         expired_below,
-                                        &mut state.hot_keys,
+                                        keys,
                                     )
                                 })
                             }
@@ -226,10 +270,15 @@ pub async fn read_points(
     let mut state = ScanState {
         cursor: Cursor::Done,
         hot_keys: Vec::new(),
+        keep_keys: true,
         points: true,
         missing: Vec::new(),
     };
-    let (entries, _) = fetch_chunk(shared, Cursor::Points(wanted.clone()))?;
+    let (entries, _) = fetch_chunk(
+        shared,
+        shared.store.as_ref(),
+        Cursor::Points(wanted.clone()),
+    )?;
     note_missing(&mut state, &entries, Some(wanted))?;
     let expired_below = entry.expiry_cutoff(now_millis());
     let hot = decode_chunk(
@@ -238,9 +287,14 @@ pub async fn read_points(
         entries,
         false,
         expired_below,
-        &mut state.hot_keys,
+        Some(&mut state.hot_keys),
     )?;
-    let cold = read_cold(shared, entry, schema, partition, &state, false, None).await?;
+    let read = ColdRead {
+        part: &ColdPart::Current,
+        with_row_id: false,
+        seq_after: None,
+    };
+    let cold = read_cold(shared, entry, schema, partition, &state, read).await?;
     Ok([hot, cold]
         .into_iter()
         .filter(|b| b.num_rows() > 0)
@@ -265,41 +319,65 @@ fn note_missing(
     Ok(())
 }
 
-/// The cold part of a scan: the partition's segments as of now — read
-/// after the hot tier, so a row a concurrent flush moved is found here.
+/// What [`read_cold`] reads, and how.
+struct ColdRead<'a> {
+    part: &'a ColdPart,
+    with_row_id: bool,
+    seq_after: Option<i64>,
+}
+
+/// The cold part of a scan: for [`ColdPart::Current`], the partition's
+/// segments as of now (read after the hot tier, so a row a concurrent flush
+/// moved is found here); for [`ColdPart::Segments`], those segments.
 async fn read_cold(
     shared: &Arc<Shared>,
     entry: &Arc<TableEntry>,
     schema: &SchemaRef,
     partition: &Partition,
     state: &ScanState,
-    with_row_id: bool,
-    seq_after: Option<i64>,
+    read: ColdRead<'_>,
 ) -> Result<RecordBatch> {
     if state.points && state.missing.is_empty() {
         return Ok(RecordBatch::new_empty(schema.clone()));
     }
-    let rows: Vec<(PkValue, StoredRow)> = if state.points {
-        lookup_cold(shared.cold(), entry, partition, &state.missing)
-            .await?
-            .1
-            .into_iter()
-            .collect()
-    } else {
-        // Most partitions have no segments: then the hot keys are never
-        // decoded (`scan_cold` would find no segments either).
-        let manifest = load_manifest(shared.store.as_ref(), &entry.id(), partition)?;
-        if manifest.segments.is_empty() {
-            return Ok(RecordBatch::new_empty(schema.clone()));
-        }
-        let skip = state
+    let skip = |state: &ScanState| {
+        state
             .hot_keys
             .iter()
             .map(|k| RowKey::decode(k).map(|key| key.pk))
-            .collect::<std::result::Result<HashSet<PkValue>, _>>()?;
-        scan_cold(shared.cold(), entry, partition, &skip, seq_after)
+            .collect::<std::result::Result<HashSet<PkValue>, _>>()
+    };
+    let rows: Vec<(PkValue, StoredRow)> = match read.part {
+        _ if state.points => lookup_cold(shared.cold(), entry, partition, &state.missing)
             .await?
             .1
+            .into_iter()
+            .collect(),
+        ColdPart::Current => {
+            // Most partitions have no segments: then the hot keys are never
+            // decoded (`scan_cold` would find no segments either).
+            let manifest = load_manifest(shared.store.as_ref(), &entry.id(), partition)?;
+            if manifest.segments.is_empty() {
+                return Ok(RecordBatch::new_empty(schema.clone()));
+            }
+            scan_cold(
+                shared.cold(),
+                entry,
+                partition,
+                &skip(state)?,
+                read.seq_after,
+            )
+            .await?
+            .1
+        }
+        ColdPart::Segments(segments, _) => {
+            if segments.is_empty() {
+                return Ok(RecordBatch::new_empty(schema.clone()));
+            }
+            // The lease keeps these files: no retry, no second copy of a row.
+            let storage = shared.storages.open(&storage_of(&entry.def))?;
+            scan_segments(&storage, entry, segments.iter(), &skip(state)?).await?
+        }
     };
     shared
         .cold_rows_read
@@ -310,7 +388,7 @@ async fn read_cold(
         if row.deleted {
             continue;
         }
-        if with_row_id {
+        if read.with_row_id {
             row_ids.push(match pk {
                 PkValue::RowId(id) => id,
                 _ => 0,
@@ -322,25 +400,25 @@ async fn read_cold(
         &entry.lens,
         schema,
         &live,
-        with_row_id.then_some(row_ids.as_slice()),
+        read.with_row_id.then_some(row_ids.as_slice()),
     )
 }
 
 type Entries = Vec<(Vec<u8>, Vec<u8>)>;
 
-fn fetch_chunk(shared: &Shared, cursor: Cursor) -> Result<(Entries, Cursor)> {
-    let (entries, next) = fetch_entries(shared, cursor)?;
+fn fetch_chunk(shared: &Shared, hot: &dyn HotRead, cursor: Cursor) -> Result<(Entries, Cursor)> {
+    let (entries, next) = fetch_entries(hot, cursor)?;
     shared
         .hot_rows_read
         .fetch_add(entries.len() as u64, std::sync::atomic::Ordering::Relaxed);
     Ok((entries, next))
 }
 
-fn fetch_entries(shared: &Shared, cursor: Cursor) -> Result<(Entries, Cursor)> {
+fn fetch_entries(hot: &dyn HotRead, cursor: Cursor) -> Result<(Entries, Cursor)> {
     match cursor {
         Cursor::Done | Cursor::Cold => Ok((Vec::new(), Cursor::Done)),
         Cursor::Points(keys) => {
-            let values = shared.store.multi_get(Space::Rows, &keys)?;
+            let values = hot.multi_get(Space::Rows, &keys)?;
             let entries = keys
                 .into_iter()
                 .zip(values)
@@ -350,7 +428,7 @@ fn fetch_entries(shared: &Shared, cursor: Cursor) -> Result<(Entries, Cursor)> {
         }
         Cursor::Range { range, first } => {
             let limit = if first { FIRST_CHUNK } else { SCAN_CHUNK };
-            let (entries, rest) = scan_chunk(shared.store.as_ref(), Space::Rows, &range, limit)?;
+            let (entries, rest) = scan_chunk(hot, Space::Rows, &range, limit)?;
             Ok((
                 entries,
                 rest.map_or(Cursor::Cold, |range| Cursor::Range {
@@ -364,7 +442,8 @@ fn fetch_entries(shared: &Shared, cursor: Cursor) -> Result<(Entries, Cursor)> {
 
 /// Decodes hot rows, dropping tombstones and rows with a `_seq` below
 /// `expired_below` (STREAM rows past their TTL); every key read, tombstones
-/// too (a hot tombstone hides older cold versions), goes to `hot_keys`.
+/// too (a hot tombstone hides older cold versions), goes to `hot_keys` if
+/// they are wanted.
 /// Rows are decoded in place (text and bytes borrowed from the values read)
 /// when every row of the chunk is of the table's current schema version —
 /// the usual case; a chunk with an older row is decoded into owned rows and
@@ -375,7 +454,7 @@ fn decode_chunk(
     entries: Entries,
     with_row_id: bool,
     expired_below: Option<i64>,
-    hot_keys: &mut Vec<Vec<u8>>,
+    hot_keys: Option<&mut Vec<Vec<u8>>>,
 ) -> Result<RecordBatch> {
     let live = |deleted: bool, seq: i64| !deleted && expired_below.is_none_or(|c| seq >= c);
     let row_id = |k: &[u8]| -> Result<i64> {
@@ -432,6 +511,8 @@ fn decode_chunk(
         )?
     };
     drop(refs);
-    hot_keys.extend(keys);
+    if let Some(hot_keys) = hot_keys {
+        hot_keys.extend(keys);
+    }
     Ok(batch)
 }

@@ -56,6 +56,24 @@ pub fn pk_from_value(v: &Value) -> Option<PkValue> {
     }
 }
 
+/// The storage key of a key as segment statistics give it, for a table
+/// whose primary key has type `ty` (`None`: the hidden row id). `None` if
+/// it cannot be one (a malformed UUID).
+pub fn pk_from_key(key: &PkKey, ty: Option<KalamDataType>) -> Option<PkValue> {
+    match (key, ty) {
+        (PkKey::Int(i), None) => Some(PkValue::RowId(*i)),
+        (
+            PkKey::Int(i),
+            Some(KalamDataType::SmallInt | KalamDataType::Int | KalamDataType::BigInt),
+        ) => Some(PkValue::Int(*i)),
+        (PkKey::Text(s), Some(KalamDataType::Text)) => Some(PkValue::Text(s.clone())),
+        (PkKey::Text(s), Some(KalamDataType::Uuid)) => uuid::Uuid::parse_str(s)
+            .ok()
+            .map(|u| PkValue::Uuid(*u.as_bytes())),
+        _ => None,
+    }
+}
+
 pub fn pk_display(pk: &PkValue) -> String {
     match pk {
         PkValue::Int(i) | PkValue::RowId(i) => i.to_string(),

@@ -7,7 +7,7 @@
 
 use std::ops::Bound;
 
-use kalamdb_store::{Direction, HotStore, KeyRange, KvPair, Partition, RowKey, RowPrefix, Space};
+use kalamdb_store::{Direction, HotRead, KeyRange, KvPair, Partition, RowKey, RowPrefix, Space};
 use kalamdb_types::TableId;
 
 use crate::catalog::table::TableEntry;
@@ -20,7 +20,7 @@ pub const CHUNK: usize = 4096;
 /// Reads up to `limit` entries of `range`; returns them and the rest of the
 /// range (`None` once the range is exhausted).
 pub fn scan_chunk(
-    store: &dyn HotStore,
+    store: &dyn HotRead,
     space: Space,
     range: &KeyRange,
     limit: usize,
@@ -39,7 +39,7 @@ pub fn scan_chunk(
 /// Calls `f` with each chunk of rows in `range`, in key order, until the
 /// range is done or `f` answers `false`.
 pub fn for_each_chunk(
-    store: &dyn HotStore,
+    store: &dyn HotRead,
     range: KeyRange,
     mut f: impl FnMut(Vec<KvPair>) -> Result<bool>,
 ) -> Result<()> {
@@ -55,7 +55,7 @@ pub fn for_each_chunk(
 }
 
 /// Does the table have any hot row (in any partition)?
-pub fn has_hot_rows(store: &dyn HotStore, table: &TableId) -> Result<bool> {
+pub fn has_hot_rows(store: &dyn HotRead, table: &TableId) -> Result<bool> {
     Ok(!store
         .scan(
             Space::Rows,
@@ -81,7 +81,7 @@ pub fn after_partition(table: &TableId, partition: &Partition) -> Option<Bound<V
 
 /// The partitions of a table that hold hot rows: one seek per partition, so
 /// idle users cost nothing.
-pub fn hot_partitions(store: &dyn HotStore, entry: &TableEntry) -> Result<Vec<Partition>> {
+pub fn hot_partitions(store: &dyn HotRead, entry: &TableEntry) -> Result<Vec<Partition>> {
     let table = entry.id();
     if !entry.def.table_type.is_per_user() {
         return Ok(if has_hot_rows(store, &table)? {
@@ -109,7 +109,7 @@ pub fn hot_partitions(store: &dyn HotStore, entry: &TableEntry) -> Result<Vec<Pa
 
 /// Every hot row of one partition, decoded, with its key.
 pub fn read_partition(
-    store: &dyn HotStore,
+    store: &dyn HotRead,
     table: &TableId,
     partition: &Partition,
 ) -> Result<Vec<(Vec<u8>, StoredRow)>> {
@@ -125,7 +125,7 @@ pub fn read_partition(
 }
 
 /// Bytes of keys and values a table holds in the hot tier.
-pub fn hot_bytes(store: &dyn HotStore, table: &TableId) -> Result<u64> {
+pub fn hot_bytes(store: &dyn HotRead, table: &TableId) -> Result<u64> {
     let mut total = 0u64;
     for_each_chunk(store, RowPrefix::Table(table.clone()).range(), |chunk| {
         total += chunk

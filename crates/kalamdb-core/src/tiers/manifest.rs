@@ -6,7 +6,7 @@
 //! (docs/storage-format.md, "Flush").
 
 use kalamdb_cold::Manifest;
-use kalamdb_store::{Direction, HotStore, MetaKey, MetaPrefix, Partition, Space};
+use kalamdb_store::{Direction, HotRead, MetaKey, MetaPrefix, Partition, Space};
 use kalamdb_types::TableId;
 
 use crate::error::Result;
@@ -24,7 +24,7 @@ pub fn decode_manifest(bytes: Option<Vec<u8>>) -> Result<Manifest> {
 
 /// The partition's manifest as committed now (empty if never flushed).
 pub fn load_manifest(
-    store: &dyn HotStore,
+    store: &dyn HotRead,
     table: &TableId,
     partition: &Partition,
 ) -> Result<Manifest> {
@@ -32,7 +32,7 @@ pub fn load_manifest(
 }
 
 /// Every manifest of a table, by partition.
-pub fn manifests_of(store: &dyn HotStore, table: &TableId) -> Result<Vec<(Partition, Manifest)>> {
+pub fn manifests_of(store: &dyn HotRead, table: &TableId) -> Result<Vec<(Partition, Manifest)>> {
     let mut out = Vec::new();
     for (k, v) in store.scan(
         Space::Meta,

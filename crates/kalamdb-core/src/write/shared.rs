@@ -14,6 +14,7 @@ use crate::catalog::storage_registry::Storages;
 use crate::catalog::table::TableEntry;
 use crate::error::{KalamError, Result};
 use crate::tiers::cold_read::ColdTier;
+use crate::tiers::leases::ReadLeases;
 use crate::write::committer::Committer;
 use crate::write::context::CommitContext;
 
@@ -28,6 +29,9 @@ pub struct Shared {
     pub hot_rows_read: AtomicU64,
     /// Row versions read from Parquet segments by queries (`cold_rows_read`).
     pub cold_rows_read: AtomicU64,
+    /// The segment files running scans may still open (compaction keeps
+    /// them until released).
+    pub read_leases: ReadLeases,
 }
 
 impl std::fmt::Debug for Shared {
@@ -50,6 +54,7 @@ impl Shared {
             storages,
             hot_rows_read: AtomicU64::new(0),
             cold_rows_read: AtomicU64::new(0),
+            read_leases: ReadLeases::default(),
         }
     }
 

@@ -1,6 +1,7 @@
 //! Tokens revoked at logout, through the engine: checked, persisted,
 //! pruned at start-up and by later revocations.
 
+use kalamdb_store::HotRead as _;
 use std::sync::Arc;
 
 use kalamdb_store::{Direction, HotStore, MemoryStore, MetaKey, MetaPrefix, Space};
