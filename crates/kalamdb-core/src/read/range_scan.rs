@@ -24,6 +24,7 @@
 
 use std::ops::Bound;
 use std::sync::Arc;
+use std::sync::atomic::Ordering;
 
 use datafusion::arrow::datatypes::SchemaRef;
 use datafusion::error::Result as DfResult;
@@ -89,6 +90,13 @@ pub fn prepare(scan: &RangeScan, groups: usize) -> Result<Prepared> {
         .collect();
     let (plain, merged) = split_segments(&scan.entry, &scan.partition, snapshot.as_ref(), wanted)?;
     let lease = Arc::new(scope.narrow(plain.iter().chain(&merged).map(|s| s.path.clone())));
+    let shared = &scan.shared;
+    shared
+        .cold_segments_plain
+        .fetch_add(plain.len() as u64, Ordering::Relaxed);
+    shared
+        .cold_segments_merged
+        .fetch_add(merged.len() as u64, Ordering::Relaxed);
     let hot = HotScan {
         shared: scan.shared.clone(),
         entry: scan.entry.clone(),

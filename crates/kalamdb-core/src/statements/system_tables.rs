@@ -392,6 +392,20 @@ fn stats(sys: &SystemTables) -> Result<SysTable> {
             shared.cold_rows_read.load(Ordering::Relaxed).to_string(),
         ),
         (
+            "cold_segments_plain",
+            shared
+                .cold_segments_plain
+                .load(Ordering::Relaxed)
+                .to_string(),
+        ),
+        (
+            "cold_segments_merged",
+            shared
+                .cold_segments_merged
+                .load(Ordering::Relaxed)
+                .to_string(),
+        ),
+        (
             "hot_rows_read",
             shared.hot_rows_read.load(Ordering::Relaxed).to_string(),
         ),

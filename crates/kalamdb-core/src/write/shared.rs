@@ -29,6 +29,11 @@ pub struct Shared {
     pub hot_rows_read: AtomicU64,
     /// Row versions read from Parquet segments by queries (`cold_rows_read`).
     pub cold_rows_read: AtomicU64,
+    /// Segments range scans read as they are, by Parquet
+    /// (`cold_segments_plain`), and merged under the hot rows
+    /// (`cold_segments_merged`): how often a scan pays for a merge.
+    pub cold_segments_plain: AtomicU64,
+    pub cold_segments_merged: AtomicU64,
     /// The segment files running scans may still open (compaction keeps
     /// them until released).
     pub read_leases: ReadLeases,
@@ -54,6 +59,8 @@ impl Shared {
             storages,
             hot_rows_read: AtomicU64::new(0),
             cold_rows_read: AtomicU64::new(0),
+            cold_segments_plain: AtomicU64::new(0),
+            cold_segments_merged: AtomicU64::new(0),
             read_leases: ReadLeases::default(),
         }
     }

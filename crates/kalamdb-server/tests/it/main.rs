@@ -25,6 +25,7 @@ mod s3;
 mod s3_harness;
 mod security;
 mod stream;
+mod tiers_model;
 mod tokens;
 mod torture;
 mod transactions;
