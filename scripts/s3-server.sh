@@ -6,6 +6,10 @@
 #   bash scripts/s3-server.sh            install if needed, print the launcher path
 #   bash scripts/s3-server.sh run [ARGS] install if needed, then run the server in
 #                                        the foreground (default: -H 127.0.0.1 -p 5000)
+#   bash scripts/s3-server.sh python     install if needed, print the path of a
+#                                        launcher of the same Python, which also has
+#                                        pyarrow: the independent reader the tests
+#                                        read flushed segments with
 #
 # Idempotent: once installed it only checks a stamp file. Needs CPython >= 3.9
 # with pip (venv preferred; falls back to `pip install --target` where the
@@ -20,7 +24,7 @@
 set -euo pipefail
 
 MOTO_VERSION=5.2.5
-REQUIREMENTS=("moto[s3]==${MOTO_VERSION}" "flask==3.1.3" "flask-cors==6.0.5")
+REQUIREMENTS=("moto[s3]==${MOTO_VERSION}" "flask==3.1.3" "flask-cors==6.0.5" "pyarrow==26.0.1")
 
 python=${PYTHON:-python3}
 tools_dir=${KALAMDB_TOOLS_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/kalamdb}
@@ -84,8 +88,18 @@ from moto.server import main
 main(sys.argv[1:])
 ' "\$@"
 EOF
-  chmod +x "$tmp/moto-server"
+  cat >"$tmp/python" <<EOF
+#!/usr/bin/env bash
+# The Python moto runs on, with pyarrow; arguments are python's.
+set -euo pipefail
+here=\$(cd "\$(dirname "\${BASH_SOURCE[0]}")" && pwd)
+$py_line
+$env_line
+exec "\$py" "\$@"
+EOF
+  chmod +x "$tmp/moto-server" "$tmp/python"
   "$tmp/moto-server" --help >/dev/null
+  "$tmp/python" -c 'import pyarrow.parquet' >/dev/null
   printf '%s' "$want" >"$tmp/.installed"
   # Another install may have finished meanwhile; its result is as good as ours.
   installed && return 0
@@ -102,13 +116,14 @@ installed || install
 
 case "${1:-}" in
   "") echo "$launcher" ;;
+  python) echo "$dest/python" ;;
   run)
     shift
     [ $# -gt 0 ] || set -- -H 127.0.0.1 -p 5000
     exec "$launcher" "$@"
     ;;
   *)
-    echo "usage: $0 [run [moto_server args]]" >&2
+    echo "usage: $0 [run [moto_server args] | python]" >&2
     exit 2
     ;;
 esac

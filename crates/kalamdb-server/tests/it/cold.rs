@@ -556,3 +556,85 @@ async fn compact_statements_merge_each_scope_and_answer_per_spec() {
         "Insufficient privileges for STORAGE COMPACT (requires role service, dba or system)"
     );
 }
+
+/// The cold tier is plain Parquet: pyarrow (an independent reader,
+/// installed by `scripts/s3-server.sh python`) reads a table's segments and,
+/// applying the rule docs/storage-format.md gives outside engines (newest
+/// `_seq` per key, `_deleted` rows dropped), gets the rows the server
+/// answers — across two flushes whose segments share keys (updated and
+/// deleted after the first flush).
+#[tokio::test]
+async fn pyarrow_reads_a_flushed_table() {
+    let python = std::env::var("KALAMDB_TEST_PYTHON").unwrap_or_else(|_| {
+        panic!(
+            "KALAMDB_TEST_PYTHON is not set: run scripts/test.sh, or set it to \
+             the output of `bash scripts/s3-server.sh python`"
+        )
+    });
+    let server = TestServer::start();
+    ok(&server, "CREATE NAMESPACE app").await;
+    ok(
+        &server,
+        "CREATE SHARED TABLE app.p (k BIGINT PRIMARY KEY, room TEXT, n INT, ok BOOLEAN, x DOUBLE)",
+    )
+    .await;
+    let values: Vec<String> = (1..=40)
+        .map(|k| {
+            format!(
+                "({k}, 'r{}', {}, {}, {k}.5)",
+                k % 3,
+                k * 7 - 100,
+                k % 2 == 0
+            )
+        })
+        .collect();
+    ok(
+        &server,
+        &format!(
+            "INSERT INTO app.p (k, room, n, ok, x) VALUES {}",
+            values.join(", ")
+        ),
+    )
+    .await;
+    flush(&server, "app.p").await;
+    for sql in [
+        "UPDATE app.p SET room = 'moved', n = 0 WHERE k BETWEEN 5 AND 9",
+        "DELETE FROM app.p WHERE k IN (1, 2, 20)",
+        "INSERT INTO app.p (k, room, n, ok, x) VALUES (41, 'new', NULL, NULL, NULL)",
+    ] {
+        ok(&server, sql).await;
+    }
+    flush(&server, "app.p").await;
+    let dir = server.data_path().join("storage").join("app").join("p");
+    let script = r#"
+import glob, json, sys
+import pyarrow.parquet as pq
+files = sorted(glob.glob(sys.argv[1] + "/seg-*.parquet"))
+newest = {}
+for f in files:
+    for r in pq.read_table(f).to_pylist():
+        if r["k"] not in newest or r["_seq"] > newest[r["k"]]["_seq"]:
+            newest[r["k"]] = r
+rows = [[str(k), r["room"], r["n"], r["ok"], r["x"]]
+        for k, r in sorted(newest.items()) if not r["_deleted"]]
+print(json.dumps({"files": len(files), "rows": rows}))
+"#;
+    let out = std::process::Command::new(&python)
+        .arg("-c")
+        .arg(script)
+        .arg(&dir)
+        .output()
+        .expect("run python");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let read: Value = serde_json::from_slice(&out.stdout).expect("json from python");
+    assert_eq!(read["files"], 2, "{read}");
+    let served = server
+        .rows("SELECT k, room, n, ok, x FROM app.p ORDER BY k")
+        .await;
+    assert_eq!(served.len(), 38);
+    assert_eq!(read["rows"], Value::Array(served));
+}
