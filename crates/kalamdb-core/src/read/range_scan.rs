@@ -37,6 +37,7 @@ use crate::catalog::table::TableEntry;
 use crate::error::{KalamError, Result};
 use crate::read::cold_scan::{PlainPlan, PlainSegments, plain_exec};
 use crate::read::scan::{ColdPart, HotScan};
+use crate::row::arrow::ROW_ID_COLUMN;
 use crate::row::key::pk_from_key;
 use crate::tiers::manifest::load_manifest;
 use crate::write::shared::Shared;
@@ -97,14 +98,16 @@ pub fn prepare(scan: &RangeScan, groups: usize) -> Result<Prepared> {
     shared
         .cold_segments_merged
         .fetch_add(merged.len() as u64, Ordering::Relaxed);
+    // The hot rows are decoded into the projected columns only.
+    let out = scan.output_schema().map_err(KalamError::from)?;
     let hot = HotScan {
         shared: scan.shared.clone(),
         entry: scan.entry.clone(),
         partition: scan.partition.clone(),
         points: None,
         seq_after: scan.seq_after,
-        schema: scan.schema.clone(),
-        with_row_id: scan.with_row_id,
+        schema: out.clone(),
+        with_row_id: scan.with_row_id && out.field_with_name(ROW_ID_COLUMN).is_ok(),
         snapshot: Some(snapshot),
         cold: ColdPart::Segments(Arc::new(merged), lease.clone()),
     };
@@ -117,7 +120,6 @@ pub fn prepare(scan: &RangeScan, groups: usize) -> Result<Prepared> {
         segments: plain,
         lease,
     };
-    let out = scan.output_schema().map_err(KalamError::from)?;
     let plan = plain_exec(&scan.entry, plain, &out, scan.predicate.clone(), groups)
         .map_err(KalamError::from)?;
     Ok(Prepared {

@@ -160,18 +160,9 @@ impl ExecutionPlan for TableScanExec {
     ) -> DfResult<SendableRecordBatchStream> {
         let run = self.run()?;
         let schema = self.props.eq_properties.schema().clone();
+        // The hot scan yields the projected columns itself (`prepare`).
         let hot = match partition {
-            0 => {
-                let projection = self.scan.projection.clone();
-                let stream = run.hot.execute(context.clone()).map(move |batch| {
-                    let batch = batch?;
-                    match &projection {
-                        Some(p) => Ok(batch.project(p)?),
-                        None => Ok(batch),
-                    }
-                });
-                Some(stream)
-            }
+            0 => Some(run.hot.execute(context.clone())),
             _ => None,
         };
         let cold = match &run.plain {
