@@ -14,6 +14,7 @@
 use std::fmt;
 use std::sync::Arc;
 
+use datafusion::arrow::datatypes::SchemaRef;
 use datafusion::common::Statistics;
 use datafusion::common::stats::Precision;
 use datafusion::common::tree_node::TreeNodeRecursion;
@@ -109,11 +110,7 @@ impl ExecutionPlan for SizedScanExec {
         _input_stats: &[Arc<Statistics>],
         _args: &StatisticsArgs,
     ) -> DfResult<Arc<Statistics>> {
-        let mut stats = Statistics::new_unknown(&self.schema());
-        if let Some(n) = self.rows {
-            stats.num_rows = Precision::Inexact(n);
-        }
-        Ok(Arc::new(stats))
+        Ok(row_estimate(&self.schema(), self.rows))
     }
 
     fn supports_limit_pushdown(&self) -> bool {
@@ -137,4 +134,14 @@ impl ExecutionPlan for SizedScanExec {
             .try_swapping_with_projection(projection)?
             .map(|inner| self.rewrap(inner)))
     }
+}
+
+/// Statistics saying only how many rows a scan expects (`None`: unknown),
+/// the one figure DataFusion needs to decide whether to spread it.
+pub fn row_estimate(schema: &SchemaRef, rows: Option<usize>) -> Arc<Statistics> {
+    let mut stats = Statistics::new_unknown(schema);
+    if let Some(n) = rows {
+        stats.num_rows = Precision::Inexact(n);
+    }
+    Arc::new(stats)
 }

@@ -18,7 +18,6 @@ use std::sync::atomic::Ordering;
 use std::sync::{Arc, OnceLock};
 
 use datafusion::common::Statistics;
-use datafusion::common::stats::Precision;
 use datafusion::common::tree_node::TreeNodeRecursion;
 use datafusion::error::{DataFusionError, Result as DfResult};
 use datafusion::execution::{SendableRecordBatchStream, TaskContext};
@@ -34,6 +33,7 @@ use futures::StreamExt;
 
 use crate::error::KalamError;
 use crate::read::range_scan::{Prepared, RangeScan, prepare};
+use crate::read::scan_exec::row_estimate;
 
 /// A range scan; see the module docs.
 pub struct TableScanExec {
@@ -194,10 +194,6 @@ impl ExecutionPlan for TableScanExec {
         _input_stats: &[Arc<Statistics>],
         _args: &StatisticsArgs,
     ) -> DfResult<Arc<Statistics>> {
-        let mut stats = Statistics::new_unknown(&self.schema());
-        if let Some(n) = self.rows {
-            stats.num_rows = Precision::Inexact(n);
-        }
-        Ok(Arc::new(stats))
+        Ok(row_estimate(&self.schema(), self.rows))
     }
 }
