@@ -4,7 +4,8 @@
 //! partition across both tiers: planned as `table_scan_exec.rs`, each run
 //! from one snapshot (`range_scan.rs`): the hot rows and the segments they must be merged with
 //! in `scan.rs` (as `scan_exec.rs` with its size estimate), the segments
-//! that need no merge by DataFusion's Parquet scan in `cold_scan.rs`; a
+//! that need no merge by DataFusion's Parquet scan in `cold_scan.rs` (those
+//! the query rules out by their statistics left out in `segment_pruning.rs`); a
 //! transaction's own rows laid over it in `overlay.rs`; the INSERT sink (`insert_sink.rs`),
 //! the identity every provider of a statement carries (`context.rs`), and
 //! running one planned statement (`query.rs`).
@@ -23,5 +24,6 @@ pub mod query;
 pub mod range_scan;
 pub mod scan;
 pub mod scan_exec;
+pub mod segment_pruning;
 pub mod session;
 pub mod table_scan_exec;

@@ -40,6 +40,7 @@ use crate::read::overlay::{KeyColumn, OverlayExec};
 use crate::read::range_scan::RangeScan;
 use crate::read::scan::{ColdPart, FIRST_CHUNK, HotScan};
 use crate::read::scan_exec::SizedScanExec;
+use crate::read::segment_pruning::SegmentPruning;
 use crate::read::table_scan_exec::TableScanExec;
 use crate::row::arrow::{ROW_ID_COLUMN, rows_to_batch};
 use crate::row::key::pk_from_scalar;
@@ -321,6 +322,7 @@ impl TableProvider for KalamTableProvider {
         };
         let with_row_id = read.field_with_name(ROW_ID_COLUMN).is_ok();
         if points.is_none() && staged.is_empty() {
+            let predicate = pruning_predicate(state, &self.entry, filters);
             let scan = RangeScan {
                 shared: self.shared.clone(),
                 entry: self.entry.clone(),
@@ -329,7 +331,11 @@ impl TableProvider for KalamTableProvider {
                 projection: projection.cloned(),
                 seq_after,
                 with_row_id,
-                predicate: pruning_predicate(state, &self.entry, filters),
+                pruning: predicate
+                    .clone()
+                    .and_then(|p| SegmentPruning::new(p, self.entry.segment_schema()))
+                    .map(Arc::new),
+                predicate,
             };
             // A small scan is one stream (`scan_exec.rs` says why). A large
             // one with segments decodes them on every core; a large one of

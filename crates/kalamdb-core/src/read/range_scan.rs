@@ -20,7 +20,8 @@
 //! them as every read did before (`scan.rs`, [`ColdPart::Segments`]). A
 //! segment of an older schema version, or without checksums or key
 //! statistics, is merged too (the row path reads any version through the
-//! lens).
+//! lens). Plain segments the query's filters rule out by their manifest
+//! statistics are not read at all (`segment_pruning.rs`).
 
 use std::ops::Bound;
 use std::sync::Arc;
@@ -37,6 +38,7 @@ use crate::catalog::table::TableEntry;
 use crate::error::{KalamError, Result};
 use crate::read::cold_scan::{PlainPlan, PlainSegments, plain_exec};
 use crate::read::scan::{ColdPart, HotScan};
+use crate::read::segment_pruning::SegmentPruning;
 use crate::row::arrow::ROW_ID_COLUMN;
 use crate::row::key::pk_from_key;
 use crate::tiers::manifest::load_manifest;
@@ -57,6 +59,8 @@ pub struct RangeScan {
     /// The query's filters over the segment schema, for pruning
     /// (`cold_scan.rs`, `pruning_predicate`).
     pub predicate: Option<Arc<dyn PhysicalExpr>>,
+    /// The same, to leave out plain segments by their manifest statistics.
+    pub pruning: Option<Arc<SegmentPruning>>,
 }
 
 impl RangeScan {
@@ -90,6 +94,11 @@ pub fn prepare(scan: &RangeScan, groups: usize) -> Result<Prepared> {
         .filter(|s| scan.seq_after.is_none_or(|after| s.max_seq > after))
         .collect();
     let (plain, merged) = split_segments(&scan.entry, &scan.partition, snapshot.as_ref(), wanted)?;
+    // Only plain segments: see `segment_pruning.rs`.
+    let (plain, pruned) = match &scan.pruning {
+        Some(p) => p.keep(plain),
+        None => (plain, 0),
+    };
     let lease = Arc::new(scope.narrow(plain.iter().chain(&merged).map(|s| s.path.clone())));
     let shared = &scan.shared;
     shared
@@ -98,6 +107,9 @@ pub fn prepare(scan: &RangeScan, groups: usize) -> Result<Prepared> {
     shared
         .cold_segments_merged
         .fetch_add(merged.len() as u64, Ordering::Relaxed);
+    shared
+        .cold_segments_pruned
+        .fetch_add(pruned as u64, Ordering::Relaxed);
     // The hot rows are decoded into the projected columns only.
     let out = scan.output_schema().map_err(KalamError::from)?;
     let hot = HotScan {

@@ -406,6 +406,13 @@ fn stats(sys: &SystemTables) -> Result<SysTable> {
                 .to_string(),
         ),
         (
+            "cold_segments_pruned",
+            shared
+                .cold_segments_pruned
+                .load(Ordering::Relaxed)
+                .to_string(),
+        ),
+        (
             "hot_rows_read",
             shared.hot_rows_read.load(Ordering::Relaxed).to_string(),
         ),

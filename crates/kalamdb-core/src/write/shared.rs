@@ -34,6 +34,9 @@ pub struct Shared {
     /// (`cold_segments_merged`): how often a scan pays for a merge.
     pub cold_segments_plain: AtomicU64,
     pub cold_segments_merged: AtomicU64,
+    /// Plain segments left unread because their statistics rule out every
+    /// row the query wants (`cold_segments_pruned`).
+    pub cold_segments_pruned: AtomicU64,
     /// The segment files running scans may still open (compaction keeps
     /// them until released).
     pub read_leases: ReadLeases,
@@ -61,6 +64,7 @@ impl Shared {
             cold_rows_read: AtomicU64::new(0),
             cold_segments_plain: AtomicU64::new(0),
             cold_segments_merged: AtomicU64::new(0),
+            cold_segments_pruned: AtomicU64::new(0),
             read_leases: ReadLeases::default(),
         }
     }

@@ -413,3 +413,60 @@ async fn scans_racing_flushes_and_compactions_see_each_row_once() {
         want
     );
 }
+
+/// A filter that rules a segment out by its statistics leaves it unread:
+/// five flushes of disjoint `n` ranges, a query wanting one range reads one
+/// segment (`cold_segments_pruned` counts the other four), and answers as
+/// over all of them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn segments_the_filter_rules_out_are_not_read() {
+    let server = TestServer::start();
+    run_as(&server, ROOT, "CREATE NAMESPACE app").await;
+    run_as(
+        &server,
+        ROOT,
+        "CREATE SHARED TABLE app.f (k BIGINT PRIMARY KEY, room TEXT, n INT)",
+    )
+    .await;
+    for part in 0..5i64 {
+        let values: Vec<String> = (0..100i64)
+            .map(|i| format!("({}, 'room{part}', {})", part * 100 + i, part * 1000 + i))
+            .collect();
+        let sql = format!(
+            "INSERT INTO app.f (k, room, n) VALUES {}",
+            values.join(", ")
+        );
+        run_as(&server, ROOT, &sql).await;
+        crate::alter::flush_if_any(&server, "app.f").await;
+    }
+    let stat = |name: &'static str| {
+        let server = &server;
+        async move {
+            let rows = rows_as(
+                server,
+                ROOT,
+                &format!("SELECT metric_value FROM system.stats WHERE metric_name = '{name}'"),
+            )
+            .await;
+            rows[0][0].as_str().unwrap().parse::<u64>().unwrap()
+        }
+    };
+    for (filter, want) in [
+        ("n >= 2000 AND n < 3000", json!([["100", "204950"]])),
+        ("room = 'room3'", json!([["100", "304950"]])),
+    ] {
+        let (pruned, read) = (
+            stat("cold_segments_pruned").await,
+            stat("cold_rows_read").await,
+        );
+        let got = rows_as(
+            &server,
+            ROOT,
+            &format!("SELECT count(*), sum(n) FROM app.f WHERE {filter}"),
+        )
+        .await;
+        assert_eq!(Value::Array(got), want, "{filter}");
+        assert_eq!(stat("cold_segments_pruned").await - pruned, 4, "{filter}");
+        assert_eq!(stat("cold_rows_read").await - read, 100, "{filter}");
+    }
+}
