@@ -34,6 +34,12 @@ use crate::row::value::StoredRow;
 use crate::tiers::hot::{for_each_chunk, hot_partitions, read_partition};
 use crate::tiers::manifest::{load_manifest, manifest_key};
 
+/// A flush of at least this many rows compacts the deletes it leaves in
+/// the hot store. Fewer cost a later scan well under a millisecond to step
+/// over, and a manual compaction writes the memtable out first: not worth
+/// it for the small, frequent flushes of an interval policy.
+const COMPACT_AFTER_ROWS: u64 = 10_000;
+
 /// What one flush moved.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct FlushOutcome {
@@ -77,7 +83,7 @@ pub async fn flush_table(
         // this job holds the table's turn anyway.
         compact_if_due(work, &entry, &partition, cancel).await?;
     }
-    if total.rows > 0 {
+    if total.rows >= COMPACT_AFTER_ROWS {
         // The flushed keys' deletes would otherwise be stepped over by every
         // scan of the table's hot rows until RocksDB compacts them on its
         // own: a million of them cost a scan of the emptied table ~0.2 s.

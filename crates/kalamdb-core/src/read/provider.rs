@@ -330,7 +330,6 @@ impl TableProvider for KalamTableProvider {
                 schema: read,
                 projection: projection.cloned(),
                 seq_after,
-                with_row_id,
                 pruning: predicate
                     .clone()
                     .and_then(|p| SegmentPruning::new(p, self.entry.segment_schema()))

@@ -55,7 +55,6 @@ pub struct RangeScan {
     pub projection: Option<Vec<usize>>,
     /// Only rows with a greater `_seq` are wanted (older segments skipped).
     pub seq_after: Option<i64>,
-    pub with_row_id: bool,
     /// The query's filters over the segment schema, for pruning
     /// (`cold_scan.rs`, `pruning_predicate`).
     pub predicate: Option<Arc<dyn PhysicalExpr>>,
@@ -78,7 +77,7 @@ impl RangeScan {
 /// scan of `groups` partitions at most. Holds the lease on their files.
 pub struct Prepared {
     pub hot: HotScan,
-    pub plain: Option<PlainPlan>,
+    pub plain: Option<Arc<PlainPlan>>,
 }
 
 /// Takes the scope lease, the snapshot and its manifest, and splits the
@@ -119,7 +118,7 @@ pub fn prepare(scan: &RangeScan, groups: usize) -> Result<Prepared> {
         points: None,
         seq_after: scan.seq_after,
         schema: out.clone(),
-        with_row_id: scan.with_row_id && out.field_with_name(ROW_ID_COLUMN).is_ok(),
+        with_row_id: out.field_with_name(ROW_ID_COLUMN).is_ok(),
         snapshot: Some(snapshot),
         cold: ColdPart::Segments(Arc::new(merged), lease.clone()),
     };
@@ -136,7 +135,7 @@ pub fn prepare(scan: &RangeScan, groups: usize) -> Result<Prepared> {
         .map_err(KalamError::from)?;
     Ok(Prepared {
         hot,
-        plain: Some(plan),
+        plain: Some(Arc::new(plan)),
     })
 }
 

@@ -31,7 +31,6 @@ use datafusion::physical_plan::{
 };
 use futures::StreamExt;
 
-use crate::error::KalamError;
 use crate::read::range_scan::{Prepared, RangeScan, prepare};
 use crate::read::scan_exec::row_estimate;
 
@@ -168,16 +167,13 @@ impl ExecutionPlan for TableScanExec {
         let cold = match &run.plain {
             Some(plain) if partition < plain.exec.properties().partitioning.partition_count() => {
                 let stream = plain.exec.execute(partition, context)?;
-                let (run, shared) = (run.clone(), self.scan.shared.clone());
+                let (plain, shared) = (plain.clone(), self.scan.shared.clone());
                 Some(stream.map(move |batch| {
                     let batch = batch?;
                     shared
                         .cold_rows_read
                         .fetch_add(batch.num_rows() as u64, Ordering::Relaxed);
-                    match &run.plain {
-                        Some(plain) => plain.live(&batch),
-                        None => Err(KalamError::internal("plain segments gone").into_datafusion()),
-                    }
+                    plain.live(&batch)
                 }))
             }
             _ => None,

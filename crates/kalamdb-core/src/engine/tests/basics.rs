@@ -172,6 +172,7 @@ struct CountingStore {
     inner: MemoryStore,
     scans: std::sync::atomic::AtomicUsize,
     point_reads: std::sync::atomic::AtomicUsize,
+    compactions: std::sync::atomic::AtomicUsize,
 }
 
 impl kalamdb_store::HotRead for CountingStore {
@@ -217,12 +218,56 @@ impl HotStore for CountingStore {
     fn is_durable(&self) -> bool {
         false
     }
+    fn compact_range(
+        &self,
+        space: Space,
+        range: &kalamdb_store::KeyRange,
+    ) -> Result<(), kalamdb_store::StoreError> {
+        if space == Space::Rows {
+            self.compactions
+                .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        }
+        self.inner.compact_range(space, range)
+    }
     /// Reads go on being counted; no test of this store writes while
     /// it reads, so the live store serves as its own snapshot.
     fn snapshot(
         self: Arc<Self>,
     ) -> std::result::Result<Arc<dyn kalamdb_store::HotRead>, kalamdb_store::StoreError> {
         Ok(self)
+    }
+}
+
+/// A large flush compacts the deletes it leaves in the hot store (every
+/// later scan would step over them); a small one leaves that to the store.
+#[tokio::test]
+async fn a_large_flush_compacts_the_deletes_it_leaves() {
+    use std::sync::atomic::Ordering::SeqCst;
+    let dir = tempfile::tempdir().unwrap();
+    let store = Arc::new(CountingStore::default());
+    let config = EngineConfig {
+        storage_dir: dir.path().join("storage"),
+        ..Default::default()
+    };
+    let engine = Engine::open(store.clone(), config).await.unwrap();
+    let table = |n| {
+        format!(
+            "CREATE TABLE app.t{n} (id BIGINT PRIMARY KEY, v TEXT); \
+             INSERT INTO app.t{n} (id, v) SELECT value, 'x' FROM generate_series(1, {})",
+            if n == 0 { 5 } else { 10_000 }
+        )
+    };
+    exec(&engine, "CREATE NAMESPACE app").await.unwrap();
+    for n in [0, 1] {
+        exec(&engine, &table(n)).await.unwrap();
+        let id = engine.table_id("app", &format!("t{n}")).unwrap();
+        let before = store.compactions.load(SeqCst);
+        engine.flush_now(&id).await.unwrap();
+        assert_eq!(store.compactions.load(SeqCst) - before, n, "table t{n}");
+        assert_eq!(
+            scalar_i64(&engine, &format!("SELECT count(*) FROM app.t{n}")).await,
+            if n == 0 { 5 } else { 10_000 }
+        );
     }
 }
 
